@@ -1,0 +1,103 @@
+"""The k-pattern separation (SPEC §3-§5): CNN and LCN learn a k-pattern, the FCN does not.
+
+For every architecture, locality (`local` / `nonlocal` twin) and input size n, one jitted
+sweep trains all seeds x widths; each trained network becomes one row of results.jsonl.
+"""
+
+from __future__ import annotations
+
+from cnnfcn_jax import checks, models, tasks, train
+from cnnfcn_jax.progress import Progress
+
+MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
+PATHS = ("auto", "dense", "table")
+MIDDLE = -1  # config.position value meaning "the middle window"
+
+
+def validate(config):
+  """Raise checks.ConfigError naming the first invalid field."""
+  c = config
+  checks.positive_int("k", c.k)
+  if c.k > 20:
+    checks.fail("k", c.k, "k <= 20 (targets are tables of 2^k entries)")
+  checks.nonempty_tuple("ns", c.ns, checks.positive_int)
+  if min(c.ns) < c.k:
+    checks.fail("ns", c.ns, f"every n >= k = {c.k} (a k-pattern needs k input bits); "
+                "lower config.k or raise config.ns")
+  checks.choice("target", c.target, tasks.TARGETS)
+  checks.nonempty_tuple("localities", c.localities,
+                        lambda f, v: checks.choice(f, v, tasks.LOCALITIES))
+  if "nonlocal" in c.localities and min(c.ns) < tasks.min_nonlocal_n(c.k):
+    checks.fail("ns", c.ns, f"every n >= {tasks.min_nonlocal_n(c.k)} for the nonlocal twin with "
+                f"k = {c.k} (k coordinates pairwise >= k apart), or drop 'nonlocal' from "
+                "config.localities")
+  if not isinstance(c.position, int) or isinstance(c.position, bool):
+    checks.fail("position", c.position, f"an integer window start, or {MIDDLE} for the middle")
+  if c.position != MIDDLE and not 0 <= c.position <= min(c.ns) - c.k:
+    checks.fail("position", c.position, f"{MIDDLE} (middle) or a window start in "
+                f"[0, min(ns) - k] = [0, {min(c.ns) - c.k}]")
+  checks.positive_int("task_seed", c.task_seed, minimum=0)
+  checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
+  checks.nonempty_tuple("seeds", c.seeds, lambda f, v: checks.positive_int(f, v, minimum=0))
+  if max(c.seeds) >= 2**32:
+    checks.fail("seeds", c.seeds, "seeds below 2**32")
+  checks.positive_int("num_train", c.num_train)
+  checks.positive_int("num_test", c.num_test)
+  checks.positive_int("num_steps", c.num_steps)
+  checks.positive_int("log_every", c.log_every)
+  if c.num_steps % c.log_every:
+    checks.fail("log_every", c.log_every, f"a divisor of config.num_steps = {c.num_steps}")
+  checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
+  checks.choice("path", c.path, PATHS)
+  for arch in c.archs:
+    a = c[arch]
+    checks.nonempty_tuple(f"{arch}.widths", a.widths, checks.positive_int)
+    allowed_inits = [s for s, archs in models.INIT_SCHEMES.items() if arch in archs]
+    checks.choice(f"{arch}.init", a.init, allowed_inits)
+    checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
+                          lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
+    checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
+    checks.positive_float(f"{arch}.learning_rate", a.learning_rate, allow_zero=True)
+
+
+def uses_table(config, arch) -> bool:
+  if arch == "fcn" or config.path == "dense":
+    return False
+  return config.path == "table" or config.k <= MAX_TABLE_K
+
+
+def make_sweep(config, arch, locality, n) -> train.Sweep:
+  a = config[arch]
+  position = None if config.position == MIDDLE else config.position
+  task = tasks.make_task(n, config.k, config.target, locality, position, config.task_seed)
+  return train.Sweep(
+      arch=arch, task=task, widths=tuple(a.widths), init=a.init, trainable=tuple(a.trainable),
+      optimizer=a.optimizer, learning_rate=float(a.learning_rate), num_steps=config.num_steps,
+      log_every=config.log_every, num_train=config.num_train, num_test=config.num_test,
+      activation=config.activation, table=uses_table(config, arch))
+
+
+def run(config) -> list[dict]:
+  """Train every network of the config; one dict per network (arch, locality, n, width, seed)."""
+  groups = [(arch, locality, n) for locality in config.localities
+            for arch in config.archs for n in config.ns]
+  progress = Progress([n * max(config[arch].widths) for arch, _, n in groups], "sweep")
+  rows = []
+  for arch, locality, n in groups:
+    sweep = make_sweep(config, arch, locality, n)
+    out = train.run_sweep(sweep, config.seeds)
+    for s, seed in enumerate(config.seeds):
+      for w, width in enumerate(sweep.widths):
+        curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
+        rows.append(dict(
+            arch=arch, locality=locality, n=n, k=config.k, target=config.target,
+            coordinates=list(sweep.task.coordinates), width=width, seed=seed,
+            path="table" if sweep.table else "dense",
+            test_accuracy=curves["test_accuracy"][-1],
+            train_accuracy=curves["train_accuracy"][-1],
+            final_loss=curves["train_loss"][-1],
+            grad_norm=curves["grad_norm"][-1],
+            first_layer_distance=curves["first_layer_distance"][-1],
+            steps=[int(t) for t in sweep.record_steps], curves=curves))
+    progress.step(f"{arch} {locality} n={n}")
+  return rows

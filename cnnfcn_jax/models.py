@@ -1,0 +1,203 @@
+"""Depth-2 CNN, LCN and FCN of the paper (SPEC §2) as pure functions over dicts.
+
+Shapes (q = width of CNN/LCN, r = width of FCN, J = n - k + 1 windows):
+  CNN  W (q, k)     b (q,)     u (J, q)   h(x) = sum_j <u_j, σ(W x_{j..j+k-1} + b)>
+  LCN  W (J, q, k)  b (J, q)   u (J, q)   h(x) = sum_j <u_j, σ(W_j x_{j..j+k-1} + b_j)>
+  FCN  W (r, n)     b (r,)     u (r,)     h(x) = sum_i u_i σ(<w_i, x> + b_i)
+Inputs x are (m, n); outputs (m,).
+
+The LCN is the CNN without weight sharing: both go through `_windowed`, the CNN with
+one filter bank for every window.
+
+Pattern tables. On x in {±1}^n every window is one of 2^k patterns, so the first layer
+only needs σ(W z + b) for the 2^k patterns z. `apply_*_table` take per-window pattern
+ids (from `pattern_ids`) instead of x and give the same outputs as the dense path in
+O(2^k q J + m J) work instead of O(m J q k).
+
+Initialisation draws every hidden unit from its own key, `fold_in(key, unit)`, so the
+first q units of a wide network are exactly a width-q network: widths nest, which is
+what lets the sweep train many widths as zero-padded copies of one shape.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ARCHS = ("cnn", "lcn", "fcn")
+INIT_SCHEMES = {
+    # Theorem 4: W uniform on {±1/k}, b = 1/k - 1 (not trained), u = 0. CNN/LCN only.
+    "paper": ("cnn", "lcn"),
+    # W ~ N(0, 1/fan_in) i.i.d. (fan_in = k, or n for the FCN), b = 0,
+    # u ~ N(0, 1/readout_fan_in) (readout_fan_in = J*q, or r for the FCN).
+    # i.i.d. entries make the FCN's init permutation invariant (Theorem 12).
+    "gaussian": ("cnn", "lcn", "fcn"),
+}
+PARAM_GROUPS = ("W", "b", "u")
+ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "softplus": jax.nn.softplus}
+
+
+def num_windows(n: int, k: int) -> int:
+  return n - k + 1
+
+
+def window_index(n: int, k: int) -> np.ndarray:
+  """(J, k) integer array: row j lists the coordinates of window j."""
+  return np.arange(num_windows(n, k))[:, None] + np.arange(k)[None, :]
+
+
+# ----------------------------------------------------------------------------- apply
+
+
+def _readout(hidden_mJq, u_Jq):
+  return jnp.einsum("mjq,jq->m", hidden_mJq, u_Jq)
+
+
+def _windowed(W, b, u, x, activation, shared: bool):
+  n, k = x.shape[1], W.shape[-1]
+  windows_mJk = x[:, window_index(n, k)]
+  if shared:
+    pre_mJq = jnp.einsum("mjk,qk->mjq", windows_mJk, W) + b
+  else:
+    pre_mJq = jnp.einsum("mjk,jqk->mjq", windows_mJk, W) + b
+  return _readout(ACTIVATIONS[activation](pre_mJq), u)
+
+
+def apply_cnn(params, x, activation="relu"):
+  """CNN (Def. 1): one (q, k) filter bank shared by all n-k+1 windows."""
+  return _windowed(params["W"], params["b"], params["u"], x, activation, shared=True)
+
+
+def apply_lcn(params, x, activation="relu"):
+  """LCN (Def. 11): the CNN with its own (q, k) filter bank per window."""
+  return _windowed(params["W"], params["b"], params["u"], x, activation, shared=False)
+
+
+def apply_fcn(params, x, activation="relu"):
+  """FCN (Def. 2): h(x) = sum_i u_i σ(<w_i, x> + b_i)."""
+  hidden_mr = ACTIVATIONS[activation](x @ params["W"].T + params["b"])
+  return hidden_mr @ params["u"]
+
+
+# ------------------------------------------------------------------- pattern tables
+
+
+def all_patterns(k: int, dtype=None) -> jnp.ndarray:
+  """(2^k, k) array in {±1}: row p is the pattern whose id is p (bit i set <=> z_i = -1)."""
+  bits = (np.arange(2**k)[:, None] >> np.arange(k)[None, :]) & 1
+  return jnp.asarray(1 - 2 * bits, dtype=dtype or jnp.result_type(float))
+
+
+def pattern_ids(x, k: int) -> jnp.ndarray:
+  """(m, J) int32 ids in [0, 2^k) of every window of x in {±1}^n; inverse of all_patterns."""
+  bits_mJk = (x[:, window_index(x.shape[1], k)] < 0).astype(jnp.int32)
+  return jnp.sum(bits_mJk << jnp.arange(k, dtype=jnp.int32), axis=-1)
+
+
+def _table_readout(table_JP, ids_mJ):
+  return jnp.take_along_axis(table_JP, ids_mJ.T, axis=1).sum(axis=0)
+
+
+def apply_cnn_table(params, ids, activation="relu"):
+  """apply_cnn on pattern ids (m, J); equals apply_cnn(params, x) for ids = pattern_ids(x, k)."""
+  W, b, u = params["W"], params["b"], params["u"]
+  hidden_Pq = ACTIVATIONS[activation](all_patterns(W.shape[-1], W.dtype) @ W.T + b)
+  return _table_readout(u @ hidden_Pq.T, ids)
+
+
+def apply_lcn_table(params, ids, activation="relu"):
+  """apply_lcn on pattern ids (m, J); one activation table per window."""
+  W, b, u = params["W"], params["b"], params["u"]
+  pre_JPq = jnp.einsum("pk,jqk->jpq", all_patterns(W.shape[-1], W.dtype), W) + b[:, None, :]
+  return _table_readout(jnp.einsum("jpq,jq->jp", ACTIVATIONS[activation](pre_JPq), u), ids)
+
+
+APPLY = {"cnn": apply_cnn, "lcn": apply_lcn, "fcn": apply_fcn}
+APPLY_TABLE = {"cnn": apply_cnn_table, "lcn": apply_lcn_table}
+
+
+def apply(arch: str, params, inputs, activation="relu", table=False):
+  """Dispatch by name; `inputs` are pattern ids when `table`, else x."""
+  return (APPLY_TABLE if table else APPLY)[arch](params, inputs, activation)
+
+
+# ------------------------------------------------------------------------------ init
+
+
+def _unit_params(arch, scheme, key, n, k, width, dtype):
+  """One hidden unit's parameters, in the per-unit shapes (W, b, u) of `arch`."""
+  windows = num_windows(n, k)
+  w_shape = {"cnn": (k,), "lcn": (windows, k), "fcn": (n,)}[arch]
+  b_shape = {"cnn": (), "lcn": (windows,), "fcn": ()}[arch]
+  u_shape = {"cnn": (windows,), "lcn": (windows,), "fcn": ()}[arch]
+  key_w, key_u = jax.random.split(key)
+  if scheme == "paper":
+    W = jax.random.rademacher(key_w, w_shape, dtype) / k
+    b = jnp.full(b_shape, 1.0 / k - 1.0, dtype)
+    u = jnp.zeros(u_shape, dtype)
+  else:  # gaussian
+    fan_in = n if arch == "fcn" else k
+    readout_fan_in = width if arch == "fcn" else windows * width
+    W = jax.random.normal(key_w, w_shape, dtype) / jnp.sqrt(fan_in)
+    b = jnp.zeros(b_shape, dtype)
+    u = jax.random.normal(key_u, u_shape, dtype) / jnp.sqrt(readout_fan_in).astype(dtype)
+  return W, b, u
+
+
+def init_params(arch, key, n, k, width, scheme="paper", max_width=None, dtype=None):
+  """Parameters of `arch` with `width` hidden units (per window for CNN/LCN).
+
+  With `max_width` the arrays have max_width units and units >= width are exactly zero
+  (and contribute nothing); `width` may then be a traced integer. Unit l is drawn from
+  fold_in(key, l), so the result does not depend on max_width.
+  """
+  if arch not in ARCHS:
+    raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+  if scheme not in INIT_SCHEMES or arch not in INIT_SCHEMES[scheme]:
+    allowed = [s for s, archs in INIT_SCHEMES.items() if arch in archs]
+    raise ValueError(f"init scheme for {arch} must be one of {allowed}, got {scheme!r}")
+  dtype = dtype or jnp.result_type(float)
+  max_width = width if max_width is None else max_width
+  units = jnp.arange(max_width)
+  keys = jax.vmap(lambda l: jax.random.fold_in(key, l))(units)
+  W, b, u = jax.vmap(lambda kk: _unit_params(arch, scheme, kk, n, k, width, dtype))(keys)
+  live = units < width
+  W, b, u = (jnp.where(live.reshape((-1,) + (1,) * (a.ndim - 1)), a, 0) for a in (W, b, u))
+  # vmap put the unit axis first; move it to the API layout.
+  if arch == "lcn":
+    W, b = jnp.moveaxis(W, 0, 1), b.T
+  if arch in ("cnn", "lcn"):
+    u = u.T
+  return {"W": W, "b": b, "u": u}
+
+
+def init_cnn(key, n, k, width, scheme="paper"):
+  return init_params("cnn", key, n, k, width, scheme)
+
+
+def init_lcn(key, n, k, width, scheme="paper"):
+  return init_params("lcn", key, n, k, width, scheme)
+
+
+def init_fcn(key, n, k, width, scheme="gaussian"):
+  return init_params("fcn", key, n, k, width, scheme)
+
+
+def lcn_from_cnn(params, n):
+  """The LCN whose every window carries the CNN's filters (tied weights)."""
+  J = num_windows(n, params["W"].shape[-1])
+  return {"W": jnp.broadcast_to(params["W"], (J,) + params["W"].shape),
+          "b": jnp.broadcast_to(params["b"], (J,) + params["b"].shape), "u": params["u"]}
+
+
+def fcn_from_lcn(params, n):
+  """The FCN of width J*q whose first layer is the banded embedding of an LCN."""
+  W_Jqk = params["W"]
+  J, q, k = W_Jqk.shape
+  W_full = jnp.zeros((J, q, n), W_Jqk.dtype)
+  rows = np.arange(J)[:, None, None]
+  cols = window_index(n, k)[:, None, :]
+  W_full = W_full.at[rows, np.arange(q)[None, :, None], cols].set(W_Jqk)
+  return {"W": W_full.reshape(J * q, n), "b": params["b"].reshape(J * q),
+          "u": params["u"].reshape(J * q)}

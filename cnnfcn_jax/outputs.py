@@ -1,0 +1,42 @@
+"""Files in a workdir, each written to a temporary name and renamed into place."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+CONFIG_FILE = "config.json"
+RESULTS_FILE = "results.jsonl"
+REPORT_FILE = "report.md"
+
+
+def atomic_write(path: str, data: bytes | str):
+  """Write `data` to `path` so that `path` is either absent/old or complete."""
+  directory = os.path.dirname(os.path.abspath(path))
+  fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-" + os.path.basename(path))
+  try:
+    with os.fdopen(fd, "wb") as f:
+      f.write(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+  except BaseException:
+    os.unlink(tmp)
+    raise
+
+
+def write_jsonl(path: str, rows):
+  atomic_write(path, "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
+
+
+def read_jsonl(path: str) -> list[dict]:
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def write_config(workdir: str, config):
+  atomic_write(os.path.join(workdir, CONFIG_FILE), config.to_json_best_effort(indent=2) + "\n")
+
+
+def read_config(workdir: str) -> dict:
+  with open(os.path.join(workdir, CONFIG_FILE)) as f:
+    return json.load(f)

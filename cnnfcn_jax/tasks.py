@@ -1,0 +1,70 @@
+"""k-pattern tasks (SPEC §3): f(x) = g(x_I) with x uniform on {±1}^n.
+
+`local`: I = k consecutive coordinates starting at `position` (default: the middle).
+`nonlocal`: the non-local twin, the same g on k coordinates spread over the input so
+that no window of k consecutive coordinates holds two of them; the coordinates are
+drawn once from the task seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+TARGETS = ("parity", "random")
+LOCALITIES = ("local", "nonlocal")
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+  """A k-pattern target on {±1}^n. Hashable, so jitted code can close over it."""
+  n: int
+  k: int
+  coordinates: tuple[int, ...]   # the k coordinates g reads, in order
+  truth_table: tuple[int, ...]   # g(z) in {±1} for pattern id p (bit i set <=> z_i = -1)
+
+  def target(self, x):
+    """f(x) in {±1} for x (m, n) in {±1}^n."""
+    bits_mk = (x[:, np.asarray(self.coordinates)] < 0).astype(jnp.int32)
+    ids = jnp.sum(bits_mk << jnp.arange(self.k, dtype=jnp.int32), axis=-1)
+    return jnp.asarray(self.truth_table, x.dtype)[ids]
+
+  def sample(self, key, m, dtype=None):
+    """(x, y): m inputs uniform on {±1}^n and their labels."""
+    x = jax.random.rademacher(key, (m, self.n), dtype or jnp.result_type(float))
+    return x, self.target(x)
+
+
+def middle_position(n: int, k: int) -> int:
+  return (n - k) // 2
+
+
+def min_nonlocal_n(k: int) -> int:
+  """Smallest n with room for k coordinates pairwise at least k apart."""
+  return (k - 1) * k + 1
+
+
+def spread_coordinates(n: int, k: int, rng: np.random.Generator) -> tuple[int, ...]:
+  """k coordinates, sorted, pairwise >= k apart (so no k-window holds two), drawn uniformly."""
+  slack = n - min_nonlocal_n(k)
+  base = np.sort(rng.choice(slack + k, size=k, replace=False))
+  return tuple(int(c) for c in base + np.arange(k) * (k - 1))
+
+
+def make_task(n, k, target="parity", locality="local", position=None, task_seed=0) -> Task:
+  """The task of (n, k, g, locality). Arguments are assumed valid (see config checks)."""
+  if locality == "local":
+    start = middle_position(n, k) if position is None else position
+    coordinates = tuple(range(start, start + k))
+  else:
+    coordinates = spread_coordinates(n, k, np.random.default_rng([task_seed, n, k]))
+  if target == "parity":
+    # parity = product of the k bits: -1 exactly when an odd number of them are -1.
+    table = tuple(int(1 - 2 * (bin(p).count("1") % 2)) for p in range(2**k))
+  else:
+    # Seeded by (task_seed, k) only, so local and non-local twins share the same g.
+    table = tuple(int(v) for v in np.random.default_rng([task_seed, k]).choice([-1, 1], 2**k))
+  return Task(n=n, k=k, coordinates=coordinates, truth_table=table)

@@ -1,0 +1,147 @@
+"""Hinge loss, full-batch training, and the sweep engine.
+
+The sweep trains S seeds x a tuple of widths of one architecture on one task in a single
+jitted call: `jit(vmap over seeds(vmap over widths(lax.scan over steps)))`. Widths share
+one array shape: every network has max(widths) units, the units beyond its own width are
+zero and masked out of the readout, so they get zero gradient and never move. Because
+unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
+is the same network as one trained alone.
+
+Seed s is a full replicate: key(s) splits into a data key (its own training and test
+sample) and an init key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from cnnfcn_jax import models
+from cnnfcn_jax.tasks import Task
+
+# "gd" is the paper's full-batch gradient descent, θ <- θ - η ∇L; the rest are optax
+# optimisers by their optax names, called with the learning rate.
+OPTIMIZERS = {
+    "gd": optax.sgd,
+    "sgd": optax.sgd,
+    "momentum": lambda lr: optax.sgd(lr, momentum=0.9),
+    "nesterov": lambda lr: optax.sgd(lr, momentum=0.9, nesterov=True),
+    "adam": optax.adam,
+    "adamw": optax.adamw,
+    "adagrad": optax.adagrad,
+    "adadelta": optax.adadelta,
+    "rmsprop": optax.rmsprop,
+    "lamb": optax.lamb,
+    "lion": optax.lion,
+}
+METRICS = ("train_loss", "train_accuracy", "test_accuracy", "grad_norm", "first_layer_distance")
+
+
+def hinge_loss(h, y):
+  """Mean of max(0, 1 - y h) (SPEC §1)."""
+  return jnp.mean(jax.nn.relu(1.0 - y * h))
+
+
+def accuracy(h, y):
+  """Fraction of sign(h) == y, predicting +1 at h = 0."""
+  return jnp.mean(jnp.where(h >= 0, 1.0, -1.0) == y)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+  """Everything static about one jitted sweep (hashable: it keys the compile cache)."""
+  arch: str
+  task: Task
+  widths: tuple[int, ...]
+  init: str
+  trainable: tuple[str, ...]
+  optimizer: str
+  learning_rate: float
+  num_steps: int
+  log_every: int
+  num_train: int
+  num_test: int
+  activation: str = "relu"
+  table: bool = False  # pattern-table path (CNN/LCN on {±1} inputs), exact
+
+  @property
+  def record_steps(self) -> np.ndarray:
+    """Steps at which metrics are recorded: 0, log_every, ..., num_steps."""
+    return np.arange(0, self.num_steps + 1, self.log_every)
+
+
+def sweep_fn(sweep: Sweep):
+  """The un-jitted sweep: seeds (S,) int -> dict of arrays with leading axes (S, widths).
+
+  Returned arrays: each name in METRICS with shape (S, W, R) over `record_steps`, and
+  `params0` / `params`, the initial and final parameters, (S, W, ...) each.
+  """
+  task, arch = sweep.task, sweep.arch
+  max_width = max(sweep.widths)
+  optimizer = OPTIMIZERS[sweep.optimizer](sweep.learning_rate)
+  features = (lambda x: models.pattern_ids(x, task.k)) if sweep.table else (lambda x: x)
+
+  def loss_and_output(trained, frozen, live, inputs, y):
+    params = {**frozen, **trained}
+    params["u"] = params["u"] * live
+    h = models.apply(arch, params, inputs, sweep.activation, sweep.table)
+    return hinge_loss(h, y), h
+
+  grad_fn = jax.value_and_grad(loss_and_output, has_aux=True)
+
+  def one_network(width, init_key, train_inputs, y_train, test_inputs, y_test):
+    params0 = models.init_params(arch, init_key, task.n, task.k, width, sweep.init, max_width)
+    live = (jnp.arange(max_width) < width).astype(params0["u"].dtype)
+    trained0 = {g: params0[g] for g in sweep.trainable}
+    frozen = {g: a for g, a in params0.items() if g not in sweep.trainable}
+
+    def measure(trained):
+      (loss, h_train), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
+      _, h_test = loss_and_output(trained, frozen, live, test_inputs, y_test)
+      distance = jnp.linalg.norm(trained["W"] - params0["W"]) if "W" in trained else 0.0
+      return dict(train_loss=loss, train_accuracy=accuracy(h_train, y_train),
+                  test_accuracy=accuracy(h_test, y_test), grad_norm=optax.global_norm(grads),
+                  first_layer_distance=jnp.asarray(distance, loss.dtype))
+
+    def step(state, _):
+      trained, opt_state = state
+      (_, _), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
+      updates, opt_state = optimizer.update(grads, opt_state, trained)
+      return (optax.apply_updates(trained, updates), opt_state), None
+
+    def logged_interval(state, _):
+      state, _ = jax.lax.scan(step, state, None, length=sweep.log_every)
+      return state, measure(state[0])
+
+    state = (trained0, optimizer.init(trained0))
+    state, history = jax.lax.scan(logged_interval, state, None,
+                                  length=len(sweep.record_steps) - 1)
+    history = jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]),
+                           measure(trained0), history)
+    return dict(history, params0=params0, params={**frozen, **state[0]})
+
+  def one_seed(seed, widths):
+    data_key, init_key = jax.random.split(jax.random.key(seed))
+    x_train, y_train = task.sample(jax.random.fold_in(data_key, 0), sweep.num_train)
+    x_test, y_test = task.sample(jax.random.fold_in(data_key, 1), sweep.num_test)
+    train_inputs, test_inputs = features(x_train), features(x_test)
+    per_width = jax.vmap(one_network, in_axes=(0, None, None, None, None, None))
+    return per_width(widths, init_key, train_inputs, y_train, test_inputs, y_test)
+
+  return jax.vmap(one_seed, in_axes=(0, None))
+
+
+@functools.lru_cache(maxsize=None)
+def _jitted(sweep: Sweep):
+  return jax.jit(sweep_fn(sweep))
+
+
+def run_sweep(sweep: Sweep, seeds) -> dict:
+  """Train every (seed, width) network of `sweep`; returns numpy arrays (see sweep_fn)."""
+  out = _jitted(sweep)(jnp.asarray(seeds, jnp.uint32), jnp.asarray(sweep.widths, jnp.int32))
+  return jax.tree.map(np.asarray, jax.device_get(out))
