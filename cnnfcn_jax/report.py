@@ -107,7 +107,7 @@ def plot_accuracy_vs_n(rows, path):
     ax.set_ylim(0.4, 1.02)
     ax.grid(alpha=0.3)
   axes[0][0].set_ylabel("test accuracy (mean ± std over seeds)")
-  axes[0][-1].legend(loc="lower left", fontsize=8)
+  axes[0][-1].legend(loc="best", fontsize=8)
   save_figure(fig, path)
 
 

@@ -28,6 +28,7 @@ class Task:
 
   def target(self, x):
     """f(x) in {±1} for x (m, n) in {±1}^n."""
+    x = jnp.asarray(x)
     bits_mk = (x[:, np.asarray(self.coordinates)] < 0).astype(jnp.int32)
     ids = jnp.sum(bits_mk << jnp.arange(self.k, dtype=jnp.int32), axis=-1)
     return jnp.asarray(self.truth_table, x.dtype)[ids]

@@ -105,7 +105,7 @@ def sweep_fn(sweep: Sweep):
       _, h_test = loss_and_output(trained, frozen, live, test_inputs, y_test)
       distance = jnp.linalg.norm(trained["W"] - params0["W"]) if "W" in trained else 0.0
       return dict(train_loss=loss, train_accuracy=accuracy(h_train, y_train),
-                  test_accuracy=accuracy(h_test, y_test), grad_norm=optax.global_norm(grads),
+                  test_accuracy=accuracy(h_test, y_test), grad_norm=optax.tree.norm(grads),
                   first_layer_distance=jnp.asarray(distance, loss.dtype))
 
     def step(state, _):
@@ -133,7 +133,10 @@ def sweep_fn(sweep: Sweep):
     per_width = jax.vmap(one_network, in_axes=(0, None, None, None, None, None))
     return per_width(widths, init_key, train_inputs, y_train, test_inputs, y_test)
 
-  return jax.vmap(one_seed, in_axes=(0, None))
+  def sweep_seeds(seeds, widths):
+    return jax.vmap(one_seed, in_axes=(0, None))(seeds, widths)
+
+  return sweep_seeds
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,0 +1,146 @@
+"""Models against hand-derived gradients, against each other, and the paper's init."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cnnfcn_jax import models, train
+
+N, K, WIDTH, M = 9, 3, 5, 40
+
+
+def random_params(arch, seed, n=N, k=K, width=WIDTH):
+  """Gaussian params with non-zero biases, so no pre-activation sits at ReLU's kink."""
+  params = models.init_params(arch, jax.random.key(seed), n, k, width, "gaussian")
+  b = params["b"] + 0.3 * jax.random.normal(jax.random.key(seed + 100), params["b"].shape)
+  return {**params, "b": b}
+
+
+def boolean_inputs(seed, m=M, n=N):
+  return jax.random.rademacher(jax.random.key(seed), (m, n), jnp.float64)
+
+
+def hinge_dh(h, y):
+  """d mean-hinge / d h_i = -y_i 1[y_i h_i < 1] / m."""
+  return -y * (y * h < 1) / len(y)
+
+
+def hand_gradients(arch, params, x, y):
+  """Gradient of the mean hinge loss, written out with numpy (SPEC §2 models, ReLU)."""
+  p = {name: np.asarray(a) for name, a in params.items()}
+  x = np.asarray(x)
+  if arch == "fcn":
+    pre = x @ p["W"].T + p["b"]                       # (m, r)
+    hidden, slope = np.maximum(pre, 0), (pre > 0).astype(float)
+    g = hinge_dh(hidden @ p["u"], np.asarray(y))      # (m,)
+    return {"u": hidden.T @ g,
+            "W": ((g[:, None] * slope) * p["u"]).T @ x,
+            "b": (g[:, None] * slope * p["u"]).sum(0)}
+  windows = x[:, models.window_index(x.shape[1], K)]  # (m, J, k)
+  W = p["W"] if arch == "lcn" else np.broadcast_to(p["W"], (windows.shape[1],) + p["W"].shape)
+  b = p["b"] if arch == "lcn" else np.broadcast_to(p["b"], (windows.shape[1],) + p["b"].shape)
+  pre = np.einsum("mjk,jqk->mjq", windows, W) + b     # (m, J, q)
+  hidden, slope = np.maximum(pre, 0), (pre > 0).astype(float)
+  g = hinge_dh(np.einsum("mjq,jq->m", hidden, p["u"]), np.asarray(y))
+  back = g[:, None, None] * slope * p["u"][None]      # dL/dpre, (m, J, q)
+  dW = np.einsum("mjq,mjk->jqk", back, windows)
+  db = back.sum(0)
+  if arch == "cnn":
+    dW, db = dW.sum(0), db.sum(0)
+  return {"u": np.einsum("mjq,m->jq", hidden, g), "W": dW, "b": db}
+
+
+@pytest.mark.parametrize("arch", models.ARCHS)
+def test_gradients_match_hand_derived_formulas(arch):
+  with jax.enable_x64(True):
+    params = random_params(arch, 0)
+    x = boolean_inputs(1)
+    y = jnp.sign(jax.random.normal(jax.random.key(2), (M,)))
+    auto = jax.grad(lambda p: train.hinge_loss(models.APPLY[arch](p, x), y))(params)
+    hand = hand_gradients(arch, params, x, y)
+    assert np.abs(hand["u"]).max() > 0 and np.abs(hand["W"]).max() > 0
+    for name in ("W", "b", "u"):
+      np.testing.assert_allclose(auto[name], hand[name], rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_lcn_with_tied_filters_equals_cnn():
+  with jax.enable_x64(True):
+    cnn = random_params("cnn", 3)
+    x = boolean_inputs(4)
+    np.testing.assert_allclose(models.apply_lcn(models.lcn_from_cnn(cnn, N), x),
+                               models.apply_cnn(cnn, x), rtol=1e-13, atol=1e-13)
+
+
+def test_fcn_with_banded_first_layer_equals_lcn():
+  with jax.enable_x64(True):
+    lcn = random_params("lcn", 5)
+    x = boolean_inputs(6)
+    fcn = models.fcn_from_lcn(lcn, N)
+    assert fcn["W"].shape == (models.num_windows(N, K) * WIDTH, N)
+    np.testing.assert_allclose(models.apply_fcn(fcn, x), models.apply_lcn(lcn, x),
+                               rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("arch", ["cnn", "lcn"])
+def test_paper_init_filters_are_pattern_indicators(arch):
+  k, width = 4, 64
+  params = models.init_params(arch, jax.random.key(7), 12, k, width, "paper")
+  W = params["W"].reshape(-1, k)                      # every filter of every window
+  b = params["b"].reshape(-1)
+  assert np.all(np.abs(np.asarray(W)) == pytest.approx(1 / k))
+  assert np.all(np.asarray(params["u"]) == 0)
+  patterns = models.all_patterns(k)                   # (2^k, k)
+  activation = jax.nn.relu(patterns @ W.T + b)        # (2^k, filters)
+  indicator = np.all(np.asarray(patterns)[:, None, :] == k * np.asarray(W)[None], axis=-1)
+  np.testing.assert_allclose(activation, indicator / k, atol=1e-6)
+  assert indicator.sum(axis=0).tolist() == [1] * W.shape[0]  # one pattern per filter
+
+
+@pytest.mark.parametrize("arch", ["cnn", "lcn"])
+def test_pattern_table_path_equals_dense_path(arch):
+  with jax.enable_x64(True):
+    n, k = 11, 4
+    params = random_params(arch, 8, n=n, k=k, width=6)
+    x = boolean_inputs(9, m=64, n=n)
+    y = jnp.sign(jax.random.normal(jax.random.key(10), (64,)))
+    ids = models.pattern_ids(x, k)
+    np.testing.assert_allclose(models.apply(arch, params, ids, table=True),
+                               models.apply(arch, params, x), rtol=1e-10, atol=1e-12)
+    grad = lambda inputs, table: jax.grad(lambda p: train.hinge_loss(  # noqa: E731
+        models.apply(arch, p, inputs, table=table), y))(params)
+    dense, table = grad(x, False), grad(ids, True)
+    for name in ("W", "b", "u"):
+      np.testing.assert_allclose(table[name], dense[name], rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_pattern_ids_invert_all_patterns():
+  k = 5
+  patterns = models.all_patterns(k)
+  ids = models.pattern_ids(patterns, k)               # each row is one window of length k
+  assert ids[:, 0].tolist() == list(range(2**k))
+
+
+@pytest.mark.parametrize("arch,scheme", [(a, s) for s, archs in models.INIT_SCHEMES.items()
+                                         for a in archs])
+def test_widths_nest_and_padding_is_zero(arch, scheme):
+  key = jax.random.key(11)
+  small = models.init_params(arch, key, N, K, 3, scheme)
+  padded = models.init_params(arch, key, N, K, 3, scheme, max_width=8)
+  alone_big = models.init_params(arch, key, N, K, 8, scheme)
+  unit_axis = {"cnn": {"W": 0, "b": 0, "u": 1}, "lcn": {"W": 1, "b": 1, "u": 1},
+               "fcn": {"W": 0, "b": 0, "u": 0}}[arch]
+  for name in ("W", "b", "u"):
+    axis = unit_axis[name]
+    first, rest = np.split(np.asarray(padded[name]), [3], axis=axis)
+    np.testing.assert_array_equal(first, small[name])
+    assert not rest.any()
+    if name == "W":  # W does not depend on the width, only u's scale may
+      np.testing.assert_array_equal(np.take(alone_big[name], range(3), axis=axis), small[name])
+
+
+def test_unknown_arch_and_scheme_are_rejected():
+  with pytest.raises(ValueError, match="arch must be one of"):
+    models.init_params("rnn", jax.random.key(0), N, K, 2)
+  with pytest.raises(ValueError, match="init scheme for fcn must be one of"):
+    models.init_params("fcn", jax.random.key(0), N, K, 2, "paper")
