@@ -1,0 +1,197 @@
+"""The paper's quantities, computed exactly (SPEC §4-§5). Pure functions, vmappable.
+
+Lemma 6      width threshold, pattern counts N(z), coverage, the readout u*.
+Theorem 4    the derived step size and the three terms of the average-loss bound.
+Theorem 12   the Parseval bounds, and the exact (all 2^n inputs) or Monte Carlo initial
+             gradient of the hinge loss.
+Intervals    Wilson and Clopper-Pearson intervals for success probabilities.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cnnfcn_jax import models, train
+
+# ----------------------------------------------------------------------------- Lemma 6
+
+
+def lemma6_width_threshold(k: int, delta: float) -> float:
+  """q*(k, δ) = 2^{k+3} log(2^k / δ): above it, w.p. >= 1-δ every pattern has N(z) >= q/2^{k+1}."""
+  return 2.0 ** (k + 3) * math.log(2.0**k / delta)
+
+
+def filter_pattern_ids(W_qk):
+  """Pattern id of each paper-init filter: filter l is the indicator of z = k·W_l (sign(W_l))."""
+  k = W_qk.shape[-1]
+  return jnp.sum((W_qk < 0).astype(jnp.int32) << jnp.arange(k, dtype=jnp.int32), axis=-1)
+
+
+def pattern_counts(W_qk):
+  """N(z) for every pattern id z: the number of filters equal to z / k. Shape (2^k,)."""
+  k = W_qk.shape[-1]
+  return jnp.zeros(2**k, jnp.int32).at[filter_pattern_ids(W_qk)].add(1)
+
+
+def covers_all_patterns(counts):
+  """Whether every pattern is the filter of at least one unit (N(z) >= 1 for all z)."""
+  return jnp.all(counts > 0)
+
+
+def lemma6_event(counts, q):
+  """The event Lemma 6 guarantees w.p. >= 1-δ: N(z) >= q / 2^{k+1} for every z."""
+  return jnp.all(counts >= q / (2 * counts.shape[0]))
+
+
+def readout_star(W_qk, truth_table, window, num_windows):
+  """Lemma 6's u* (J, q): u*^{(window)}_l = k g(z_l) / N(z_l), zero at the other windows.
+
+  With b = 1/k - 1 and the paper init, h_{u*,W,b} = f exactly when every pattern is covered.
+  """
+  k = W_qk.shape[-1]
+  ids = filter_pattern_ids(W_qk)
+  counts = pattern_counts(W_qk)
+  g = jnp.asarray(truth_table, W_qk.dtype)
+  u_window = k * g[ids] / counts[ids]
+  return jnp.zeros((num_windows, W_qk.shape[0]), W_qk.dtype).at[window].set(u_window)
+
+
+def readout_star_norm_sq(counts, k):
+  """||u*||^2 = sum_z k^2 / N(z) (infinite if some pattern is uncovered)."""
+  return jnp.sum(k**2 / counts.astype(jnp.result_type(float)))
+
+
+def readout_star_norm_bound(k: int, q: int) -> float:
+  """Lemma 6's bound ||u*||^2 <= 2^{2k+1} k^2 / q (under its event)."""
+  return 2.0 ** (2 * k + 1) * k**2 / q
+
+
+def window_pattern_outputs(W_qk, b_q, u_q, activation="relu"):
+  """h restricted to one window: sum_l u_l σ(<W_l, z> + b_l) for every pattern z. (2^k,)."""
+  patterns = models.all_patterns(W_qk.shape[-1], W_qk.dtype)
+  return models.ACTIVATIONS[activation](patterns @ W_qk.T + b_q) @ u_q
+
+
+# --------------------------------------------------------------------------- Theorem 4
+
+
+def theorem4_step_size(n: int, q: int, T: int) -> float:
+  """η = sqrt(n) / (sqrt(q) T), the step that yields Theorem 4's three terms [derived]."""
+  return math.sqrt(n) / (math.sqrt(q) * T)
+
+
+def theorem4_bound_terms(n: int, k: int, q: int, T: int, c: float = 1.0) -> tuple:
+  """The three terms of (1/T) sum_t L(h_t) <= 2cn^2k^2 2^k/q + 2(2^k k)^2/sqrt(qn) + c^2 n^1.5 sqrt(q)/T."""
+  return (2 * c * n**2 * k**2 * 2**k / q,
+          2 * (2**k * k) ** 2 / math.sqrt(q * n),
+          c**2 * n**1.5 * math.sqrt(q) / T)
+
+
+# -------------------------------------------------------------------------- Theorem 12
+
+
+def cube(n: int, dtype=None):
+  """All 2^n points of {±1}^n, (2^n, n); row i has x_j = -1 iff bit j of i is set."""
+  return models.all_patterns(n, dtype)
+
+
+def theorem12_bounds(n, k, mean_u_norm_sq, width, c_sq):
+  """SPEC §5 in expectation: E||dL/dW||^2 <= n E||u||^2 / C(n,k), E||dL/du||^2 <= r c^2 / C(n,k)."""
+  binom = math.comb(n, k)
+  return n * mean_u_norm_sq / binom, width * c_sq / binom
+
+
+def hidden_moments(W, b, x, activation="relu"):
+  """E_x ψ_i(x)^2 and E_x φ_i(x)^2 of every FCN unit over the rows of x (the cube: exact)."""
+  pre = x @ W.T + b
+  act = models.ACTIVATIONS[activation]
+  slope = jax.vmap(jax.vmap(jax.grad(act)))(pre)
+  return jnp.mean(act(pre) ** 2, axis=0), jnp.mean(slope**2, axis=0)
+
+
+def hinge_gradient(arch, params, x, y, activation="relu"):
+  """∇ of the mean hinge loss over the rows (x, y) with respect to every parameter group."""
+  return jax.grad(lambda p: train.hinge_loss(models.apply(arch, p, x, activation), y))(params)
+
+
+def exact_gradient_sq_norms(arch, params, task, activation="relu"):
+  """{group: ||∂L/∂group||^2} of the population hinge loss, enumerating all 2^n inputs."""
+  x = cube(task.n, params["W"].dtype)
+  grads = hinge_gradient(arch, params, x, task.target(x), activation)
+  return {name: jnp.sum(g**2) for name, g in grads.items()}
+
+
+def monte_carlo_gradient_sq_norms(arch, params, task, key, batch, pairs, activation="relu"):
+  """Unbiased estimates of ||∂L/∂group||^2 and their standard errors.
+
+  For independent batches A and B, E[<ĝ_A, ĝ_B>] = <g, g> since E ĝ = g; averaging over
+  `pairs` independent pairs gives the mean and its standard error.
+  Returns ({group: estimate}, {group: standard error}).
+  """
+  def one_pair(pair_key):
+    key_a, key_b = jax.random.split(pair_key)
+    grad = lambda k: hinge_gradient(arch, params, *task.sample(k, batch, params["W"].dtype),  # noqa: E731
+                                    activation)
+    g_a, g_b = grad(key_a), grad(key_b)
+    return {name: jnp.sum(g_a[name] * g_b[name]) for name in g_a}
+
+  products = jax.lax.map(one_pair, jax.random.split(key, pairs))
+  mean = {name: jnp.mean(v) for name, v in products.items()}
+  stderr = {name: jnp.std(v, ddof=1) / jnp.sqrt(pairs) for name, v in products.items()}
+  return mean, stderr
+
+
+def parseval_sums(params, n, k, activation="relu"):
+  """For one FCN init: sum over all k-subsets I of ||∂L_I/∂u||^2 and ||∂L_I/∂w_i||^2 (exact).
+
+  Returns (sum_u, per-unit sum_W (r,)), to be compared with the deterministic Parseval
+  inequalities sum_I ||∂L_I/∂u||^2 <= sum_i E ψ_i^2 and sum_I ||∂L_I/∂w_i||^2 <= n u_i^2 E φ_i^2.
+  """
+  from itertools import combinations  # small n only: C(n, k) subsets
+
+  x = cube(n, params["W"].dtype)
+  sum_u = 0.0
+  sum_w = jnp.zeros(params["W"].shape[0], params["W"].dtype)
+  for subset in combinations(range(n), k):
+    y = jnp.prod(x[:, list(subset)], axis=1)
+    g = hinge_gradient("fcn", params, x, y, activation)
+    sum_u = sum_u + jnp.sum(g["u"] ** 2)
+    sum_w = sum_w + jnp.sum(g["W"] ** 2, axis=1)
+  return sum_u, sum_w
+
+
+# -------------------------------------------------------------------------- intervals
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959963984540054):
+  """Wilson score interval for a binomial proportion (default 95%)."""
+  if trials <= 0:
+    raise ValueError("trials must be positive")
+  p = successes / trials
+  denom = 1 + z**2 / trials
+  centre = (p + z**2 / (2 * trials)) / denom
+  half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denom
+  return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def clopper_pearson_interval(successes: int, trials: int, confidence: float = 0.95):
+  """Exact (Clopper-Pearson) interval, by bisection on the binomial tails (no scipy)."""
+  alpha = 1 - confidence
+
+  def binom_cdf(s, p):  # P[X <= s], X ~ Bin(trials, p)
+    return sum(math.comb(trials, i) * p**i * (1 - p) ** (trials - i) for i in range(s + 1))
+
+  def solve(f, target):  # f increasing in p on [0, 1]
+    lo, hi = 0.0, 1.0
+    for _ in range(100):
+      mid = (lo + hi) / 2
+      lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
+    return (lo + hi) / 2
+
+  lower = 0.0 if successes == 0 else solve(lambda p: 1 - binom_cdf(successes - 1, p), alpha / 2)
+  upper = 1.0 if successes == trials else solve(lambda p: -binom_cdf(successes, p), -alpha / 2)
+  return lower, upper
