@@ -162,7 +162,278 @@ def separation_report(rows, workdir) -> str:
   return "\n".join(lines)
 
 
-REPORTS = {"separation": separation_report}
+# --------------------------------------------------------------------------- lemma 6
+
+
+def lemma6_report(rows, workdir) -> str:
+  fig, (ax_cov, ax_norm) = plt.subplots(1, 2, figsize=(11, 4))
+  ks = sorted({r["k"] for r in rows})
+  for k in ks:
+    rs = sorted((r for r in rows if r["k"] == k), key=lambda r: r["q"])
+    qs = [r["q"] for r in rs]
+    color = None
+    for name, style in (("covered", "-o"), ("lemma6_event", ":s")):
+      p = np.array([r[name + "_fraction"] for r in rs])
+      lo, hi = np.array([r[name + "_wilson95"] for r in rs]).T
+      line = ax_cov.errorbar(qs, p, yerr=[np.maximum(p - lo, 0), np.maximum(hi - p, 0)],
+                             fmt=style, capsize=2, ms=4, color=color,
+                             label=f"k={k}" if name == "covered" else None)
+      color = line[0].get_color()
+    ax_cov.plot([rs[0]["q_star"]], [1 - rs[0]["delta"]], marker="*", ms=12, color=color,
+                ls="none")
+    with_norm = [r for r in rs if r["u_star_norm_sq_mean"] is not None]
+    ax_norm.plot([r["q"] for r in with_norm], [r["u_star_norm_sq_mean"] for r in with_norm],
+                 "-o", ms=4, color=color, label=f"k={k} measured")
+    ax_norm.plot(qs, [r["u_star_norm_sq_bound"] for r in rs], "--", color=color, lw=1)
+  ax_cov.set_xscale("log")
+  ax_cov.set_xlabel("width q")
+  ax_cov.set_ylabel("fraction of initialisations (95% Wilson)")
+  ax_cov.set_title("solid: all patterns covered, u* has zero loss\n"
+                   "dotted: Lemma 6 event N(z) ≥ q/2^(k+1); ★: guarantee 1-δ at q*")
+  ax_cov.legend(fontsize=7)
+  ax_cov.grid(alpha=0.3)
+  ax_norm.set_xscale("log")
+  ax_norm.set_yscale("log")
+  ax_norm.set_xlabel("width q")
+  ax_norm.set_ylabel("||u*||²")
+  ax_norm.set_title("mean ||u*||² (covered inits) and the bound 2^(2k+1) k²/q (dashed)")
+  ax_norm.grid(alpha=0.3)
+  save_figure(fig, os.path.join(workdir, "coverage.png"))
+  delta = rows[0]["delta"]
+  lines = ["# Lemma 6: pattern coverage of the paper's initialisation", "",
+           f"{rows[0]['num_inits']} initialisations per (k, q); δ = {delta}; "
+           "95% Wilson intervals.", "",
+           "| k | q | q/q* | covered and u* zero loss | Lemma 6 event | mean ‖u*‖² | max ‖u*‖² under the event | bound |",
+           "|---|---|---|---|---|---|---|---|"]
+  for r in rows:
+    fmt = lambda v: "" if v is None else f"{v:.3g}"  # noqa: E731
+    lines.append(
+        f"| {r['k']} | {r['q']} | {r['q'] / r['q_star']:.3g} | {r['zero_loss_fraction']:.3f} "
+        f"[{r['zero_loss_wilson95'][0]:.3f}, {r['zero_loss_wilson95'][1]:.3f}] | "
+        f"{r['lemma6_event_fraction']:.3f} [{r['lemma6_event_wilson95'][0]:.3f}, "
+        f"{r['lemma6_event_wilson95'][1]:.3f}] | {fmt(r['u_star_norm_sq_mean'])} | "
+        f"{fmt(r['u_star_norm_sq_max_under_event'])} | {r['u_star_norm_sq_bound']:.3g} |")
+  at_star = [r for r in rows if r["q"] >= r["q_star"]]
+  lines += ["", "## Checks", ""]
+  if at_star:
+    worst = min(r["lemma6_event_wilson95"][1] for r in at_star)
+    lines.append(f"- {'holds' if worst >= 1 - delta else 'FAILS'}: at q >= q*, the Lemma 6 "
+                 f"event's frequency is consistent with >= 1 - δ = {1 - delta} (lowest upper "
+                 f"95% bound {worst:.3f})")
+  under = [r for r in rows if r["u_star_norm_sq_max_under_event"] is not None]
+  ok = all(r["u_star_norm_sq_max_under_event"] <= r["u_star_norm_sq_bound"] * (1 + 1e-6)
+           for r in under)
+  lines.append(f"- {'holds' if ok else 'FAILS'}: ||u*||² <= 2^(2k+1) k²/q on every "
+               "initialisation where the event holds")
+  same = all(r["covered"] == r["zero_loss"] for r in rows)
+  lines.append(f"- {'holds' if same else 'FAILS'}: u* reaches zero loss exactly on the "
+               "covered initialisations")
+  lines += ["", "![coverage](coverage.png)", ""]
+  return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------- theorem 4
+
+
+def theorem4_report(rows, workdir) -> str:
+  success = [r for r in rows if r["part"] == "success"]
+  bound = [r for r in rows if r["part"] == "bound"]
+  fig, (ax_p, ax_b) = plt.subplots(1, 2, figsize=(11, 4))
+  lines = ["# Theorem 4: success probability against width", "",
+           f"n = {rows[0]['n']}, k = {rows[0]['k']}, GD on the exact population loss "
+           f"(all 2^n inputs) from the paper's init; success = population accuracy >= "
+           f"1 - {success[0]['epsilon'] if success else ''}. 95% Wilson intervals.", "",
+           "| arch | width q | seeds | successes | P(success) [95%] | mean final loss |",
+           "|---|---|---|---|---|---|"]
+  from cnnfcn_jax.theory import wilson_interval  # reports use the same intervals as theory
+  for arch in sorted({r["arch"] for r in success}):
+    groups = group_rows([r for r in success if r["arch"] == arch], ("width",), "success")
+    losses = group_rows([r for r in success if r["arch"] == arch], ("width",), "final_loss")
+    qs = sorted(q for (q,) in groups)
+    ps, los, his = [], [], []
+    for q in qs:
+      hits, trials = int(np.sum(groups[q,])), len(groups[q,])
+      lo, hi = wilson_interval(hits, trials)
+      ps.append(hits / trials), los.append(lo), his.append(hi)
+      lines.append(f"| {ARCH_LABELS[arch]} | {q} | {trials} | {hits} | {hits / trials:.3f} "
+                   f"[{lo:.3f}, {hi:.3f}] | {np.mean(losses[q,]):.4f} |")
+    ps, los, his = map(np.array, (ps, los, his))
+    ax_p.errorbar(qs, ps, yerr=[np.maximum(ps - los, 0), np.maximum(his - ps, 0)], marker="o", capsize=3,
+                  color=ARCH_COLORS[arch], label=ARCH_LABELS[arch])
+  ax_p.set_xscale("log", base=2)
+  ax_p.set_xlabel("width q")
+  ax_p.set_ylabel("P(success), 95% Wilson")
+  ax_p.set_title("GD from the paper's init (practical step)")
+  ax_p.grid(alpha=0.3)
+  ax_p.legend()
+  lines += ["", f"## Average loss with Theorem 4's step η = sqrt(n)/(sqrt(q) T), "
+            f"T = {bound[0]['num_steps'] if bound else ''}", "",
+            "| arch | q | η | measured (1/T) Σ L(h_t), mean over seeds | bound (three terms) |",
+            "|---|---|---|---|---|"]
+  holds = True
+  for arch in sorted({r["arch"] for r in bound}):
+    rs = [r for r in bound if r["arch"] == arch]
+    qs = sorted({r["width"] for r in rs})
+    measured = [np.mean([r["average_loss"] for r in rs if r["width"] == q]) for q in qs]
+    bounds = [next(r["bound"] for r in rs if r["width"] == q) for q in qs]
+    for q, m, b in zip(qs, measured, bounds):
+      r0 = next(r for r in rs if r["width"] == q)
+      terms = " + ".join(f"{t:.3g}" for t in r0["bound_terms"])
+      lines.append(f"| {ARCH_LABELS[arch]} | {q} | {r0['learning_rate']:.3g} | {m:.4f} | "
+                   f"{terms} = {b:.4g} |")
+      holds &= bool(m <= b)
+    ax_b.plot(qs, measured, "-o", color=ARCH_COLORS[arch], label=f"{ARCH_LABELS[arch]} measured")
+    ax_b.plot(qs, bounds, "--", color=ARCH_COLORS[arch], label=f"{ARCH_LABELS[arch]} bound")
+  if bound:
+    vacuous = all(r["bound"] >= 1 for r in bound)
+    lines += ["", f"- {'holds' if holds else 'FAILS'}: measured average loss <= the bound at "
+              "every q"]
+    if vacuous:
+      lines.append("- The bound is >= 1 at every q here, above the hinge loss at "
+                   "initialisation (u = 0 gives L = 1): at these sizes it is vacuous, and its "
+                   "step η is so small that GD barely moves in T steps. Its terms fall like "
+                   "1/q and 1/sqrt(q) only at widths far beyond this grid.")
+  ax_b.set_xscale("log", base=2)
+  ax_b.set_yscale("log")
+  ax_b.set_xlabel("width q")
+  ax_b.set_ylabel("average population loss")
+  ax_b.set_title("GD with Theorem 4's step vs its bound")
+  ax_b.grid(alpha=0.3)
+  ax_b.legend(fontsize=7)
+  save_figure(fig, os.path.join(workdir, "success_vs_width.png"))
+  lines += ["", "![success against width](success_vs_width.png)", ""]
+  return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------ theorem 12
+
+
+def loglog_slope(x, y):
+  """Least-squares slope of log y against log x over the points with y > 0."""
+  x, y = np.asarray(x, float), np.asarray(y, float)
+  keep = y > 0
+  if keep.sum() < 2:
+    return float("nan")
+  return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def theorem12_report(rows, workdir) -> str:
+  series = [s for s in ("fixed_k", "log_k") if any(r["series"] == s for r in rows)]
+  fig, axes = plt.subplots(len(series), 2, figsize=(11, 4 * len(series)), squeeze=False)
+  lines = ["# Theorem 12: initial gradient against n", "",
+           "E over initialisations of the squared gradient norm of the population hinge "
+           "loss on the parity of k consecutive bits; exact = all 2^n inputs, "
+           "monte_carlo = unbiased estimate (± its standard error).", "",
+           "| series | arch | n | k | C(n,k) | method | E‖∂L/∂W‖² | E‖∂L/∂u‖² | bound W | bound u |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+  checks = []
+  for row_axes, s in zip(axes, series):
+    rs = [r for r in rows if r["series"] == s]
+    for ax, group in zip(row_axes, ("W", "u")):
+      for arch in [a for a in ("fcn", "cnn", "lcn") if any(r["arch"] == a for r in rs)]:
+        ar = [r for r in rs if r["arch"] == arch]
+        ns = sorted({r["n"] for r in ar})
+        mean = np.array([np.mean([r[f"grad_{group}_sq"] for r in ar if r["n"] == n]) for n in ns])
+        # Error bar: spread over inits plus the Monte Carlo error, as one standard error.
+        err = np.array([np.sqrt(np.var([r[f"grad_{group}_sq"] for r in ar if r["n"] == n], ddof=1)
+                                + np.mean([r[f"grad_{group}_sq_stderr"] ** 2 for r in ar
+                                           if r["n"] == n]))
+                        / np.sqrt(sum(r["n"] == n for r in ar)) for n in ns])
+        if arch == "cnn" and group == "W" and not mean.any():
+          continue  # u = 0 at the paper's init: ∂L/∂W = 0 exactly, nothing to draw on a log axis
+        exact = np.array([next(r["method"] for r in ar if r["n"] == n) == "exact" for n in ns])
+        ax.errorbar(np.array(ns)[exact], mean[exact], yerr=err[exact], fmt="-o", capsize=2,
+                    color=ARCH_COLORS[arch], label=f"{ARCH_LABELS[arch]} exact")
+        if (~exact).any():
+          ax.errorbar(np.array(ns)[~exact], np.maximum(mean[~exact], 1e-30), yerr=err[~exact],
+                      fmt="^", capsize=2, color=ARCH_COLORS[arch], mfc="none",
+                      label=f"{ARCH_LABELS[arch]} Monte Carlo")
+        if arch == "fcn":
+          bound = [next(r[f"bound_{group}"] for r in ar if r["n"] == n) for n in ns]
+          ax.plot(ns, bound, "--", color="k", lw=1, label="Theorem 12 bound")
+          binom = [next(r["binom"] for r in ar if r["n"] == n) for n in ns]
+          slope = loglog_slope(1 / np.array(binom)[exact], mean[exact])
+          checks.append((s, group, slope, bool(np.all(mean[exact] <= np.array(bound)[exact])),
+                         bool(np.all(mean[~exact] <= np.array(bound)[~exact] + 3 * err[~exact]))))
+      ax.set_xscale("log", base=2)
+      ax.set_yscale("log")
+      ax.set_xlabel("n")
+      ax.set_ylabel(f"E‖∂L/∂{group}‖² at init")
+      ax.set_title(f"{s.replace('_', ' ')}: ∂L/∂{group}")
+      ax.grid(alpha=0.3)
+      ax.legend(fontsize=7)
+    for key in sorted({(r["arch"], r["n"]) for r in rs}, key=lambda t: (t[0] != "fcn", t)):
+      ar = [r for r in rs if (r["arch"], r["n"]) == key]
+      r0 = ar[0]
+      w = np.mean([r["grad_W_sq"] for r in ar])
+      u = np.mean([r["grad_u_sq"] for r in ar])
+      if r0["method"] == "monte_carlo":
+        w_se = np.sqrt(np.mean([r["grad_W_sq_stderr"] ** 2 for r in ar]) / len(ar))
+        u_se = np.sqrt(np.mean([r["grad_u_sq_stderr"] ** 2 for r in ar]) / len(ar))
+        w_txt, u_txt = f"{w:.3g} ± {w_se:.2g}", f"{u:.3g} ± {u_se:.2g}"
+      else:
+        w_txt, u_txt = f"{w:.3g}", f"{u:.3g}"
+      bw = f"{r0['bound_W']:.3g}" if "bound_W" in r0 else ""
+      bu = f"{r0['bound_u']:.3g}" if "bound_u" in r0 else ""
+      lines.append(f"| {s} | {ARCH_LABELS[r0['arch']]} | {r0['n']} | {r0['k']} | {r0['binom']} | "
+                   f"{r0['method']} | {w_txt} | {u_txt} | {bw} | {bu} |")
+  save_figure(fig, os.path.join(workdir, "gradient_vs_n.png"))
+  lines += ["", "## Checks (FCN)", ""]
+  for s, group, slope, exact_ok, mc_ok in checks:
+    lines.append(f"- {s}, ∂L/∂{group}: fitted log-log slope against 1/C(n,k) over the exact "
+                 f"points = {slope:.2f} (1 = decays exactly like 1/C(n,k)); "
+                 f"{'holds' if exact_ok else 'FAILS'}: exact values below the bound; "
+                 f"{'holds' if mc_ok else 'FAILS'}: Monte Carlo values below the bound "
+                 "within 3 standard errors")
+  active = [r["hinge_active_fraction"] for r in rows if "hinge_active_fraction" in r]
+  if active:
+    lines.append(f"- the hinge is active (|h| < 1) on a fraction {min(active):.4f} of inputs "
+                 "in the worst exact FCN initialisation (Theorem 12 assumes 1)")
+  lines += ["- CNN/LCN start at u = 0, so ∂L/∂W = 0 exactly and ∂L/∂u = q/(k² 4^k) for "
+            "every n: their initial signal does not vanish with n at fixed k.", "",
+            "![gradient against n](gradient_vs_n.png)", ""]
+  return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------- fcn stuck
+
+
+def fcn_stuck_report(rows, workdir) -> str:
+  ns = sorted({r["n"] for r in rows})
+  fig, axes = plt.subplots(2, len(ns), figsize=(4.5 * len(ns), 7), squeeze=False)
+  lines = ["# GD on the FCN for the k = log2 n parity, next to a CNN", "",
+           "Final values, mean ± std over seeds.", "",
+           "| arch | n | k | width | test correlation E[f h] | test accuracy | first-layer distance |",
+           "|---|---|---|---|---|---|---|"]
+  for col, n in enumerate(ns):
+    for arch in sorted({r["arch"] for r in rows}):
+      rs = [r for r in rows if r["n"] == n and r["arch"] == arch]
+      steps = rs[0]["steps"]
+      for row, metric in enumerate(("test_correlation", "first_layer_distance")):
+        curves = np.array([r["curves"][metric] for r in rs])
+        ax = axes[row][col]
+        ax.plot(steps, curves.mean(0), color=ARCH_COLORS[arch], label=ARCH_LABELS[arch])
+        ax.fill_between(steps, curves.min(0), curves.max(0), color=ARCH_COLORS[arch], alpha=0.2)
+        ax.set_title(f"n = {n}, k = {rs[0]['k']}")
+        ax.set_xlabel("GD step")
+        ax.set_ylabel({"test_correlation": "E[f h] on test inputs",
+                       "first_layer_distance": "‖W_t − W_0‖"}[metric])
+        ax.grid(alpha=0.3)
+      corr = mean_std([r["curves"]["test_correlation"][-1] for r in rs])
+      acc = mean_std([r["test_accuracy"] for r in rs])
+      dist = mean_std([r["first_layer_distance"] for r in rs])
+      lines.append(f"| {ARCH_LABELS[arch]} | {n} | {rs[0]['k']} | {rs[0]['width']} | "
+                   f"{corr[0]:.3f} ± {corr[1]:.3f} | {acc[0]:.3f} ± {acc[1]:.3f} | "
+                   f"{dist[0]:.3g} ± {dist[1]:.2g} |")
+  axes[0][0].legend()
+  save_figure(fig, os.path.join(workdir, "fcn_stuck.png"))
+  lines += ["", "![correlation and first-layer movement](fcn_stuck.png)", ""]
+  return "\n".join(lines)
+
+
+REPORTS = {"separation": separation_report, "lemma6_coverage": lemma6_report,
+           "theorem4_width": theorem4_report, "theorem12_gradient": theorem12_report,
+           "fcn_stuck": fcn_stuck_report}
 
 
 def write_report(workdir: str):

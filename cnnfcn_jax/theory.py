@@ -114,13 +114,22 @@ def hidden_moments(W, b, x, activation="relu"):
 
 
 def hinge_gradient(arch, params, x, y, activation="relu"):
-  """∇ of the mean hinge loss over the rows (x, y) with respect to every parameter group."""
-  return jax.grad(lambda p: train.hinge_loss(models.apply(arch, p, x, activation), y))(params)
+  """∇ of the mean hinge loss over the rows (x, y) with respect to every parameter group.
+
+  CNN/LCN go through the exact pattern-table path (x is in {±1}^n).
+  """
+  table = arch != "fcn"
+  inputs = models.pattern_ids(x, params["W"].shape[-1]) if table else x
+  return jax.grad(lambda p: train.hinge_loss(
+      models.apply(arch, p, inputs, activation, table), y))(params)
 
 
-def exact_gradient_sq_norms(arch, params, task, activation="relu"):
-  """{group: ||∂L/∂group||^2} of the population hinge loss, enumerating all 2^n inputs."""
-  x = cube(task.n, params["W"].dtype)
+def exact_gradient_sq_norms(arch, params, task, x, activation="relu"):
+  """{group: ||∂L/∂group||^2} of the population hinge loss; x = cube(n), all 2^n inputs.
+
+  (x is an argument, not built inside, so that jitted callers pass it in rather than
+  have XLA constant-fold work on a 2^n-row constant.)
+  """
   grads = hinge_gradient(arch, params, x, task.target(x), activation)
   return {name: jnp.sum(g**2) for name, g in grads.items()}
 

@@ -39,7 +39,8 @@ OPTIMIZERS = {
     "lamb": optax.lamb,
     "lion": optax.lion,
 }
-METRICS = ("train_loss", "train_accuracy", "test_accuracy", "grad_norm", "first_layer_distance")
+METRICS = ("train_loss", "train_accuracy", "test_accuracy", "test_correlation", "grad_norm",
+           "first_layer_distance")
 
 
 def hinge_loss(h, y):
@@ -68,6 +69,9 @@ class Sweep:
   num_test: int
   activation: str = "relu"
   table: bool = False  # pattern-table path (CNN/LCN on {±1} inputs), exact
+  # Train and test on all 2^n inputs: the training loss is then the population loss
+  # L_{f,D} of uniform D exactly, and the test accuracy the exact population accuracy.
+  population: bool = False
 
   @property
   def record_steps(self) -> np.ndarray:
@@ -105,7 +109,8 @@ def sweep_fn(sweep: Sweep):
       _, h_test = loss_and_output(trained, frozen, live, test_inputs, y_test)
       distance = jnp.linalg.norm(trained["W"] - params0["W"]) if "W" in trained else 0.0
       return dict(train_loss=loss, train_accuracy=accuracy(h_train, y_train),
-                  test_accuracy=accuracy(h_test, y_test), grad_norm=optax.tree.norm(grads),
+                  test_accuracy=accuracy(h_test, y_test),
+                  test_correlation=jnp.mean(y_test * h_test), grad_norm=optax.tree.norm(grads),
                   first_layer_distance=jnp.asarray(distance, loss.dtype))
 
     def step(state, _):
@@ -127,8 +132,12 @@ def sweep_fn(sweep: Sweep):
 
   def one_seed(seed, widths):
     data_key, init_key = jax.random.split(jax.random.key(seed))
-    x_train, y_train = task.sample(jax.random.fold_in(data_key, 0), sweep.num_train)
-    x_test, y_test = task.sample(jax.random.fold_in(data_key, 1), sweep.num_test)
+    if sweep.population:
+      x_train = x_test = models.all_patterns(task.n)
+      y_train = y_test = task.target(x_train)
+    else:
+      x_train, y_train = task.sample(jax.random.fold_in(data_key, 0), sweep.num_train)
+      x_test, y_test = task.sample(jax.random.fold_in(data_key, 1), sweep.num_test)
     train_inputs, test_inputs = features(x_train), features(x_test)
     per_width = jax.vmap(one_network, in_axes=(0, None, None, None, None, None))
     return per_width(widths, init_key, train_inputs, y_train, test_inputs, y_test)

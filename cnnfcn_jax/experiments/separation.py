@@ -20,23 +20,33 @@ def validate(config):
   checks.positive_int("k", c.k)
   if c.k > 20:
     checks.fail("k", c.k, "k <= 20 (targets are tables of 2^k entries)")
-  checks.nonempty_tuple("ns", c.ns, checks.positive_int)
-  if min(c.ns) < c.k:
-    checks.fail("ns", c.ns, f"every n >= k = {c.k} (a k-pattern needs k input bits); "
+  validate_task(c, c.ns, c.k)
+  validate_training(c)
+
+
+def validate_task(c, ns, k):
+  """ns, target, localities, position, task_seed, for patterns of size k (largest k if many)."""
+  checks.nonempty_tuple("ns", ns, checks.positive_int)
+  if min(ns) < k:
+    checks.fail("ns", ns, f"every n >= k = {k} (a k-pattern needs k input bits); "
                 "lower config.k or raise config.ns")
   checks.choice("target", c.target, tasks.TARGETS)
   checks.nonempty_tuple("localities", c.localities,
                         lambda f, v: checks.choice(f, v, tasks.LOCALITIES))
-  if "nonlocal" in c.localities and min(c.ns) < tasks.min_nonlocal_n(c.k):
-    checks.fail("ns", c.ns, f"every n >= {tasks.min_nonlocal_n(c.k)} for the nonlocal twin with "
-                f"k = {c.k} (k coordinates pairwise >= k apart), or drop 'nonlocal' from "
+  if "nonlocal" in c.localities and min(ns) < tasks.min_nonlocal_n(k):
+    checks.fail("ns", ns, f"every n >= {tasks.min_nonlocal_n(k)} for the nonlocal twin with "
+                f"k = {k} (k coordinates pairwise >= k apart), or drop 'nonlocal' from "
                 "config.localities")
   if not isinstance(c.position, int) or isinstance(c.position, bool):
     checks.fail("position", c.position, f"an integer window start, or {MIDDLE} for the middle")
-  if c.position != MIDDLE and not 0 <= c.position <= min(c.ns) - c.k:
+  if c.position != MIDDLE and not 0 <= c.position <= min(ns) - k:
     checks.fail("position", c.position, f"{MIDDLE} (middle) or a window start in "
-                f"[0, min(ns) - k] = [0, {min(c.ns) - c.k}]")
+                f"[0, min(ns) - k] = [0, {min(ns) - k}]")
   checks.positive_int("task_seed", c.task_seed, minimum=0)
+
+
+def validate_training(c):
+  """archs and their settings, seeds, sample sizes, steps, activation, path."""
   checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
   checks.nonempty_tuple("seeds", c.seeds, lambda f, v: checks.positive_int(f, v, minimum=0))
   if max(c.seeds) >= 2**32:
@@ -60,37 +70,43 @@ def validate(config):
     checks.positive_float(f"{arch}.learning_rate", a.learning_rate, allow_zero=True)
 
 
-def uses_table(config, arch) -> bool:
+def uses_table(config, arch, k) -> bool:
   if arch == "fcn" or config.path == "dense":
     return False
-  return config.path == "table" or config.k <= MAX_TABLE_K
+  return config.path == "table" or k <= MAX_TABLE_K
 
 
-def make_sweep(config, arch, locality, n) -> train.Sweep:
+def make_sweep(config, arch, locality, n, k=None) -> train.Sweep:
+  """The sweep of one (arch, locality, n); k defaults to config.k."""
   a = config[arch]
+  k = config.k if k is None else k
   position = None if config.position == MIDDLE else config.position
-  task = tasks.make_task(n, config.k, config.target, locality, position, config.task_seed)
+  task = tasks.make_task(n, k, config.target, locality, position, config.task_seed)
   return train.Sweep(
       arch=arch, task=task, widths=tuple(a.widths), init=a.init, trainable=tuple(a.trainable),
       optimizer=a.optimizer, learning_rate=float(a.learning_rate), num_steps=config.num_steps,
       log_every=config.log_every, num_train=config.num_train, num_test=config.num_test,
-      activation=config.activation, table=uses_table(config, arch))
+      activation=config.activation, table=uses_table(config, arch, k))
 
 
 def run(config) -> list[dict]:
   """Train every network of the config; one dict per network (arch, locality, n, width, seed)."""
-  groups = [(arch, locality, n) for locality in config.localities
-            for arch in config.archs for n in config.ns]
-  progress = Progress([n * max(config[arch].widths) for arch, _, n in groups], "sweep")
+  return run_groups(config, [(arch, locality, n, config.k) for locality in config.localities
+                             for arch in config.archs for n in config.ns])
+
+
+def run_groups(config, groups) -> list[dict]:
+  """One sweep per (arch, locality, n, k) group; one row per trained network."""
+  progress = Progress([n * max(config[arch].widths) for arch, _, n, _ in groups], "sweep")
   rows = []
-  for arch, locality, n in groups:
-    sweep = make_sweep(config, arch, locality, n)
+  for arch, locality, n, k in groups:
+    sweep = make_sweep(config, arch, locality, n, k)
     out = train.run_sweep(sweep, config.seeds)
     for s, seed in enumerate(config.seeds):
       for w, width in enumerate(sweep.widths):
         curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
         rows.append(dict(
-            arch=arch, locality=locality, n=n, k=config.k, target=config.target,
+            arch=arch, locality=locality, n=n, k=k, target=config.target,
             coordinates=list(sweep.task.coordinates), width=width, seed=seed,
             path="table" if sweep.table else "dense",
             test_accuracy=curves["test_accuracy"][-1],

@@ -1,0 +1,44 @@
+"""Does GD move an FCN on the k = log2 n parity at all? Next to a CNN on the same task.
+
+  python -m cnnfcn_jax.main --config=configs/fcn_stuck.py --workdir=runs/fcn_stuck
+  python -m cnnfcn_jax.main --config=configs/fcn_stuck.py:quick --workdir=/tmp/fcn_stuck
+"""
+
+import ml_collections
+
+
+def arch_config(widths, init, trainable, optimizer, learning_rate):
+  return ml_collections.ConfigDict(dict(widths=widths, init=init, trainable=trainable,
+                                        optimizer=optimizer, learning_rate=learning_rate))
+
+
+def get_config(variant=""):
+  c = ml_collections.ConfigDict()
+  c.experiment = "fcn_stuck"
+  c.ns = (16, 32, 64)  # [choice] k = log2 n: 4, 5, 6
+  c.target = "parity"
+  c.localities = ("local",)
+  c.position = -1  # the middle window
+  c.task_seed = 0
+  c.seeds = (0, 1, 2, 3)  # [choice]
+  c.num_train = 8192  # [choice]
+  c.num_test = 4096  # [choice]
+  c.num_steps = 500  # [choice]
+  c.log_every = 25  # [choice]
+  c.activation = "relu"
+  c.path = "auto"
+  # Both by plain full-batch GD, as in the paper. [choice] widths and learning rates.
+  c.fcn = arch_config((256,), "gaussian", ("W", "b", "u"), "gd", 0.5)
+  c.cnn = arch_config((256,), "paper", ("W", "u"), "gd", 1.0)
+  c.archs = ("fcn", "cnn")
+  if variant == "quick":
+    c.ns = (8, 16)
+    c.seeds = (0, 1)
+    c.num_train = 512
+    c.num_test = 256
+    c.num_steps = 20
+    c.log_every = 10
+    c.fcn.widths = c.cnn.widths = (16,)
+  elif variant:
+    raise ValueError(f"configs/fcn_stuck.py: unknown variant {variant!r}; use '' or 'quick'")
+  return c
