@@ -40,3 +40,34 @@ def write_config(workdir: str, config):
 def read_config(workdir: str) -> dict:
   with open(os.path.join(workdir, CONFIG_FILE)) as f:
     return json.load(f)
+
+
+CHECKPOINT_DIR = "checkpoint"
+
+
+class Checkpoint:
+  """Completed units of work of one run, saved as they finish, so a rerun resumes.
+
+  Each unit (one jitted sweep) is saved as workdir/checkpoint/<unit>.json holding its
+  result rows; running the same config on the same workdir again loads finished units
+  instead of recomputing them. Units are pure functions of the config, so a resumed run
+  ends with exactly the rows of an uninterrupted one. Without a workdir nothing is kept.
+  """
+
+  def __init__(self, workdir: str | None = None):
+    self.directory = os.path.join(workdir, CHECKPOINT_DIR) if workdir else None
+    self.resumed = 0
+
+  def rows(self, unit: str, compute) -> list[dict]:
+    """The rows of `unit`: loaded if saved, else computed by compute() and saved."""
+    if self.directory is None:
+      return compute()
+    path = os.path.join(self.directory, "".join(c if c.isalnum() or c in "-_=." else "_"
+                                                for c in unit) + ".json")
+    if os.path.exists(path):
+      self.resumed += 1
+      with open(path) as f:
+        return json.load(f)
+    rows = compute()
+    atomic_write(path, json.dumps(rows))
+    return rows

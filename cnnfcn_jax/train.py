@@ -40,7 +40,7 @@ OPTIMIZERS = {
     "lion": optax.lion,
 }
 METRICS = ("train_loss", "train_accuracy", "test_accuracy", "test_correlation", "grad_norm",
-           "first_layer_distance")
+           "first_layer_distance", "diverged")
 
 
 def hinge_loss(h, y):
@@ -62,7 +62,7 @@ class Sweep:
   init: str
   trainable: tuple[str, ...]
   optimizer: str
-  learning_rate: float
+  learning_rate: float | tuple[float, ...]  # one for all widths, or one per width
   num_steps: int
   log_every: int
   num_train: int
@@ -84,10 +84,13 @@ def sweep_fn(sweep: Sweep):
 
   Returned arrays: each name in METRICS with shape (S, W, R) over `record_steps`, and
   `params0` / `params`, the initial and final parameters, (S, W, ...) each.
+
+  Divergence is isolated per network: once a step gives a non-finite loss or parameter,
+  that network keeps its last finite state (`diverged` = 1 from then on) while every
+  other network in the call trains on unaffected.
   """
   task, arch = sweep.task, sweep.arch
   max_width = max(sweep.widths)
-  optimizer = OPTIMIZERS[sweep.optimizer](sweep.learning_rate)
   features = (lambda x: models.pattern_ids(x, task.k)) if sweep.table else (lambda x: x)
 
   def loss_and_output(trained, frozen, live, inputs, y):
@@ -98,39 +101,47 @@ def sweep_fn(sweep: Sweep):
 
   grad_fn = jax.value_and_grad(loss_and_output, has_aux=True)
 
-  def one_network(width, init_key, train_inputs, y_train, test_inputs, y_test):
+  def one_network(width, learning_rate, init_key, train_inputs, y_train, test_inputs, y_test):
+    optimizer = OPTIMIZERS[sweep.optimizer](learning_rate)
     params0 = models.init_params(arch, init_key, task.n, task.k, width, sweep.init, max_width)
     live = (jnp.arange(max_width) < width).astype(params0["u"].dtype)
     trained0 = {g: params0[g] for g in sweep.trainable}
     frozen = {g: a for g, a in params0.items() if g not in sweep.trainable}
 
-    def measure(trained):
+    def measure(trained, diverged):
       (loss, h_train), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
       _, h_test = loss_and_output(trained, frozen, live, test_inputs, y_test)
       distance = jnp.linalg.norm(trained["W"] - params0["W"]) if "W" in trained else 0.0
       return dict(train_loss=loss, train_accuracy=accuracy(h_train, y_train),
                   test_accuracy=accuracy(h_test, y_test),
                   test_correlation=jnp.mean(y_test * h_test), grad_norm=optax.tree.norm(grads),
-                  first_layer_distance=jnp.asarray(distance, loss.dtype))
+                  first_layer_distance=jnp.asarray(distance, loss.dtype),
+                  diverged=diverged.astype(loss.dtype))
 
     def step(state, _):
-      trained, opt_state = state
-      (_, _), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
-      updates, opt_state = optimizer.update(grads, opt_state, trained)
-      return (optax.apply_updates(trained, updates), opt_state), None
+      trained, opt_state, diverged = state
+      (loss, _), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
+      updates, new_opt_state = optimizer.update(grads, opt_state, trained)
+      new_trained = optax.apply_updates(trained, updates)
+      finite = jnp.isfinite(loss) & jnp.all(jnp.array(
+          [jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(new_trained)]))
+      diverged = diverged | ~finite
+      keep = lambda old, new: jnp.where(diverged, old, new)  # noqa: E731
+      return (jax.tree.map(keep, trained, new_trained),
+              jax.tree.map(keep, opt_state, new_opt_state), diverged), None
 
     def logged_interval(state, _):
       state, _ = jax.lax.scan(step, state, None, length=sweep.log_every)
-      return state, measure(state[0])
+      return state, measure(state[0], state[2])
 
-    state = (trained0, optimizer.init(trained0))
+    state = (trained0, optimizer.init(trained0), jnp.array(False))
+    first = measure(trained0, state[2])
     state, history = jax.lax.scan(logged_interval, state, None,
                                   length=len(sweep.record_steps) - 1)
-    history = jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]),
-                           measure(trained0), history)
+    history = jax.tree.map(lambda a, rest: jnp.concatenate([a[None], rest]), first, history)
     return dict(history, params0=params0, params={**frozen, **state[0]})
 
-  def one_seed(seed, widths):
+  def one_seed(seed, widths, learning_rates):
     data_key, init_key = jax.random.split(jax.random.key(seed))
     if sweep.population:
       x_train = x_test = models.all_patterns(task.n)
@@ -139,11 +150,12 @@ def sweep_fn(sweep: Sweep):
       x_train, y_train = task.sample(jax.random.fold_in(data_key, 0), sweep.num_train)
       x_test, y_test = task.sample(jax.random.fold_in(data_key, 1), sweep.num_test)
     train_inputs, test_inputs = features(x_train), features(x_test)
-    per_width = jax.vmap(one_network, in_axes=(0, None, None, None, None, None))
-    return per_width(widths, init_key, train_inputs, y_train, test_inputs, y_test)
+    per_width = jax.vmap(one_network, in_axes=(0, 0, None, None, None, None, None))
+    return per_width(widths, learning_rates, init_key, train_inputs, y_train, test_inputs,
+                     y_test)
 
-  def sweep_seeds(seeds, widths):
-    return jax.vmap(one_seed, in_axes=(0, None))(seeds, widths)
+  def sweep_seeds(seeds, widths, learning_rates):
+    return jax.vmap(one_seed, in_axes=(0, None, None))(seeds, widths, learning_rates)
 
   return sweep_seeds
 
@@ -153,7 +165,14 @@ def _jitted(sweep: Sweep):
   return jax.jit(sweep_fn(sweep))
 
 
+def sweep_axes(sweep: Sweep):
+  """The per-width arguments of sweep_fn: widths and learning rates, (W,) each."""
+  rates = sweep.learning_rate
+  rates = rates if isinstance(rates, tuple) else (rates,) * len(sweep.widths)
+  return jnp.asarray(sweep.widths, jnp.int32), jnp.asarray(rates, jnp.result_type(float))
+
+
 def run_sweep(sweep: Sweep, seeds) -> dict:
   """Train every (seed, width) network of `sweep`; returns numpy arrays (see sweep_fn)."""
-  out = _jitted(sweep)(jnp.asarray(seeds, jnp.uint32), jnp.asarray(sweep.widths, jnp.int32))
+  out = _jitted(sweep)(jnp.asarray(seeds, jnp.uint32), *sweep_axes(sweep))
   return jax.tree.map(np.asarray, jax.device_get(out))

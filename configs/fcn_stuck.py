@@ -31,6 +31,7 @@ def get_config(variant=""):
   c.fcn = arch_config((256,), "gaussian", ("W", "b", "u"), "gd", 0.5)
   c.cnn = arch_config((256,), "paper", ("W", "u"), "gd", 1.0)
   c.archs = ("fcn", "cnn")
+  c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":
     c.ns = (8, 16)
     c.seeds = (0, 1)

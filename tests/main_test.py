@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import ml_collections
 import pytest
 
 from cnnfcn_jax import checks
@@ -71,14 +72,15 @@ def test_unknown_config_field_is_rejected_by_the_flag_parser(tmp_path):
 
 
 def quick_config(**changes):
-  config = separation_config.get_config("quick")
+  """The quick separation config with `changes` ({"cnn.widths": ...}), any value types."""
+  values = separation_config.get_config("quick").to_dict()
   for path, value in changes.items():
-    target = config
+    target = values
     *parents, leaf = path.split(".")
     for p in parents:
       target = target[p]
     target[leaf] = value
-  return config
+  return ml_collections.ConfigDict(values)
 
 
 BAD_CONFIGS = [
@@ -106,6 +108,9 @@ BAD_CONFIGS = [
     ({"fcn.optimizer": "adamm"}, "config.fcn.optimizer = 'adamm' is invalid: expected one of 'gd'"),
     ({"lcn.learning_rate": -0.1}, "config.lcn.learning_rate = -0.1"),
     ({"lcn.learning_rate": float("nan")}, "config.lcn.learning_rate = nan"),
+    ({"cnn.learning_rate": (0.1, 0.2, 0.3)}, "config.cnn.learning_rate = (0.1, 0.2, 0.3) is "
+     "invalid: expected one learning rate, or one per width: config.cnn.widths has 2 entries"),
+    ({"cnn.learning_rate": (0.1, -1.0)}, "config.cnn.learning_rate[1] = -1.0"),
 ]
 
 

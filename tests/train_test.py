@@ -78,9 +78,8 @@ def test_frozen_groups_do_not_move():
 def test_sweep_compiles_once_for_new_seeds():
   sweep = small_sweep("cnn")
   fn = jax.jit(chex.assert_max_traces(train.sweep_fn(sweep), n=1))
-  widths = np.asarray(sweep.widths, np.int32)
-  first = fn(np.asarray([0, 1], np.uint32), widths)
-  second = fn(np.asarray([2, 3], np.uint32), widths)  # would raise if it traced again
+  first = fn(np.asarray([0, 1], np.uint32), *train.sweep_axes(sweep))
+  second = fn(np.asarray([2, 3], np.uint32), *train.sweep_axes(sweep))  # raises if retraced
   assert not np.array_equal(first["params0"]["W"], second["params0"]["W"])
 
 
@@ -91,3 +90,18 @@ def test_cnn_learns_a_k_pattern_by_gd_from_the_paper_init():
   assert out["test_accuracy"][..., 0].max() < 0.7  # u = 0: no information at step 0
   assert out["test_accuracy"][..., -1].min() > 0.95
   assert np.all(np.diff(out["train_loss"], axis=-1) <= 1e-6)  # GD on a convex-ish problem
+
+
+@pytest.mark.parametrize("arch", ["cnn", "fcn"])
+def test_a_diverging_width_is_frozen_and_leaves_the_others_untouched(arch):
+  with jax.enable_x64(True):
+    calm = 0.5 if arch == "cnn" else 1e-2
+    mixed = train.run_sweep(small_sweep(arch, widths=(4, 9), optimizer="gd",
+                                        learning_rate=(calm, 1e300)), [0, 1, 2])
+    alone = train.run_sweep(small_sweep(arch, widths=(4,), optimizer="gd", learning_rate=calm),
+                            [0, 1, 2])
+    assert mixed["diverged"][:, 1, -1].all() and not mixed["diverged"][:, 0].any()
+    for name in train.METRICS:
+      np.testing.assert_allclose(mixed[name][:, 0], alone[name][:, 0], rtol=1e-10, atol=1e-13)
+    for leaf in jax.tree.leaves(mixed["params"]):  # frozen at its last finite state
+      assert np.isfinite(leaf).all()

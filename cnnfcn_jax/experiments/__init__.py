@@ -1,5 +1,6 @@
-"""Experiments by name: each module has validate(config) and run(config) -> rows."""
+"""Experiments by name: each module has validate(config) and run(config, checkpoint) -> rows."""
 
+from cnnfcn_jax import checks
 from cnnfcn_jax.experiments import (fcn_stuck, lemma6_coverage, separation, theorem4_width,
                                     theorem12_gradient)
 
@@ -10,3 +11,11 @@ EXPERIMENTS = {
     "theorem12_gradient": theorem12_gradient,
     "fcn_stuck": fcn_stuck,
 }
+PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
+
+
+def validate(config):
+  """Raise checks.ConfigError naming the first invalid field of any experiment's config."""
+  checks.choice("experiment", config.get("experiment"), tuple(EXPERIMENTS))
+  checks.choice("prng_impl", config.get("prng_impl"), PRNG_IMPLS)
+  EXPERIMENTS[config.experiment].validate(config)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from cnnfcn_jax import checks
+from cnnfcn_jax import checks, outputs
 from cnnfcn_jax.experiments import separation
 
 
@@ -22,7 +22,7 @@ def validate(c):
   separation.validate_training(c)
 
 
-def run(c) -> list[dict]:
+def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
   return separation.run_groups(c, [(arch, locality, n, int(math.log2(n)))
                                    for locality in c.localities for arch in c.archs
-                                   for n in c.ns])
+                                   for n in c.ns], checkpoint)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnnfcn_jax import checks, tasks, theory
+from cnnfcn_jax import checks, outputs, tasks, theory
 from cnnfcn_jax.progress import Progress
 
 
@@ -57,27 +57,32 @@ def coverage_stats(key, k, q, truth_table, num_inits, inits_per_batch):
   return jax.device_get(jax.jit(lambda ks: jax.lax.map(one_init, ks, batch_size=inits_per_batch))(keys))
 
 
-def run(c) -> list[dict]:
+def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
   grid = [(k, q) for k in c.ks for q in widths_for(c, k)]
   progress = Progress([q * k for k, q in grid], "coverage")
-  root = jax.random.key(c.seed)
   rows = []
   for k, q in grid:
-    table = tasks.make_task(k, k, c.target, task_seed=c.task_seed).truth_table
-    key = jax.random.fold_in(jax.random.fold_in(root, k), q)
-    covered, zero_loss, event, norm_sq = coverage_stats(key, k, q, table, c.num_inits,
-                                                        c.inits_per_batch)
-    row = dict(k=k, q=q, q_star=theory.lemma6_width_threshold(k, c.delta), delta=c.delta,
-               num_inits=c.num_inits, target=c.target)
-    for name, hits in (("covered", covered), ("zero_loss", zero_loss), ("lemma6_event", event)):
-      count = int(np.sum(hits))
-      row[name] = count
-      row[name + "_fraction"] = count / c.num_inits
-      row[name + "_wilson95"] = list(theory.wilson_interval(count, c.num_inits))
-    finite = norm_sq[np.isfinite(norm_sq)]
-    row["u_star_norm_sq_mean"] = float(finite.mean()) if len(finite) else None
-    row["u_star_norm_sq_max_under_event"] = (float(norm_sq[event].max()) if event.any() else None)
-    row["u_star_norm_sq_bound"] = theory.readout_star_norm_bound(k, q)
-    rows.append(row)
+    rows += checkpoint.rows(f"k{k}-q{q}", lambda: [coverage_row(c, k, q)])
     progress.step(f"k={k} q={q}")
   return rows
+
+
+def coverage_row(c, k, q) -> dict:
+  """Counts and intervals of the coverage events for one (k, q)."""
+  root = jax.random.key(c.seed)
+  table = tasks.make_task(k, k, c.target, task_seed=c.task_seed).truth_table
+  key = jax.random.fold_in(jax.random.fold_in(root, k), q)
+  covered, zero_loss, event, norm_sq = coverage_stats(key, k, q, table, c.num_inits,
+                                                      c.inits_per_batch)
+  row = dict(k=k, q=q, q_star=theory.lemma6_width_threshold(k, c.delta), delta=c.delta,
+             num_inits=c.num_inits, target=c.target)
+  for name, hits in (("covered", covered), ("zero_loss", zero_loss), ("lemma6_event", event)):
+    count = int(np.sum(hits))
+    row[name] = count
+    row[name + "_fraction"] = count / c.num_inits
+    row[name + "_wilson95"] = list(theory.wilson_interval(count, c.num_inits))
+  finite = norm_sq[np.isfinite(norm_sq)]
+  row["u_star_norm_sq_mean"] = float(finite.mean()) if len(finite) else None
+  row["u_star_norm_sq_max_under_event"] = (float(norm_sq[event].max()) if event.any() else None)
+  row["u_star_norm_sq_bound"] = theory.readout_star_norm_bound(k, q)
+  return row

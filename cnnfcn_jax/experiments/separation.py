@@ -6,7 +6,7 @@ sweep trains all seeds x widths; each trained network becomes one row of results
 
 from __future__ import annotations
 
-from cnnfcn_jax import checks, models, tasks, train
+from cnnfcn_jax import checks, models, outputs, tasks, train
 from cnnfcn_jax.progress import Progress
 
 MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
@@ -67,7 +67,16 @@ def validate_training(c):
     checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
                           lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
-    checks.positive_float(f"{arch}.learning_rate", a.learning_rate, allow_zero=True)
+    rates = a.learning_rate
+    if isinstance(rates, (tuple, list)):
+      if len(rates) != len(a.widths):
+        checks.fail(f"{arch}.learning_rate", rates,
+                    f"one learning rate, or one per width: config.{arch}.widths has "
+                    f"{len(a.widths)} entries")
+      for i, rate in enumerate(rates):
+        checks.positive_float(f"{arch}.learning_rate[{i}]", rate, allow_zero=True)
+    else:
+      checks.positive_float(f"{arch}.learning_rate", rates, allow_zero=True)
 
 
 def uses_table(config, arch, k) -> bool:
@@ -84,36 +93,47 @@ def make_sweep(config, arch, locality, n, k=None) -> train.Sweep:
   task = tasks.make_task(n, k, config.target, locality, position, config.task_seed)
   return train.Sweep(
       arch=arch, task=task, widths=tuple(a.widths), init=a.init, trainable=tuple(a.trainable),
-      optimizer=a.optimizer, learning_rate=float(a.learning_rate), num_steps=config.num_steps,
+      optimizer=a.optimizer, num_steps=config.num_steps,
+      learning_rate=(tuple(float(r) for r in a.learning_rate)
+                     if isinstance(a.learning_rate, (tuple, list)) else float(a.learning_rate)),
       log_every=config.log_every, num_train=config.num_train, num_test=config.num_test,
       activation=config.activation, table=uses_table(config, arch, k))
 
 
-def run(config) -> list[dict]:
+def run(config, checkpoint=outputs.Checkpoint()) -> list[dict]:
   """Train every network of the config; one dict per network (arch, locality, n, width, seed)."""
   return run_groups(config, [(arch, locality, n, config.k) for locality in config.localities
-                             for arch in config.archs for n in config.ns])
+                             for arch in config.archs for n in config.ns], checkpoint)
 
 
-def run_groups(config, groups) -> list[dict]:
-  """One sweep per (arch, locality, n, k) group; one row per trained network."""
+def run_groups(config, groups, checkpoint) -> list[dict]:
+  """One sweep per (arch, locality, n, k) group, each a checkpointed unit."""
   progress = Progress([n * max(config[arch].widths) for arch, _, n, _ in groups], "sweep")
   rows = []
   for arch, locality, n, k in groups:
-    sweep = make_sweep(config, arch, locality, n, k)
-    out = train.run_sweep(sweep, config.seeds)
-    for s, seed in enumerate(config.seeds):
-      for w, width in enumerate(sweep.widths):
-        curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
-        rows.append(dict(
-            arch=arch, locality=locality, n=n, k=k, target=config.target,
-            coordinates=list(sweep.task.coordinates), width=width, seed=seed,
-            path="table" if sweep.table else "dense",
-            test_accuracy=curves["test_accuracy"][-1],
-            train_accuracy=curves["train_accuracy"][-1],
-            final_loss=curves["train_loss"][-1],
-            grad_norm=curves["grad_norm"][-1],
-            first_layer_distance=curves["first_layer_distance"][-1],
-            steps=[int(t) for t in sweep.record_steps], curves=curves))
+    rows += checkpoint.rows(f"{arch}-{locality}-n{n}-k{k}",
+                            lambda: sweep_rows(config, arch, locality, n, k))
     progress.step(f"{arch} {locality} n={n}")
+  return rows
+
+
+def sweep_rows(config, arch, locality, n, k) -> list[dict]:
+  """Train one group's seeds x widths; one row per network."""
+  sweep = make_sweep(config, arch, locality, n, k)
+  out = train.run_sweep(sweep, config.seeds)
+  rows = []
+  for s, seed in enumerate(config.seeds):
+    for w, width in enumerate(sweep.widths):
+      curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
+      rows.append(dict(
+          arch=arch, locality=locality, n=n, k=k, target=config.target,
+          coordinates=list(sweep.task.coordinates), width=width, seed=seed,
+          path="table" if sweep.table else "dense",
+          test_accuracy=curves["test_accuracy"][-1],
+          train_accuracy=curves["train_accuracy"][-1],
+          final_loss=curves["train_loss"][-1],
+          grad_norm=curves["grad_norm"][-1],
+          first_layer_distance=curves["first_layer_distance"][-1],
+          diverged=bool(curves["diverged"][-1]),
+          steps=[int(t) for t in sweep.record_steps], curves=curves))
   return rows

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnnfcn_jax import checks, models, tasks, theory
+from cnnfcn_jax import checks, models, outputs, tasks, theory
 from cnnfcn_jax.progress import Progress
 
 SERIES = ("fixed_k", "log_k")
@@ -86,24 +86,31 @@ def measure(c, arch, n, k, key):
   return jax.device_get(sweep(init_keys, mc_keys, x_cube)), exact
 
 
-def run(c) -> list[dict]:
+def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
   grid = [("fixed_k", arch, n, c.k) for arch in c.archs for n in c.ns_fixed_k]
   grid += [("log_k", arch, n, int(math.log2(n))) for arch in c.archs for n in c.ns_log_k]
   progress = Progress([2 ** min(n, c.exact_max_n) * n for _, _, n, _ in grid], "theorem12")
-  root = jax.random.key(c.seed)
   rows = []
   for series, arch, n, k in grid:
-    key = jax.random.fold_in(jax.random.fold_in(root, n), k)
-    stats, exact = measure(c, arch, n, k, key)
-    bound_W, bound_u = theory.theorem12_bounds(n, k, float(np.mean(stats["u_norm_sq"])), c.width,
-                                               float(np.mean(stats.get("sum_psi_sq", [0.0])))
-                                               / c.width)
-    for i in range(c.num_inits):
-      row = dict(series=series, arch=arch, n=n, k=k, init=i, width=c.width,
-                 method="exact" if exact else "monte_carlo", binom=math.comb(n, k))
-      row.update({name: float(v[i]) for name, v in stats.items()})
-      if arch == "fcn":
-        row.update(bound_W=bound_W, bound_u=bound_u)
-      rows.append(row)
+    rows += checkpoint.rows(f"{series}-{arch}-n{n}-k{k}",
+                            lambda: gradient_rows(c, series, arch, n, k))
     progress.step(f"{series} {arch} n={n} k={k}")
+  return rows
+
+
+def gradient_rows(c, series, arch, n, k) -> list[dict]:
+  """One row per initialisation at (arch, n, k), with the FCN's bounds."""
+  key = jax.random.fold_in(jax.random.fold_in(jax.random.key(c.seed), n), k)
+  stats, exact = measure(c, arch, n, k, key)
+  bound_W, bound_u = theory.theorem12_bounds(n, k, float(np.mean(stats["u_norm_sq"])), c.width,
+                                             float(np.mean(stats.get("sum_psi_sq", [0.0])))
+                                             / c.width)
+  rows = []
+  for i in range(c.num_inits):
+    row = dict(series=series, arch=arch, n=n, k=k, init=i, width=c.width,
+               method="exact" if exact else "monte_carlo", binom=math.comb(n, k))
+    row.update({name: float(v[i]) for name, v in stats.items()})
+    if arch == "fcn":
+      row.update(bound_W=bound_W, bound_u=bound_u)
+    rows.append(row)
   return rows

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnfcn_jax import checks, tasks, theory, train
+from cnnfcn_jax import checks, outputs, tasks, theory, train
 from cnnfcn_jax.experiments import separation
 from cnnfcn_jax.progress import Progress
 
@@ -48,7 +48,7 @@ def make_sweep(c, arch, widths, learning_rate, log_every):
                      table=c.k <= separation.MAX_TABLE_K, population=True)
 
 
-def run(c) -> list[dict]:
+def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
   jobs = [("success", arch, None) for arch in c.archs]
   jobs += [("bound", arch, q) for arch in c.archs for q in c.widths]
   costs = [len(c.seeds) * sum(c.widths) if q is None else len(c.bound_seeds) * q
@@ -57,27 +57,42 @@ def run(c) -> list[dict]:
   rows = []
   for part, arch, q in jobs:
     if part == "success":
-      sweep = make_sweep(c, arch, c.widths, c.learning_rate, c.log_every)
-      out = train.run_sweep(sweep, c.seeds)
-      for s, seed in enumerate(c.seeds):
-        for w, width in enumerate(c.widths):
-          accuracy = float(out["test_accuracy"][s, w, -1])
-          rows.append(dict(part=part, arch=arch, n=c.n, k=c.k, width=width, seed=seed,
-                           learning_rate=c.learning_rate, num_steps=c.num_steps,
-                           population_accuracy=accuracy,
-                           success=bool(accuracy >= 1 - c.epsilon), epsilon=c.epsilon,
-                           final_loss=float(out["train_loss"][s, w, -1]),
-                           first_layer_distance=float(out["first_layer_distance"][s, w, -1])))
+      rows += checkpoint.rows(f"success-{arch}", lambda: success_rows(c, arch))
     else:
-      eta = theory.theorem4_step_size(c.n, q, c.num_steps)
-      out = train.run_sweep(make_sweep(c, arch, (q,), eta, 1), c.bound_seeds)
-      terms = theory.theorem4_bound_terms(c.n, c.k, q, c.num_steps, c.c)
-      for s, seed in enumerate(c.bound_seeds):
-        losses = out["train_loss"][s, 0]  # population loss at steps 0..T
-        rows.append(dict(part=part, arch=arch, n=c.n, k=c.k, width=q, seed=seed,
-                         learning_rate=eta, num_steps=c.num_steps,
-                         average_loss=float(np.mean(losses[:-1])), final_loss=float(losses[-1]),
-                         bound_terms=list(terms), bound=float(sum(terms)),
-                         first_layer_distance=float(out["first_layer_distance"][s, 0, -1])))
+      rows += checkpoint.rows(f"bound-{arch}-q{q}", lambda: bound_rows(c, arch, q))
     progress.step(f"{part} {arch}" + ("" if q is None else f" q={q}"))
+  return rows
+
+
+def success_rows(c, arch) -> list[dict]:
+  """All seeds x widths trained with the practical step; one row per network."""
+  out = train.run_sweep(make_sweep(c, arch, c.widths, c.learning_rate, c.log_every), c.seeds)
+  rows = []
+  for s, seed in enumerate(c.seeds):
+    for w, width in enumerate(c.widths):
+      accuracy = float(out["test_accuracy"][s, w, -1])
+      rows.append(dict(part="success", arch=arch, n=c.n, k=c.k, width=width, seed=seed,
+                       learning_rate=c.learning_rate, num_steps=c.num_steps,
+                       population_accuracy=accuracy,
+                       success=bool(accuracy >= 1 - c.epsilon), epsilon=c.epsilon,
+                       final_loss=float(out["train_loss"][s, w, -1]),
+                       diverged=bool(out["diverged"][s, w, -1]),
+                       first_layer_distance=float(out["first_layer_distance"][s, w, -1])))
+  return rows
+
+
+def bound_rows(c, arch, q) -> list[dict]:
+  """GD with Theorem 4's step at width q, loss recorded every step; one row per seed."""
+  eta = theory.theorem4_step_size(c.n, q, c.num_steps)
+  out = train.run_sweep(make_sweep(c, arch, (q,), eta, 1), c.bound_seeds)
+  terms = theory.theorem4_bound_terms(c.n, c.k, q, c.num_steps, c.c)
+  rows = []
+  for s, seed in enumerate(c.bound_seeds):
+    losses = out["train_loss"][s, 0]  # population loss at steps 0..T
+    rows.append(dict(part="bound", arch=arch, n=c.n, k=c.k, width=q, seed=seed,
+                     learning_rate=eta, num_steps=c.num_steps,
+                     average_loss=float(np.mean(losses[:-1])), final_loss=float(losses[-1]),
+                     bound_terms=list(terms), bound=float(sum(terms)),
+                     diverged=bool(out["diverged"][s, 0, -1]),
+                     first_layer_distance=float(out["first_layer_distance"][s, 0, -1])))
   return rows
