@@ -90,7 +90,7 @@ def plot_accuracy_vs_n(rows, path):
   localities = [l for l in ("local", "nonlocal") if any(r["locality"] == l for r in rows)]
   several_widths = len({(r["arch"], r["width"]) for r in rows}) > len({r["arch"] for r in rows})
   fig, axes = plt.subplots(1, len(localities), figsize=(5.5 * len(localities), 4),
-                           sharey=True, squeeze=False)
+                           sharey=True, squeeze=False, layout="constrained")
   groups = group_rows(rows, ("locality", "arch", "width", "n"))
   for ax, locality in zip(axes[0], localities):
     lines = sorted({(a, w) for (l, a, w, _) in groups if l == locality})
@@ -166,7 +166,7 @@ def separation_report(rows, workdir) -> str:
 
 
 def lemma6_report(rows, workdir) -> str:
-  fig, (ax_cov, ax_norm) = plt.subplots(1, 2, figsize=(11, 4))
+  fig, (ax_cov, ax_norm) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
   ks = sorted({r["k"] for r in rows})
   for k in ks:
     rs = sorted((r for r in rows if r["k"] == k), key=lambda r: r["q"])
@@ -188,15 +188,16 @@ def lemma6_report(rows, workdir) -> str:
   ax_cov.set_xscale("log")
   ax_cov.set_xlabel("width q")
   ax_cov.set_ylabel("fraction of initialisations (95% Wilson)")
-  ax_cov.set_title("solid: all patterns covered, u* has zero loss\n"
-                   "dotted: Lemma 6 event N(z) ≥ q/2^(k+1); ★: guarantee 1-δ at q*")
+  ax_cov.set_title("solid: all patterns covered (u* has zero loss)\n"
+                   "dotted: N(z) ≥ q/2^(k+1) for all z; ★: 1-δ at q*", fontsize=10)
   ax_cov.legend(fontsize=7)
   ax_cov.grid(alpha=0.3)
   ax_norm.set_xscale("log")
   ax_norm.set_yscale("log")
   ax_norm.set_xlabel("width q")
   ax_norm.set_ylabel("||u*||²")
-  ax_norm.set_title("mean ||u*||² (covered inits) and the bound 2^(2k+1) k²/q (dashed)")
+  ax_norm.set_title("mean ||u*||² over covered inits\n"
+                    "dashed: Lemma 6 bound 2^(2k+1) k²/q", fontsize=10)
   ax_norm.grid(alpha=0.3)
   save_figure(fig, os.path.join(workdir, "coverage.png"))
   delta = rows[0]["delta"]
@@ -319,7 +320,8 @@ def loglog_slope(x, y):
 
 def theorem12_report(rows, workdir) -> str:
   series = [s for s in ("fixed_k", "log_k") if any(r["series"] == s for r in rows)]
-  fig, axes = plt.subplots(len(series), 2, figsize=(11, 4 * len(series)), squeeze=False)
+  fig, axes = plt.subplots(len(series), 2, figsize=(11, 4 * len(series)), squeeze=False,
+                           layout="constrained")
   lines = ["# Theorem 12: initial gradient against n", "",
            "E over initialisations of the squared gradient norm of the population hinge "
            "loss on the parity of k consecutive bits; exact = all 2^n inputs, "
@@ -339,15 +341,22 @@ def theorem12_report(rows, workdir) -> str:
                                 + np.mean([r[f"grad_{group}_sq_stderr"] ** 2 for r in ar
                                            if r["n"] == n]))
                         / np.sqrt(sum(r["n"] == n for r in ar)) for n in ns])
-        if arch == "cnn" and group == "W" and not mean.any():
-          continue  # u = 0 at the paper's init: ∂L/∂W = 0 exactly, nothing to draw on a log axis
+        if not mean.any():
+          continue  # CNN/LCN: u = 0 at the paper's init makes ∂L/∂W = 0 exactly
+        ns_arr = np.array(ns)
         exact = np.array([next(r["method"] for r in ar if r["n"] == n) == "exact" for n in ns])
-        ax.errorbar(np.array(ns)[exact], mean[exact], yerr=err[exact], fmt="-o", capsize=2,
-                    color=ARCH_COLORS[arch], label=f"{ARCH_LABELS[arch]} exact")
-        if (~exact).any():
-          ax.errorbar(np.array(ns)[~exact], np.maximum(mean[~exact], 1e-30), yerr=err[~exact],
+        below = np.minimum(err, 0.999 * mean)  # a log axis cannot show bars below zero
+        ax.errorbar(ns_arr[exact], mean[exact], yerr=[below[exact], err[exact]], fmt="-o",
+                    capsize=2, color=ARCH_COLORS[arch], label=f"{ARCH_LABELS[arch]} exact")
+        positive = ~exact & (mean > 0)
+        if positive.any():
+          ax.errorbar(ns_arr[positive], mean[positive], yerr=[below[positive], err[positive]],
                       fmt="^", capsize=2, color=ARCH_COLORS[arch], mfc="none",
                       label=f"{ARCH_LABELS[arch]} Monte Carlo")
+        unresolved = ~exact & (mean <= 0)
+        if unresolved.any():  # estimate <= 0: show its upper 2-standard-error limit
+          ax.plot(ns_arr[unresolved], (mean + 2 * err)[unresolved], "v", color=ARCH_COLORS[arch],
+                  mfc="none", label=f"{ARCH_LABELS[arch]} Monte Carlo ≤ 0: upper limit")
         if arch == "fcn":
           bound = [next(r[f"bound_{group}"] for r in ar if r["n"] == n) for n in ns]
           ax.plot(ns, bound, "--", color="k", lw=1, label="Theorem 12 bound")
@@ -389,7 +398,9 @@ def theorem12_report(rows, workdir) -> str:
   if active:
     lines.append(f"- the hinge is active (|h| < 1) on a fraction {min(active):.4f} of inputs "
                  "in the worst exact FCN initialisation (Theorem 12 assumes 1)")
-  lines += ["- CNN/LCN start at u = 0, so ∂L/∂W = 0 exactly and ∂L/∂u = q/(k² 4^k) for "
+  lines += ["- Monte Carlo estimates cannot resolve values below their standard error; where "
+            "the estimate is <= 0 the plot shows its upper limit (estimate + 2 standard errors).",
+            "- CNN/LCN start at u = 0, so ∂L/∂W = 0 exactly and ∂L/∂u = q/(k² 4^k) for "
             "every n: their initial signal does not vanish with n at fixed k.", "",
             "![gradient against n](gradient_vs_n.png)", ""]
   return "\n".join(lines)
@@ -400,11 +411,13 @@ def theorem12_report(rows, workdir) -> str:
 
 def fcn_stuck_report(rows, workdir) -> str:
   ns = sorted({r["n"] for r in rows})
-  fig, axes = plt.subplots(2, len(ns), figsize=(4.5 * len(ns), 7), squeeze=False)
+  fig, axes = plt.subplots(2, len(ns), figsize=(4.5 * len(ns), 7), squeeze=False,
+                           layout="constrained")
   lines = ["# GD on the FCN for the k = log2 n parity, next to a CNN", "",
            "Final values, mean ± std over seeds.", "",
-           "| arch | n | k | width | test correlation E[f h] | test accuracy | first-layer distance |",
-           "|---|---|---|---|---|---|---|"]
+           "| arch | n | k | width | test correlation E[f h] | test accuracy | train accuracy | "
+           "first-layer distance |",
+           "|---|---|---|---|---|---|---|---|"]
   for col, n in enumerate(ns):
     for arch in sorted({r["arch"] for r in rows}):
       rs = [r for r in rows if r["n"] == n and r["arch"] == arch]
@@ -421,13 +434,17 @@ def fcn_stuck_report(rows, workdir) -> str:
         ax.grid(alpha=0.3)
       corr = mean_std([r["curves"]["test_correlation"][-1] for r in rs])
       acc = mean_std([r["test_accuracy"] for r in rs])
+      train_acc = mean_std([r["train_accuracy"] for r in rs])
       dist = mean_std([r["first_layer_distance"] for r in rs])
       lines.append(f"| {ARCH_LABELS[arch]} | {n} | {rs[0]['k']} | {rs[0]['width']} | "
                    f"{corr[0]:.3f} ± {corr[1]:.3f} | {acc[0]:.3f} ± {acc[1]:.3f} | "
-                   f"{dist[0]:.3g} ± {dist[1]:.2g} |")
+                   f"{train_acc[0]:.3f} ± {train_acc[1]:.3f} | {dist[0]:.3g} ± {dist[1]:.2g} |")
   axes[0][0].legend()
   save_figure(fig, os.path.join(workdir, "fcn_stuck.png"))
-  lines += ["", "![correlation and first-layer movement](fcn_stuck.png)", ""]
+  lines += ["", "Theorem 12 is about the population gradient. On a finite sample the FCN's first "
+            "layer does move (it fits the training sample: train accuracy above), but where the "
+            "test correlation stays at 0 it has moved in no direction that predicts the target.",
+            "", "![correlation and first-layer movement](fcn_stuck.png)", ""]
   return "\n".join(lines)
 
 
