@@ -22,6 +22,8 @@ config_flags.DEFINE_config_file("config", None, "Experiment config file (configs
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for the results.")
 flags.DEFINE_bool("overwrite", False, "Replace the results of a different config in --workdir.")
+flags.DEFINE_bool("distributed", False, "Multi-host run: call jax.distributed.initialize() first "
+                  "(its settings come from the cluster environment).")
 flags.mark_flags_as_required(["config", "workdir"])
 FLAGS = flags.FLAGS
 
@@ -66,6 +68,8 @@ def main(argv):
   except checks.ConfigError as e:
     raise app.UsageError(str(e)) from None
   jax.config.update("jax_default_prng_impl", config.prng_impl)
+  if FLAGS.distributed:
+    jax.distributed.initialize()
   config_dict = json.loads(config.to_json_best_effort())
   prepare_workdir(workdir, config_dict, FLAGS.overwrite)
   checkpoint = outputs.Checkpoint(workdir)

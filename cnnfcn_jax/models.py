@@ -90,7 +90,14 @@ def pattern_ids(x, k: int) -> jnp.ndarray:
 
 
 def _table_readout(table_JP, ids_mJ):
-  return jnp.take_along_axis(table_JP, ids_mJ.T, axis=1).sum(axis=0)
+  """h(x) = sum_j table[j, id_j(x)], as one gather from the flattened table.
+
+  One flat index per (x, j) vmaps into a plain batched gather (and scatter-add in the
+  backward pass), about twice as fast under vmap as take_along_axis on the CPU.
+  """
+  num_windows, num_patterns = table_JP.shape
+  flat_mJ = ids_mJ + num_patterns * jnp.arange(num_windows, dtype=ids_mJ.dtype)
+  return table_JP.reshape(-1)[flat_mJ].sum(axis=-1)
 
 
 def apply_cnn_table(params, ids, activation="relu"):

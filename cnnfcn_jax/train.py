@@ -80,7 +80,7 @@ class Sweep:
 
 
 def sweep_fn(sweep: Sweep):
-  """The un-jitted sweep: seeds (S,) int -> dict of arrays with leading axes (S, widths).
+  """The un-jitted sweep: (seeds (S,), *sweep_axes(sweep)) -> arrays with leading axes (S, W).
 
   Returned arrays: each name in METRICS with shape (S, W, R) over `record_steps`, and
   `params0` / `params`, the initial and final parameters, (S, W, ...) each.
@@ -172,7 +172,28 @@ def sweep_axes(sweep: Sweep):
   return jnp.asarray(sweep.widths, jnp.int32), jnp.asarray(rates, jnp.result_type(float))
 
 
-def run_sweep(sweep: Sweep, seeds) -> dict:
-  """Train every (seed, width) network of `sweep`; returns numpy arrays (see sweep_fn)."""
-  out = _jitted(sweep)(jnp.asarray(seeds, jnp.uint32), *sweep_axes(sweep))
-  return jax.tree.map(np.asarray, jax.device_get(out))
+def run_sweep(sweep: Sweep, seeds, seeds_per_call: int = 0) -> dict:
+  """Train every (seed, width) network of `sweep`; returns numpy arrays (see sweep_fn).
+
+  seeds_per_call > 0 bounds memory: the seeds run in chunks of at most that many, one
+  jitted call each (one compile for all full chunks). With several devices the seed axis
+  of each call is sharded over all of them (a 1-D Mesh, NamedSharding P("seeds")); the
+  call is padded to a multiple of the device count with repeats of its last seed, whose
+  results are dropped.
+  """
+  seeds = np.asarray(seeds, np.uint32)
+  chunk = seeds_per_call if seeds_per_call > 0 else len(seeds)
+  parts = [_run_chunk(sweep, seeds[i:i + chunk]) for i in range(0, len(seeds), chunk)]
+  return jax.tree.map(lambda *a: np.concatenate(a), *parts)
+
+
+def _run_chunk(sweep: Sweep, seeds: np.ndarray) -> dict:
+  devices = jax.devices()
+  if len(devices) > 1:
+    padded = np.concatenate([seeds, np.repeat(seeds[-1:], (-len(seeds)) % len(devices))])
+    mesh = jax.sharding.Mesh(np.array(devices), ("seeds",))
+    inputs = jax.device_put(padded, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seeds")))
+  else:
+    inputs = jnp.asarray(seeds)
+  out = _jitted(sweep)(inputs, *sweep_axes(sweep))
+  return jax.tree.map(lambda a: np.asarray(a)[: len(seeds)], jax.device_get(out))

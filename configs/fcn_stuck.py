@@ -27,6 +27,7 @@ def get_config(variant=""):
   c.log_every = 25  # [choice]
   c.activation = "relu"
   c.path = "auto"
+  c.seeds_per_call = 0  # seeds per jitted call (bounds memory); 0 = all seeds in one call
   # Both by plain full-batch GD, as in the paper. [choice] widths and learning rates.
   c.fcn = arch_config((256,), "gaussian", ("W", "b", "u"), "gd", 0.5)
   c.cnn = arch_config((256,), "paper", ("W", "u"), "gd", 1.0)

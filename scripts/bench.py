@@ -1,0 +1,218 @@
+"""Speed ratios measured side by side in one run on one machine; writes bench.json.
+
+  python scripts/bench.py            # full settings
+  python scripts/bench.py --quick    # under 3 minutes on a 2-core CPU
+
+Rows (each a ratio of two timings taken in this run, compile time excluded and reported
+apart):
+  vmap_vs_jax_loop      our sweep of S seeds in one jitted call vs a Python loop calling
+                        the same jitted sweep once per seed (it compiles once, for S = 1)
+  vmap_vs_torch_loop    the same work as an equivalent per-seed PyTorch loop (dense conv1d
+                        CNN, hinge loss, full-batch SGD), if torch is installed
+  table_vs_dense        one GD step of the CNN: pattern-table path vs dense path
+  fcn_fraction_of_peak  the FCN GD step's FLOP/s over the machine's f32 matmul FLOP/s
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from cnnfcn_jax import models, tasks, train  # noqa: E402
+
+
+def seconds(fn, repeats=3):
+  """(first-call seconds, best steady-state seconds) of fn(), blocking on its result."""
+  start = time.perf_counter()
+  jax.block_until_ready(fn())
+  first = time.perf_counter() - start
+  best = float("inf")
+  for _ in range(repeats):
+    start = time.perf_counter()
+    jax.block_until_ready(fn())
+    best = min(best, time.perf_counter() - start)
+  return first, best
+
+
+def sweep_settings(s):
+  return train.Sweep(arch="cnn", task=tasks.make_task(s["n"], s["k"]), widths=(s["q"],),
+                     init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
+                     num_steps=s["steps"], log_every=s["steps"], num_train=s["m"],
+                     num_test=s["m"], table=True)
+
+
+def bench_vmap_vs_loop(s):
+  sweep = sweep_settings(s)
+  seeds = np.arange(s["seeds"], dtype=np.uint32)
+  fn = jax.jit(chex.assert_max_traces(train.sweep_fn(sweep), n=1))  # fails if it retraces
+  axes = train.sweep_axes(sweep)
+  first, vmapped = seconds(lambda: fn(seeds, *axes))
+  single = jax.jit(train.sweep_fn(sweep))
+  jax.block_until_ready(single(seeds[:1], *axes))  # compile the S = 1 program once
+  _, looped = seconds(lambda: [single(seeds[i:i + 1], *axes) for i in range(len(seeds))], 1)
+  return dict(vmap_seconds=vmapped, jax_loop_seconds=looped, compile_seconds=first - vmapped,
+              vmap_vs_jax_loop=looped / vmapped)
+
+
+def bench_torch_loop(s, vmapped_seconds):
+  """Per-seed PyTorch loop doing the sweep's work; timed on torch_seeds seeds, scaled to S."""
+  try:
+    import torch
+  except ImportError:
+    return dict(vmap_vs_torch_loop=None, torch="not installed (pip install -e '.[bench]')")
+  device = "cuda" if torch.cuda.is_available() else "cpu"
+  n, k, q, m, steps = s["n"], s["k"], s["q"], s["m"], s["steps"]
+  task = tasks.make_task(n, k)
+  x_np, y_np = task.sample(jax.random.key(0), m)
+  x = torch.tensor(np.asarray(x_np), device=device)[:, None, :]
+  y = torch.tensor(np.asarray(y_np), device=device)
+
+  def train_one(seed):
+    g = torch.Generator(device="cpu").manual_seed(int(seed))
+    W = ((torch.randint(0, 2, (q, 1, k), generator=g) * 2 - 1) / k).to(device).requires_grad_()
+    b = torch.full((q,), 1 / k - 1, device=device)
+    u = torch.zeros(q, n - k + 1, device=device, requires_grad=True)
+    optimizer = torch.optim.SGD([W, u], lr=1.0)
+    for _ in range(steps):
+      optimizer.zero_grad()
+      hidden = torch.relu(torch.nn.functional.conv1d(x, W, b))        # (m, q, J)
+      h = torch.einsum("mqj,qj->m", hidden, u)
+      loss = torch.relu(1 - y * h).mean()
+      loss.backward()
+      optimizer.step()
+    return float(loss.detach())
+
+  train_one(0)  # warm-up
+  timed = min(s["torch_seeds"], s["seeds"])
+  start = time.perf_counter()
+  for seed in range(timed):
+    train_one(seed)
+  if device == "cuda":
+    torch.cuda.synchronize()
+  per_seed = (time.perf_counter() - start) / timed
+  return dict(torch_loop_seconds=per_seed * s["seeds"], torch_seeds_timed=timed,
+              torch_device=device, torch_version=torch.__version__,
+              vmap_vs_torch_loop=per_seed * s["seeds"] / vmapped_seconds)
+
+
+def gd_steps(loss_fn, steps, lr=0.1):
+  """jit of (params, *data) -> params after `steps` full-batch GD steps on loss_fn(params, *data).
+
+  The data are arguments, not closed-over constants, as in the sweep engine.
+  """
+  def step(p, *data):
+    return jax.tree.map(lambda a, g: a - lr * g, p, jax.grad(loss_fn)(p, *data))
+
+  if steps == 1:  # no loop around it: XLA's CPU convolution is much slower inside a scan
+    return jax.jit(step)
+  return jax.jit(lambda p, *data: jax.lax.scan(lambda p, _: (step(p, *data), None), p, None,
+                                               length=steps)[0])
+
+
+def step_seconds(loss_fn, params, data, steps):
+  """Best seconds per GD step: `steps` steps in one lax.scan, or a loop of jitted steps.
+
+  Each path gets the faster of the two (XLA on the CPU runs the dense convolution about
+  6x slower inside a scan than as a single jitted step; measured, this machine).
+  """
+  _, in_scan = seconds(lambda: gd_steps(loss_fn, steps)(params, *data), repeats=2)
+  one_step = gd_steps(loss_fn, 1)
+
+  def loop():
+    p = params
+    for _ in range(steps):
+      p = one_step(p, *data)
+    return p
+
+  _, looped = seconds(loop, repeats=2)
+  return min(in_scan, looped) / steps
+
+
+def bench_table_vs_dense(s):
+  n, k, q, m = s["table_n"], s["table_k"], s["table_q"], s["table_m"]
+  task = tasks.make_task(n, k)
+  x, y = task.sample(jax.random.key(1), m)
+  ids = models.pattern_ids(x, k)
+  params = models.init_params("cnn", jax.random.key(2), n, k, q, "gaussian")
+  per_step = {}
+  for name, inputs, table, steps in (("dense", x, False, s["dense_steps"]),
+                                     ("table", ids, True, s["table_steps"])):
+    loss = lambda p, inputs, y, table=table: train.hinge_loss(  # noqa: E731
+        models.apply("cnn", p, inputs, table=table), y)
+    per_step[name] = step_seconds(loss, params, (inputs, y), steps)
+  return dict(dense_step_seconds=per_step["dense"], table_step_seconds=per_step["table"],
+              table_vs_dense=per_step["dense"] / per_step["table"])
+
+
+def bench_fcn_peak(s):
+  size = s["matmul_size"]
+  a = jax.random.normal(jax.random.key(3), (size, size), jnp.float32)
+  matmul = jax.jit(lambda a: a @ a)
+  _, best = seconds(lambda: matmul(a), repeats=5)
+  peak = 2 * size**3 / best
+  n, r, m, steps = s["fcn_n"], s["fcn_r"], s["fcn_m"], s["fcn_steps"]
+  x = jax.random.rademacher(jax.random.key(4), (m, n), jnp.float32)
+  y = jnp.sign(x[:, 0] * x[:, 1])
+  params = models.init_params("fcn", jax.random.key(5), n, 2, r, "gaussian")
+  loss = lambda p, x, y: train.hinge_loss(models.apply_fcn(p, x), y)  # noqa: E731
+  best = step_seconds(loss, params, (x, y), steps) * steps
+  # Forward x W^T (2mnr) and backward dW (2mnr); the readout and elementwise work add
+  # O(mr), counted too. x needs no gradient.
+  flops = steps * (4 * m * n * r + 8 * m * r)
+  return dict(matmul_peak_flops=peak, fcn_step_flops=flops / best,
+              fcn_fraction_of_peak=flops / best / peak)
+
+
+SETTINGS = dict(
+    full=dict(n=64, k=4, q=128, m=4096, steps=100, seeds=64, torch_seeds=8,
+              table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=5, table_steps=200,
+              matmul_size=4096, fcn_n=512, fcn_r=1024, fcn_m=65536, fcn_steps=5),
+    quick=dict(n=64, k=4, q=128, m=2048, steps=50, seeds=64, torch_seeds=4,
+               table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=2, table_steps=50,
+               matmul_size=2048, fcn_n=256, fcn_r=512, fcn_m=32768, fcn_steps=3),
+)
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--quick", action="store_true", help="smaller settings, < 3 minutes")
+  parser.add_argument("--out", default="bench.json", help="where to write the table")
+  args = parser.parse_args()
+  s = SETTINGS["quick" if args.quick else "full"]
+  result = dict(settings=s, device=str(jax.devices()[0]), platform=platform.platform(),
+                jax_version=jax.__version__, cpu_count=os.cpu_count())
+  start = time.perf_counter()
+  result.update(bench_vmap_vs_loop(s))
+  result.update(bench_torch_loop(s, result["vmap_seconds"]))
+  result.update(bench_table_vs_dense(s))
+  result.update(bench_fcn_peak(s))
+  result["total_seconds"] = time.perf_counter() - start
+  with open(args.out + ".tmp", "w") as f:
+    json.dump(result, f, indent=2)
+  os.replace(args.out + ".tmp", args.out)
+  rows = [("vmap_vs_jax_loop", "S seeds in one vmapped call vs a jitted per-seed loop", 5),
+          ("vmap_vs_torch_loop", "the same vs a per-seed PyTorch loop", 10),
+          ("table_vs_dense", "CNN GD step: pattern table vs dense", 20),
+          ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5)]
+  print(f"device: {result['device']}  ({result['platform']}, {result['cpu_count']} CPUs)")
+  print(f"{'row':24s} {'measured':>10s} {'target':>8s}  what")
+  for key, what, target in rows:
+    value = result.get(key)
+    shown = "n/a" if value is None else f"{value:.3g}"
+    print(f"{key:24s} {shown:>10s} {'>= ' + str(target):>8s}  {what}")
+  print(f"compile {result['compile_seconds']:.2f}s (apart from run time), "
+        f"total {result['total_seconds']:.0f}s; wrote {args.out}")
+
+
+if __name__ == "__main__":
+  main()
