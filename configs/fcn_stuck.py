@@ -6,10 +6,7 @@
 
 import ml_collections
 
-
-def arch_config(widths, init, trainable, optimizer, learning_rate):
-  return ml_collections.ConfigDict(dict(widths=widths, init=init, trainable=trainable,
-                                        optimizer=optimizer, learning_rate=learning_rate))
+from cnnfcn_jax.experiments.separation import arch_config
 
 
 def get_config(variant=""):

@@ -6,12 +6,20 @@ sweep trains all seeds x widths; each trained network becomes one row of results
 
 from __future__ import annotations
 
+import ml_collections
+
 from cnnfcn_jax import checks, models, outputs, tasks, train
 from cnnfcn_jax.progress import Progress
 
 MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
 PATHS = ("auto", "dense", "table")
 MIDDLE = -1  # config.position value meaning "the middle window"
+
+
+def arch_config(widths, init, trainable, optimizer, learning_rate):
+  """One architecture's training settings, as configs/separation.py and fcn_stuck.py use them."""
+  return ml_collections.ConfigDict(dict(widths=widths, init=init, trainable=trainable,
+                                        optimizer=optimizer, learning_rate=learning_rate))
 
 
 def validate(config):
