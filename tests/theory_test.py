@@ -69,7 +69,7 @@ def test_exact_and_monte_carlo_gradients_agree():
 def test_fcn_gradient_is_as_small_for_the_consecutive_window_as_for_any_subset():
   """Permutation invariance, exactly: averaging over all n! column permutations of W."""
   with jax.enable_x64(True):
-    n, k = 5, 2
+    n = 5
     params = small_fcn(5, n, width=3)
     x = theory.cube(n)
 
