@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from cnnfcn_jax import outputs  # noqa: E402
+from cnnfcn_jax.theory import wilson_interval  # noqa: E402
 
 ARCH_LABELS = {"cnn": "CNN", "lcn": "LCN", "fcn": "FCN"}
 ARCH_COLORS = {"cnn": "tab:blue", "lcn": "tab:green", "fcn": "tab:red"}
@@ -246,7 +247,6 @@ def theorem4_report(rows, workdir) -> str:
            f"1 - {success[0]['epsilon'] if success else ''}. 95% Wilson intervals.", "",
            "| arch | width q | seeds | successes | P(success) [95%] | mean final loss |",
            "|---|---|---|---|---|---|"]
-  from cnnfcn_jax.theory import wilson_interval  # reports use the same intervals as theory
   for arch in sorted({r["arch"] for r in success}):
     groups = group_rows([r for r in success if r["arch"] == arch], ("width",), "success")
     losses = group_rows([r for r in success if r["arch"] == arch], ("width",), "final_loss")

@@ -10,6 +10,7 @@ Intervals    Wilson and Clopper-Pearson intervals for success probabilities.
 from __future__ import annotations
 
 import math
+from itertools import combinations
 
 import jax
 import jax.numpy as jnp
@@ -156,11 +157,10 @@ def monte_carlo_gradient_sq_norms(arch, params, task, key, batch, pairs, activat
 def parseval_sums(params, n, k, activation="relu"):
   """For one FCN init: sum over all k-subsets I of ||∂L_I/∂u||^2 and ||∂L_I/∂w_i||^2 (exact).
 
-  Returns (sum_u, per-unit sum_W (r,)), to be compared with the deterministic Parseval
-  inequalities sum_I ||∂L_I/∂u||^2 <= sum_i E ψ_i^2 and sum_I ||∂L_I/∂w_i||^2 <= n u_i^2 E φ_i^2.
+  Loops over all C(n, k) subsets: small n only. Returns (sum_u, per-unit sum_W (r,)), to
+  be compared with the deterministic Parseval inequalities
+  sum_I ||∂L_I/∂u||^2 <= sum_i E ψ_i^2 and sum_I ||∂L_I/∂w_i||^2 <= n u_i^2 E φ_i^2.
   """
-  from itertools import combinations  # small n only: C(n, k) subsets
-
   x = cube(n, params["W"].dtype)
   sum_u = 0.0
   sum_w = jnp.zeros(params["W"].shape[0], params["W"].dtype)
