@@ -9,6 +9,7 @@ Rerunning the same command on the same workdir resumes an interrupted run.
 
 import json
 import os
+import re
 import shutil
 
 import jax
@@ -27,7 +28,16 @@ flags.DEFINE_bool("distributed", False, "Multi-host run: call jax.distributed.in
 flags.mark_flags_as_required(["config", "workdir"])
 FLAGS = flags.FLAGS
 
-OUTPUT_SUFFIXES = (".json", ".jsonl", ".md", ".png")
+
+
+def our_outputs(workdir):
+  """The files of a finished run in workdir: config, results, report and its figures."""
+  names = [outputs.CONFIG_FILE, outputs.RESULTS_FILE, outputs.REPORT_FILE]
+  report_path = os.path.join(workdir, outputs.REPORT_FILE)
+  if os.path.exists(report_path):
+    with open(report_path) as f:
+      names += re.findall(r"\]\(([\w.-]+\.png)\)", f.read())
+  return [n for n in names if os.path.exists(os.path.join(workdir, n))]
 
 
 def saved_config(workdir):
@@ -51,9 +61,8 @@ def prepare_workdir(workdir, config_dict, overwrite):
           f"--workdir={workdir} holds results of a different config (fields that differ: "
           f"{', '.join(changed)}). Use another --workdir, or pass --overwrite to replace them.")
     shutil.rmtree(os.path.join(workdir, outputs.CHECKPOINT_DIR), ignore_errors=True)
-    for name in os.listdir(workdir):
-      if name.endswith(OUTPUT_SUFFIXES):
-        os.remove(os.path.join(workdir, name))
+    for name in our_outputs(workdir):  # only files this launcher wrote, never the user's
+      os.remove(os.path.join(workdir, name))
   os.makedirs(os.path.join(workdir, outputs.CHECKPOINT_DIR), exist_ok=True)
   outputs.atomic_write(os.path.join(workdir, outputs.CHECKPOINT_DIR, outputs.CONFIG_FILE),
                        json.dumps(config_dict, indent=2, sort_keys=True) + "\n")

@@ -78,9 +78,11 @@ def test_a_workdir_of_another_config_is_refused_unless_overwrite(tmp_path):
   assert "holds results of a different config (fields that differ: num_steps)" in refused.stderr
   assert "--overwrite" in refused.stderr
   assert (workdir / outputs.RESULTS_FILE).read_bytes() == before
+  (workdir / "notes.md").write_text("the user's own file")
   replaced = run_main(workdir, *overrides, "--config.num_steps=20", "--overwrite")
   assert replaced.returncode == 0
   assert json.load(open(workdir / outputs.CONFIG_FILE))["num_steps"] == 20
+  assert (workdir / "notes.md").read_text() == "the user's own file"
 
 
 def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path, monkeypatch):
