@@ -6,6 +6,8 @@ import json
 import os
 import tempfile
 
+from cnnfcn_jax.progress import Progress
+
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.jsonl"
 REPORT_FILE = "report.md"
@@ -70,4 +72,13 @@ class Checkpoint:
         return json.load(f)
     rows = compute()
     atomic_write(path, json.dumps(rows))
+    return rows
+
+  def run_units(self, units, name: str) -> list[dict]:
+    """Rows of every (unit, cost, compute) in order, logging progress and time left."""
+    progress = Progress([cost for _, cost, _ in units], name)
+    rows = []
+    for unit, _, compute in units:
+      rows += self.rows(unit, compute)
+      progress.step(unit)
     return rows

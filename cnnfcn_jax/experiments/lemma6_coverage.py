@@ -16,7 +16,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from cnnfcn_jax import checks, outputs, tasks, theory
-from cnnfcn_jax.progress import Progress
 
 
 def validate(c):
@@ -58,13 +57,9 @@ def coverage_stats(key, k, q, truth_table, num_inits, inits_per_batch):
 
 
 def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
-  grid = [(k, q) for k in c.ks for q in widths_for(c, k)]
-  progress = Progress([q * k for k, q in grid], "coverage")
-  rows = []
-  for k, q in grid:
-    rows += checkpoint.rows(f"k{k}-q{q}", lambda: [coverage_row(c, k, q)])
-    progress.step(f"k={k} q={q}")
-  return rows
+  return checkpoint.run_units(
+      [(f"k{k}-q{q}", q * k, lambda k=k, q=q: [coverage_row(c, k, q)])
+       for k in c.ks for q in widths_for(c, k)], "coverage")
 
 
 def coverage_row(c, k, q) -> dict:

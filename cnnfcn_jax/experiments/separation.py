@@ -9,7 +9,6 @@ from __future__ import annotations
 import ml_collections
 
 from cnnfcn_jax import checks, models, outputs, tasks, train
-from cnnfcn_jax.progress import Progress
 
 MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
 PATHS = ("auto", "dense", "table")
@@ -117,13 +116,10 @@ def run(config, checkpoint=outputs.Checkpoint()) -> list[dict]:
 
 def run_groups(config, groups, checkpoint) -> list[dict]:
   """One sweep per (arch, locality, n, k) group, each a checkpointed unit."""
-  progress = Progress([n * max(config[arch].widths) for arch, _, n, _ in groups], "sweep")
-  rows = []
-  for arch, locality, n, k in groups:
-    rows += checkpoint.rows(f"{arch}-{locality}-n{n}-k{k}",
-                            lambda: sweep_rows(config, arch, locality, n, k))
-    progress.step(f"{arch} {locality} n={n}")
-  return rows
+  return checkpoint.run_units(
+      [(f"{arch}-{locality}-n{n}-k{k}", n * max(config[arch].widths),
+        lambda arch=arch, locality=locality, n=n, k=k: sweep_rows(config, arch, locality, n, k))
+       for arch, locality, n, k in groups], "sweep")
 
 
 def sweep_rows(config, arch, locality, n, k) -> list[dict]:

@@ -16,10 +16,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from cnnfcn_jax import checks, models, outputs, tasks, theory
-from cnnfcn_jax.progress import Progress
-
-SERIES = ("fixed_k", "log_k")
-
 
 def validate(c):
   checks.positive_int("k", c.k)
@@ -82,20 +78,17 @@ def measure(c, arch, n, k, key):
     return out
 
   x_cube = theory.cube(n if exact else 1)
-  sweep = jax.jit(lambda a, b, x: jax.lax.map(lambda ab: one_init(*ab, x), (a, b)))
-  return jax.device_get(sweep(init_keys, mc_keys, x_cube)), exact
+  per_init = jax.jit(lambda a, b, x: jax.lax.map(lambda ab: one_init(*ab, x), (a, b)))
+  return jax.device_get(per_init(init_keys, mc_keys, x_cube)), exact
 
 
 def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
   grid = [("fixed_k", arch, n, c.k) for arch in c.archs for n in c.ns_fixed_k]
   grid += [("log_k", arch, n, int(math.log2(n))) for arch in c.archs for n in c.ns_log_k]
-  progress = Progress([2 ** min(n, c.exact_max_n) * n for _, _, n, _ in grid], "theorem12")
-  rows = []
-  for series, arch, n, k in grid:
-    rows += checkpoint.rows(f"{series}-{arch}-n{n}-k{k}",
-                            lambda: gradient_rows(c, series, arch, n, k))
-    progress.step(f"{series} {arch} n={n} k={k}")
-  return rows
+  return checkpoint.run_units(
+      [(f"{series}-{arch}-n{n}-k{k}", 2 ** min(n, c.exact_max_n) * n,
+        lambda series=series, arch=arch, n=n, k=k: gradient_rows(c, series, arch, n, k))
+       for series, arch, n, k in grid], "theorem12")
 
 
 def gradient_rows(c, series, arch, n, k) -> list[dict]:

@@ -14,7 +14,6 @@ import numpy as np
 
 from cnnfcn_jax import checks, outputs, tasks, theory, train
 from cnnfcn_jax.experiments import separation
-from cnnfcn_jax.progress import Progress
 
 
 def validate(c):
@@ -49,19 +48,11 @@ def make_sweep(c, arch, widths, learning_rate, log_every):
 
 
 def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
-  jobs = [("success", arch, None) for arch in c.archs]
-  jobs += [("bound", arch, q) for arch in c.archs for q in c.widths]
-  costs = [len(c.seeds) * sum(c.widths) if q is None else len(c.bound_seeds) * q
-           for _, _, q in jobs]
-  progress = Progress(costs, "theorem4")
-  rows = []
-  for part, arch, q in jobs:
-    if part == "success":
-      rows += checkpoint.rows(f"success-{arch}", lambda: success_rows(c, arch))
-    else:
-      rows += checkpoint.rows(f"bound-{arch}-q{q}", lambda: bound_rows(c, arch, q))
-    progress.step(f"{part} {arch}" + ("" if q is None else f" q={q}"))
-  return rows
+  units = [(f"success-{arch}", len(c.seeds) * sum(c.widths),
+            lambda arch=arch: success_rows(c, arch)) for arch in c.archs]
+  units += [(f"bound-{arch}-q{q}", len(c.bound_seeds) * q,
+             lambda arch=arch, q=q: bound_rows(c, arch, q)) for arch in c.archs for q in c.widths]
+  return checkpoint.run_units(units, "theorem4")
 
 
 def success_rows(c, arch) -> list[dict]:
