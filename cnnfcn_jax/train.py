@@ -1,7 +1,8 @@
 """Hinge loss, full-batch training, and the sweep engine.
 
 The sweep trains S seeds x a tuple of widths of one architecture on one task in a single
-jitted call: `jit(vmap over seeds(vmap over widths(lax.scan over steps)))`. Widths share
+jitted call: `jit(lax.map over blocks of seeds(vmap over a block's seeds(vmap over
+widths(lax.scan over steps))))`. Widths share
 one array shape: every network has max(widths) units, the units beyond its own width are
 zero and masked out of the readout, so they get zero gradient and never move. Because
 unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
@@ -160,11 +161,6 @@ def sweep_fn(sweep: Sweep):
   return sweep_seeds
 
 
-@functools.lru_cache(maxsize=None)
-def _jitted(sweep: Sweep):
-  return jax.jit(sweep_fn(sweep))
-
-
 def sweep_axes(sweep: Sweep):
   """The per-width arguments of sweep_fn: widths and learning rates, (W,) each."""
   rates = sweep.learning_rate
@@ -172,28 +168,50 @@ def sweep_axes(sweep: Sweep):
   return jnp.asarray(sweep.widths, jnp.int32), jnp.asarray(rates, jnp.result_type(float))
 
 
-def run_sweep(sweep: Sweep, seeds, seeds_per_call: int = 0) -> dict:
+def run_sweep(sweep: Sweep, seeds, seeds_per_block: int = 0, seeds_per_call: int = 0) -> dict:
   """Train every (seed, width) network of `sweep`; returns numpy arrays (see sweep_fn).
 
-  seeds_per_call > 0 bounds memory: the seeds run in chunks of at most that many, one
-  jitted call each (one compile for all full chunks). With several devices the seed axis
-  of each call is sharded over all of them (a 1-D Mesh, NamedSharding P("seeds")); the
-  call is padded to a multiple of the device count with repeats of its last seed, whose
-  results are dropped.
+  The seeds run in blocks of seeds_per_block (0 = all seeds in one block): one block is
+  one vmapped batch, and the blocks run one after another (lax.map), so a block bounds
+  the memory of its activations. The block is part of the numerics: XLA sums a batched
+  reduction in an order that depends on the batch size, so results agree to float
+  rounding across block sizes but are bitwise identical for one block size however the
+  blocks are grouped into calls (seeds_per_call, a multiple of the block; 0 = one call).
+  With several devices the blocks of a call are sharded over all of them (a 1-D Mesh,
+  shard_map over the block axis); the results equal one device's to float rounding. Seeds are padded with repeats of
+  the last seed to whole blocks (and a multiple of the device count); those are dropped.
   """
   seeds = np.asarray(seeds, np.uint32)
-  chunk = seeds_per_call if seeds_per_call > 0 else len(seeds)
-  parts = [_run_chunk(sweep, seeds[i:i + chunk]) for i in range(0, len(seeds), chunk)]
+  block = seeds_per_block or len(seeds)
+  chunk = seeds_per_call or -(-len(seeds) // block) * block
+  if chunk % block:
+    raise ValueError(f"seeds_per_call = {seeds_per_call} must be a multiple of "
+                     f"seeds_per_block = {block}")
+  parts = [_run_call(sweep, seeds[i:i + chunk], block) for i in range(0, len(seeds), chunk)]
   return jax.tree.map(lambda *a: np.concatenate(a), *parts)
 
 
-def _run_chunk(sweep: Sweep, seeds: np.ndarray) -> dict:
-  devices = jax.devices()
-  if len(devices) > 1:
-    padded = np.concatenate([seeds, np.repeat(seeds[-1:], (-len(seeds)) % len(devices))])
-    mesh = jax.sharding.Mesh(np.array(devices), ("seeds",))
-    inputs = jax.device_put(padded, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seeds")))
-  else:
-    inputs = jnp.asarray(seeds)
-  out = _jitted(sweep)(inputs, *sweep_axes(sweep))
-  return jax.tree.map(lambda a: np.asarray(a)[: len(seeds)], jax.device_get(out))
+@functools.lru_cache(maxsize=None)
+def _blocks_fn(sweep: Sweep, num_devices: int):
+  """jit((blocks, block) seeds -> outputs (blocks, block, W, ...)), blocks run in sequence."""
+  one_block = sweep_fn(sweep)
+
+  def blocks(seeds, widths, learning_rates):
+    return jax.lax.map(lambda b: one_block(b, widths, learning_rates), seeds)
+
+  if num_devices > 1:
+    mesh = jax.sharding.Mesh(np.array(jax.devices()), ("blocks",))
+    spec, replicated = jax.sharding.PartitionSpec("blocks"), jax.sharding.PartitionSpec()
+    blocks = jax.shard_map(blocks, mesh=mesh, in_specs=(spec, replicated, replicated),
+                           out_specs=spec, check_vma=False)  # per-device code: no collectives
+  return jax.jit(blocks)
+
+
+def _run_call(sweep: Sweep, seeds: np.ndarray, block: int) -> dict:
+  num_devices = jax.device_count()
+  num_blocks = -(-len(seeds) // block)
+  num_blocks += (-num_blocks) % num_devices
+  padded = np.concatenate([seeds, np.repeat(seeds[-1:], num_blocks * block - len(seeds))])
+  out = _blocks_fn(sweep, num_devices)(padded.reshape(num_blocks, block), *sweep_axes(sweep))
+  return jax.tree.map(lambda a: np.asarray(a).reshape(-1, *a.shape[2:])[: len(seeds)],
+                      jax.device_get(out))

@@ -33,7 +33,10 @@ def get_config(variant=""):
   c.log_every = 50  # [choice] metrics are recorded every log_every steps
   c.activation = "relu"  # the paper's σ
   c.path = "auto"  # CNN/LCN forward: "table" (exact on {±1}^n, fast), "dense", or auto
-  c.seeds_per_call = 0  # seeds per jitted call (bounds memory); 0 = all seeds in one call
+  # [choice] seeds per vmapped block (0 = all): blocks run in sequence, so a block bounds
+  # memory. Results are bitwise identical for one block size however blocks are grouped.
+  c.seeds_per_block = 0
+  c.seeds_per_call = 0  # seeds per jitted call, whole blocks; 0 = all seeds in one call
   # Per architecture. CNN/LCN: Theorem 4 (paper init, b fixed, GD on W and u).
   c.cnn = arch_config((128,), "paper", ("W", "u"), "gd", 1.0)  # [choice] width q, lr η
   c.lcn = arch_config((128,), "paper", ("W", "u"), "gd", 1.0)  # [choice] width q, lr η

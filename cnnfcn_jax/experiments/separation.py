@@ -58,7 +58,12 @@ def validate_training(c):
   checks.nonempty_tuple("seeds", c.seeds, lambda f, v: checks.positive_int(f, v, minimum=0))
   if max(c.seeds) >= 2**32:
     checks.fail("seeds", c.seeds, "seeds below 2**32")
+  checks.positive_int("seeds_per_block", c.seeds_per_block, minimum=0)
   checks.positive_int("seeds_per_call", c.seeds_per_call, minimum=0)
+  block = c.seeds_per_block or len(c.seeds)
+  if c.seeds_per_call % block:
+    checks.fail("seeds_per_call", c.seeds_per_call,
+                f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
   checks.positive_int("num_train", c.num_train)
   checks.positive_int("num_test", c.num_test)
   checks.positive_int("num_steps", c.num_steps)
@@ -125,7 +130,7 @@ def run_groups(config, groups, checkpoint) -> list[dict]:
 def sweep_rows(config, arch, locality, n, k) -> list[dict]:
   """Train one group's seeds x widths; one row per network."""
   sweep = make_sweep(config, arch, locality, n, k)
-  out = train.run_sweep(sweep, config.seeds, config.seeds_per_call)
+  out = train.run_sweep(sweep, config.seeds, config.seeds_per_block, config.seeds_per_call)
   rows = []
   for s, seed in enumerate(config.seeds):
     for w, width in enumerate(sweep.widths):
