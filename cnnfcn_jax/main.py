@@ -16,7 +16,7 @@ import jax
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from cnnfcn_jax import checks, outputs, report
+from cnnfcn_jax import checks, data, outputs, report
 from cnnfcn_jax.experiments import EXPERIMENTS, validate
 
 config_flags.DEFINE_config_file("config", None, "Experiment config file (configs/*.py[:variant]).",
@@ -74,7 +74,7 @@ def main(argv):
   config, workdir = FLAGS.config, FLAGS.workdir
   try:
     validate(config)
-  except checks.ConfigError as e:
+  except (checks.ConfigError, data.DataError) as e:
     raise app.UsageError(str(e)) from None
   jax.config.update("jax_default_prng_impl", config.prng_impl)
   if FLAGS.distributed:

@@ -448,7 +448,151 @@ def fcn_stuck_report(rows, workdir) -> str:
   return "\n".join(lines)
 
 
-REPORTS = {"separation": separation_report, "lemma6_coverage": lemma6_report,
+# --------------------------------------------------------------------- n-sequence MNIST
+
+
+def binomial_se(accuracy, count):
+  return float(np.sqrt(max(accuracy * (1 - accuracy), 1e-12) / count))
+
+
+def mnist_checks(rows, num_test) -> list[tuple[str, bool, str]]:
+  """Section 5's claims as (claim, holds, measured), on mean test accuracy over seeds."""
+  acc = {key: mean_std(v)[0] for key, v in group_rows(rows, ("arch", "n")).items()}
+  ns, archs = sorted({r["n"] for r in rows}), {r["arch"] for r in rows}
+  small, large = ns[0], ns[-1]
+  # A mean over seeds on one fixed test set: its noise is at least the test set's.
+  margin = 2 * binomial_se(0.5, num_test)
+  fmt = lambda arch, n: f"{ARCH_LABELS[arch]} {acc[arch, n]:.3f}"  # noqa: E731
+  result = []
+  if rows[0]["label"] == "local":
+    for arch in sorted(archs & {"cnn", "lcn"}):
+      worst = min(ns, key=lambda n: acc[arch, n])
+      result.append((f"{ARCH_LABELS[arch]} stays above chance at every n (by 2 binomial "
+                     f"standard errors, {margin:.3f})", acc[arch, worst] > 0.5 + margin,
+                     f"lowest {fmt(arch, worst)} at n = {worst}"))
+    if "fcn" in archs:
+      result.append((f"FCN is at chance at the largest n (within {margin:.3f})",
+                     abs(acc["fcn", large] - 0.5) <= margin, f"n = {large}: {fmt('fcn', large)}"))
+      result.append(("FCN degrades as n grows", acc["fcn", large] < acc["fcn", small] - margin,
+                     f"{fmt('fcn', small)} at n = {small}, {acc['fcn', large]:.3f} at n = {large}"))
+    if {"cnn", "lcn"} <= archs:
+      gaps = [acc["lcn", n] - acc["cnn", n] for n in ns]
+      result.append(("LCN above CNN (mean over n)", float(np.mean(gaps)) > 0,
+                     f"LCN - CNN = {np.mean(gaps):+.3f} on average, "
+                     f"{sum(g > 0 for g in gaps)} of {len(ns)} n"))
+  else:
+    small = next((n for n in ns if n > 3), small)  # at n = 3 both labels are the same digits
+    if "fcn" in archs and archs & {"cnn", "lcn"}:
+      best = max(sorted(archs & {"cnn", "lcn"}), key=lambda a: acc[a, small])
+      result.append((f"FCN much better than CNN and LCN at small n (n = {small})",
+                     acc["fcn", small] > acc[best, small] + margin,
+                     f"{fmt('fcn', small)}, {fmt(best, small)}"))
+    worst = max(sorted(archs), key=lambda a: acc[a, large])
+    result.append((f"every architecture poor at the largest n (n = {large}: within "
+                   f"{2 * margin:.3f} of chance)", acc[worst, large] <= 0.5 + 2 * margin,
+                   f"best {fmt(worst, large)}"))
+  return result
+
+
+def mnist_report(rows, workdir) -> str:
+  label, ns = rows[0]["label"], sorted({r["n"] for r in rows})
+  archs = [a for a in ("fcn", "cnn", "lcn") if any(r["arch"] == a for r in rows)]
+  groups = group_rows(rows, ("arch", "n"))
+  config = outputs.read_config(workdir)
+  fig, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
+  for arch in archs:
+    stats = np.array([mean_std(groups[arch, n]) for n in ns])
+    ax.plot(ns, stats[:, 0], marker="o", color=ARCH_COLORS[arch], label=ARCH_LABELS[arch])
+    ax.fill_between(ns, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1],
+                    color=ARCH_COLORS[arch], alpha=0.2)
+  ax.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
+  ax.set_xticks(ns)
+  ax.set_xlabel("number of digits n")
+  ax.set_ylabel("test accuracy (mean ± std over seeds)")
+  ax.set_title(f"{label} parity of 3 digits ({config['digits']} digits)")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  save_figure(fig, os.path.join(workdir, "mnist_accuracy_vs_n.png"))
+  num_seeds = len({r["seed"] for r in rows})
+  lines = [f"# n-sequence MNIST, {label} label", "",
+           f"Test accuracy on {config['num_test']} fixed test sequences, mean ± std over "
+           f"{num_seeds} seeds, after {config['num_epochs']} epochs; digits: "
+           f"{config['digits']}. Parameters in brackets.", "",
+           "| arch | " + " | ".join(f"n={n}" for n in ns) + " |", "|---|" + "---|" * len(ns)]
+  params = {(r["arch"], r["n"]): r["num_params"] for r in rows}
+  for arch in archs:
+    lines.append(f"| {ARCH_LABELS[arch]} | " + " | ".join(
+        "%.3f ± %.3f" % mean_std(groups[arch, n]) + f" [{params[arch, n]:,}]" for n in ns) + " |")
+  lines += ["", "## The paper's claims, measured", ""]
+  for claim, holds, measured in mnist_checks(rows, config["num_test"]):
+    lines.append(f"- {'holds' if holds else 'FAILS'}: {claim} ({measured})")
+  lines += ["", "![test accuracy against n](mnist_accuracy_vs_n.png)", ""]
+  return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------- figure 1
+
+
+def params_checks(points) -> list[tuple[str, bool, str]]:
+  """Figure 1's claims on {(arch, depth, width): (num_params, mean accuracy)}."""
+  cnn = sorted(v for (a, _, _), v in points.items() if a == "cnn")
+  fcn = sorted(v for (a, _, _), v in points.items() if a == "fcn")
+  if not cnn or not fcn:
+    return []
+  # Against each FCN: the best CNN with at most its parameters (or the smallest CNN).
+  beaten = [max([acc for p, acc in cnn if p <= params] or [cnn[0][1]]) > acc_fcn
+            for params, acc_fcn in fcn]
+  slope = lambda pts: np.polyfit(np.log10([p for p, _ in pts]), [a for _, a in pts], 1)[0]  # noqa: E731
+  result = [("CNNs beat FCNs at every parameter count", all(beaten),
+             f"{sum(beaten)} of {len(fcn)} FCNs below the best CNN with at most their "
+             "parameters")]
+  if len(cnn) > 1 and len(fcn) > 1:
+    result.append(("FCN accuracy grows less with parameters than CNN accuracy",
+                   slope(fcn) < slope(cnn), f"accuracy per decade of parameters: CNN "
+                   f"{slope(cnn):+.3f}, FCN {slope(fcn):+.3f}"))
+  return result
+
+
+def params_report(rows, workdir) -> str:
+  config = outputs.read_config(workdir)
+  groups = group_rows(rows, ("arch", "depth", "width"))
+  params = {(r["arch"], r["depth"], r["width"]): r["num_params"] for r in rows}
+  points = {key: (params[key], mean_std(v)[0]) for key, v in groups.items()}
+  digits = config["dataset"] == "digits"
+  data_name = ("embedded MNIST digits (a quick stand-in, NOT the paper's CIFAR-10)" if digits
+               else "CIFAR-10 (the paper's setting)")
+  fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
+  markers = {2: "o", 4: "s", 6: "^"}
+  for arch, depth in sorted({key[:2] for key in groups}):
+    keys = sorted((k for k in groups if k[:2] == (arch, depth)), key=lambda k: params[k])
+    stats = [mean_std(groups[k]) for k in keys]
+    ax.errorbar([params[k] for k in keys], [m for m, _ in stats], yerr=[s for _, s in stats],
+                marker=markers.get(depth, "d"), capsize=3, color=ARCH_COLORS[arch],
+                alpha=0.5 + 0.5 * depth / max(config["depths"]),
+                label=f"{ARCH_LABELS[arch]}-{depth}")
+  ax.set_xscale("log")
+  ax.set_xlabel("number of parameters")
+  ax.set_ylabel("test accuracy (mean ± std over seeds)")
+  ax.set_title(f"accuracy against parameters: {config['dataset']}")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8, ncol=2)
+  save_figure(fig, os.path.join(workdir, "params_vs_accuracy.png"))
+  lines = ["# Test accuracy against number of parameters (Figure 1)", "",
+           f"Data: {data_name}; {config['num_epochs']} epochs of {config['optimizer']}, "
+           f"mean ± std over {len({r['seed'] for r in rows})} seeds.", "",
+           "| arch | depth | width | parameters | test accuracy |", "|---|---|---|---|---|"]
+  for key in sorted(groups, key=lambda k: (k[0], k[1], params[k])):
+    lines.append(f"| {ARCH_LABELS[key[0]]} | {key[1]} | {key[2]} | {params[key]:,} | "
+                 + "%.3f ± %.3f |" % mean_std(groups[key]))
+  lines += ["", "## The paper's claims, measured", ""]
+  for claim, holds, measured in params_checks(points):
+    lines.append(f"- {'holds' if holds else 'FAILS'}: {claim} ({measured})")
+  lines += ["", "![accuracy against parameters](params_vs_accuracy.png)", ""]
+  return "\n".join(lines)
+
+
+REPORTS = {"separation": separation_report, "mnist_sequences": mnist_report,
+           "params_vs_accuracy": params_report, "lemma6_coverage": lemma6_report,
            "theorem4_width": theorem4_report, "theorem12_gradient": theorem12_report,
            "fcn_stuck": fcn_stuck_report}
 

@@ -1,7 +1,8 @@
 """Experiments by name: each module has validate(config) and run(config, checkpoint) -> rows."""
 
 from cnnfcn_jax import checks
-from cnnfcn_jax.experiments import (fcn_stuck, lemma6_coverage, separation, theorem4_width,
+from cnnfcn_jax.experiments import (fcn_stuck, lemma6_coverage, mnist_sequences,
+                                    params_vs_accuracy, separation, theorem4_width,
                                     theorem12_gradient)
 
 EXPERIMENTS = {
@@ -10,6 +11,8 @@ EXPERIMENTS = {
     "theorem4_width": theorem4_width,
     "theorem12_gradient": theorem12_gradient,
     "fcn_stuck": fcn_stuck,
+    "mnist_sequences": mnist_sequences,
+    "params_vs_accuracy": params_vs_accuracy,
 }
 PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 

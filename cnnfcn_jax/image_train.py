@@ -1,0 +1,98 @@
+"""Minibatch training of an image network over many seeds in one jitted call.
+
+jit(vmap over seeds(lax.scan over epochs(lax.scan over minibatch steps))). Seed s draws
+its own initialisation and its own minibatches from key(s); the data (digit pools or
+image arrays, and a fixed test set) are arguments of the call, shared by all seeds.
+One output logit means a binary task (labels 0/1, sigmoid cross-entropy); several
+mean classes (softmax cross-entropy).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+# [choice] optax's defaults apart from the learning rate; AdaDelta as in PyTorch (rho 0.9).
+OPTIMIZERS = {
+    "adadelta": lambda lr: optax.adadelta(lr, rho=0.9, eps=1e-6),
+    "rmsprop": optax.rmsprop,
+    "adam": optax.adam,
+    "sgd": optax.sgd,
+}
+
+
+def loss_and_accuracy(logits, labels):
+  if logits.ndim == 1:
+    loss = optax.sigmoid_binary_cross_entropy(logits, labels.astype(logits.dtype))
+    correct = (logits > 0) == (labels == 1)
+  else:
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+    correct = jnp.argmax(logits, -1) == labels
+  return jnp.mean(loss), jnp.mean(correct)
+
+
+@dataclasses.dataclass(frozen=True)
+class Training:
+  model: nn.Module
+  optimizer: str
+  learning_rate: float
+  num_epochs: int
+  steps_per_epoch: int
+  eval_batch: int = 1000  # test examples per forward pass, bounds eval memory
+
+
+def train_seeds(training: Training, batch_fn: Callable, data, test_x, test_y, seeds):
+  """Train one network per seed; returns numpy {train_loss, test_accuracy}: (S, epochs).
+
+  batch_fn(data, key, step) -> (images, labels) draws the minibatch of global step
+  `step` for the seed whose data key is `key`; data is any pytree of arrays.
+  """
+  model, tx = training.model, OPTIMIZERS[training.optimizer](training.learning_rate)
+  steps = training.steps_per_epoch
+
+  def evaluate(params, test_x, test_y):
+    chunks = -(-len(test_y) // training.eval_batch)
+    pad = chunks * training.eval_batch - len(test_y)
+    xs = jnp.pad(test_x, [(0, pad)] + [(0, 0)] * (test_x.ndim - 1))
+    xs = xs.reshape(chunks, training.eval_batch, *test_x.shape[1:])
+    logits = jax.lax.map(lambda x: model.apply(params, x), xs)
+    logits = logits.reshape(chunks * training.eval_batch, *logits.shape[2:])[:len(test_y)]
+    return loss_and_accuracy(logits, test_y)[1]
+
+  def one_seed(seed, data, test_x, test_y):
+    init_key, data_key = jax.random.split(jax.random.key(seed))
+    params = model.init(init_key, test_x[:1])
+
+    def loss_fn(params, x, y):
+      return loss_and_accuracy(model.apply(params, x), y)[0]
+
+    def step(carry, t):
+      params, opt_state = carry
+      x, y = batch_fn(data, data_key, t)
+      loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+      updates, opt_state = tx.update(grads, opt_state, params)
+      return (optax.apply_updates(params, updates), opt_state), loss
+
+    def epoch(carry, e):
+      carry, losses = jax.lax.scan(step, carry, e * steps + jnp.arange(steps))
+      return carry, (jnp.mean(losses), evaluate(carry[0], test_x, test_y))
+
+    _, (train_loss, test_accuracy) = jax.lax.scan(
+        epoch, (params, tx.init(params)), jnp.arange(training.num_epochs))
+    return dict(train_loss=train_loss, test_accuracy=test_accuracy)
+
+  run = jax.jit(jax.vmap(one_seed, in_axes=(0, None, None, None)))
+  out = run(jnp.asarray(seeds, jnp.uint32), data, test_x, test_y)
+  return jax.tree.map(np.asarray, out)
+
+
+def num_params(training: Training, example) -> int:
+  """Trainable parameters of training.model on inputs shaped like `example`."""
+  shapes = jax.eval_shape(training.model.init, jax.random.key(0), example[:1])
+  return sum(int(np.prod(a.shape)) for a in jax.tree.leaves(shapes))
