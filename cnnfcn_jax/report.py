@@ -56,29 +56,30 @@ def separation_checks(rows) -> list[tuple[str, bool, str]]:
   rows = [r for r in rows if r["width"] == widest[r["arch"]]]
   acc = {key: mean_std(v) for key, v in group_rows(rows, ("locality", "arch", "n")).items()}
   counts = {key: len(v) for key, v in group_rows(rows, ("locality", "arch", "n")).items()}
-  ns = sorted({r["n"] for r in rows})
   archs = sorted({r["arch"] for r in rows})
+  arch_ns = {a: sorted({r["n"] for r in rows if r["arch"] == a}) for a in archs}
   localities = {r["locality"] for r in rows}
   result = []
   if "local" in localities:
     for arch in [a for a in ("cnn", "lcn") if a in archs]:
-      worst = min(acc["local", arch, n][0] for n in ns)
+      worst = min(acc["local", arch, n][0] for n in arch_ns[arch])
       result.append((f"{ARCH_LABELS[arch]} local: mean test accuracy >= 0.95 at every n",
                      worst >= 0.95, f"lowest {worst:.3f}"))
     if "fcn" in archs:
-      last = acc["local", "fcn", ns[-1]][0]
-      result.append((f"FCN local: mean test accuracy <= 0.60 at n = {ns[-1]}", last <= 0.60,
+      largest = arch_ns["fcn"][-1]
+      last = acc["local", "fcn", largest][0]
+      result.append((f"FCN local: mean test accuracy <= 0.60 at n = {largest}", last <= 0.60,
                      f"{last:.3f}"))
   if "nonlocal" in localities:
     for arch in [a for a in ("cnn", "lcn") if a in archs]:
-      best = max(acc["nonlocal", arch, n][0] for n in ns)
+      best = max(acc["nonlocal", arch, n][0] for n in arch_ns[arch])
       result.append((f"{ARCH_LABELS[arch]} nonlocal: mean test accuracy <= 0.60 at every n",
                      best <= 0.60, f"highest {best:.3f}"))
   if localities == {"local", "nonlocal"} and "fcn" in archs:
     # Permutation invariance: the twins are the same problem for the FCN. "Within noise":
     # the difference of means is within 3 standard errors at every n.
     worst_z = 0.0
-    for n in ns:
+    for n in arch_ns["fcn"]:
       (m_l, s_l), (m_n, s_n) = acc["local", "fcn", n], acc["nonlocal", "fcn", n]
       se = np.sqrt((s_l**2 + s_n**2) / counts["local", "fcn", n])
       worst_z = max(worst_z, abs(m_l - m_n) / se if se > 0 else (0.0 if m_l == m_n else np.inf))

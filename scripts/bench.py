@@ -60,8 +60,14 @@ def bench_vmap_vs_loop(s):
   single = jax.jit(train.sweep_fn(sweep))
   jax.block_until_ready(single(seeds[:1], *axes))  # compile the S = 1 program once
   _, looped = seconds(lambda: [single(seeds[i:i + 1], *axes) for i in range(len(seeds))], 1)
+  # The profile behind the ratio: seconds per seed of one vmapped call as S grows. Flat
+  # means vmap is free; rising means the seeds compete for something (cache, bandwidth).
+  per_seed = {}
+  for size in sorted({1, 4, 16, len(seeds)}):
+    _, t = seconds(lambda size=size: single(seeds[:size], *axes), 1)
+    per_seed[str(size)] = t / size
   return dict(vmap_seconds=vmapped, jax_loop_seconds=looped, compile_seconds=first - vmapped,
-              vmap_vs_jax_loop=looped / vmapped)
+              vmap_vs_jax_loop=looped / vmapped, seconds_per_seed_by_num_seeds=per_seed)
 
 
 def bench_torch_loop(s, vmapped_seconds):
@@ -210,6 +216,8 @@ def main():
     value = result.get(key)
     shown = "n/a" if value is None else f"{value:.3g}"
     print(f"{key:24s} {shown:>10s} {'>= ' + str(target):>8s}  {what}")
+  print("vmapped sweep, seconds per seed at S seeds per call: " + ", ".join(
+      f"S={size}: {t:.3g}" for size, t in result["seconds_per_seed_by_num_seeds"].items()))
   print(f"compile {result['compile_seconds']:.2f}s (apart from run time), "
         f"total {result['total_seconds']:.0f}s; wrote {args.out}")
 

@@ -53,6 +53,13 @@ def test_every_config_runs_end_to_end_in_its_quick_variant(config_path, tmp_path
                 * len(config["seeds"]) * len(config["cnn"]["widths"]))
     assert len(rows) == expected
     assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in rows)
+  if config["experiment"] == "mnist_sequences":
+    assert len(rows) == len(config["archs"]) * len(config["ns"]) * len(config["seeds"])
+    assert all(len(r["curves"]["test_accuracy"]) == config["num_epochs"] for r in rows)
+  if config["experiment"] == "params_vs_accuracy":
+    nets = sum(len(config["widths"][a]) for a in config["archs"]) * len(config["depths"])
+    assert len(rows) == nets * len(config["seeds"])
+    assert "NOT the paper's CIFAR-10" in open(workdir / "report.md").read()
 
 
 def test_a_bad_config_fails_before_compiling_and_writes_nothing(tmp_path):
@@ -61,6 +68,25 @@ def test_a_bad_config_fails_before_compiling_and_writes_nothing(tmp_path):
                     env={"JAX_LOG_COMPILES": "1"})
   assert result.returncode != 0
   assert "config.cnn.widths[0] = 0" in result.stderr
+  assert "Compiling" not in result.stderr and "Traceback" not in result.stderr
+  assert not workdir.exists()
+
+
+@pytest.mark.parametrize("config,overrides,message", [
+    ("mnist_local", ["--config.digits=idx"], "config.mnist_dir = '' is invalid"),
+    ("mnist_local", ["--config.digits=idx", "--config.mnist_dir={empty}"],
+     "train-images-idx3-ubyte[.gz]: file not found"),
+    ("params_vs_accuracy", ["--config.dataset=cifar10"], "config.cifar10_dir = '' is invalid"),
+    ("params_vs_accuracy", ["--config.dataset=cifar10", "--config.cifar10_dir={empty}"],
+     "data_batch_1: file not found"),
+])
+def test_missing_data_fails_naming_the_file_before_compiling_or_writing(config, overrides,
+                                                                        message, tmp_path):
+  workdir, empty = tmp_path / "run", tmp_path / "empty"
+  empty.mkdir()
+  result = run_main(f"configs/{config}.py:quick", workdir,
+                    *[o.format(empty=empty) for o in overrides], env={"JAX_LOG_COMPILES": "1"})
+  assert result.returncode != 0 and message in result.stderr, result.stderr[-2000:]
   assert "Compiling" not in result.stderr and "Traceback" not in result.stderr
   assert not workdir.exists()
 

@@ -77,8 +77,12 @@ def validate(c):
   if c.test_fraction >= 1:
     checks.fail("test_fraction", c.test_fraction, "a fraction in (0, 1)")
   checks.positive_int("data_seed", c.data_seed, minimum=0)
-  checks.positive_int("digit_height", c.digit_height)
-  checks.positive_int("digit_width", c.digit_width)
+  if c.data_seed >= 2**32:
+    checks.fail("data_seed", c.data_seed, "a seed below 2**32")
+  for field in ("digit_height", "digit_width"):
+    checks.positive_int(field, c[field])
+    if c[field] > 28:
+      checks.fail(field, c[field], "at most 28 pixels (the MNIST frame)")
   checks.nonempty_tuple("archs", c.archs,
                         lambda f, v: checks.choice(f, v, image_models.SEQUENCE_ARCHS))
   for arch in c.archs:
@@ -100,8 +104,12 @@ def validate(c):
   checks.nonempty_tuple("seeds", c.seeds, lambda f, v: checks.positive_int(f, v, minimum=0))
   if max(c.seeds) >= 2**32:
     checks.fail("seeds", c.seeds, "seeds below 2**32")
-  digit_pools(c.digits, c.mnist_dir, c.test_fraction, c.data_seed, c.digit_height,
-              c.digit_width)  # a bad data file fails here, before anything is written
+  # A bad data file fails here, before anything is compiled or written.
+  for name, (_, labels) in zip(("train", "test"), digit_pools(
+      c.digits, c.mnist_dir, c.test_fraction, c.data_seed, c.digit_height, c.digit_width)):
+    if len(labels) == 0:
+      checks.fail("test_fraction", c.test_fraction, f"a fraction leaving digits in the "
+                  f"{name} pool (it is empty)")
 
 
 @functools.lru_cache(maxsize=4)

@@ -63,6 +63,8 @@ def validate(c):
   if c.test_fraction >= 1:
     checks.fail("test_fraction", c.test_fraction, "a fraction in (0, 1)")
   checks.positive_int("data_seed", c.data_seed, minimum=0)
+  if c.data_seed >= 2**32:
+    checks.fail("data_seed", c.data_seed, "a seed below 2**32")
   checks.nonempty_tuple("archs", c.archs,
                         lambda f, v: checks.choice(f, v, image_models.DEEP_ARCHS))
   checks.nonempty_tuple("depths", c.depths, lambda f, v: checks.positive_int(f, v, minimum=2))
@@ -75,7 +77,10 @@ def validate(c):
   checks.nonempty_tuple("seeds", c.seeds, lambda f, v: checks.positive_int(f, v, minimum=0))
   if max(c.seeds) >= 2**32:
     checks.fail("seeds", c.seeds, "seeds below 2**32")
-  (train_x, _), _ = dataset(c.dataset, c.cifar10_dir, c.test_fraction, c.data_seed)
+  # A bad data file fails here, before anything is compiled or written.
+  (train_x, _), (test_x, _) = dataset(c.dataset, c.cifar10_dir, c.test_fraction, c.data_seed)
+  if len(test_x) == 0:
+    checks.fail("test_fraction", c.test_fraction, "a fraction leaving test images")
   if c.batch_size > len(train_x):
     checks.fail("batch_size", c.batch_size, f"at most the {len(train_x)} training images")
 

@@ -15,10 +15,14 @@ PATHS = ("auto", "dense", "table")
 MIDDLE = -1  # config.position value meaning "the middle window"
 
 
-def arch_config(widths, init, trainable, optimizer, learning_rate):
-  """One architecture's training settings, as configs/separation.py and fcn_stuck.py use them."""
+def arch_config(widths, init, trainable, optimizer, learning_rate, max_n=0):
+  """One architecture's training settings, as configs/separation.py and fcn_stuck.py use them.
+
+  max_n > 0 skips this architecture at n > max_n (0: every n of config.ns).
+  """
   return ml_collections.ConfigDict(dict(widths=widths, init=init, trainable=trainable,
-                                        optimizer=optimizer, learning_rate=learning_rate))
+                                        optimizer=optimizer, learning_rate=learning_rate,
+                                        max_n=max_n))
 
 
 def validate(config):
@@ -80,6 +84,10 @@ def validate_training(c):
     checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
                           lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
+    checks.positive_int(f"{arch}.max_n", a.get("max_n", 0), minimum=0)
+    if not arch_ns(c, arch):
+      checks.fail(f"{arch}.max_n", a.max_n, f"0 (no limit) or at least min(config.ns) = "
+                  f"{min(c.ns)}, or drop '{arch}' from config.archs")
     rates = a.learning_rate
     if isinstance(rates, (tuple, list)):
       if len(rates) != len(a.widths):
@@ -116,7 +124,14 @@ def make_sweep(config, arch, locality, n, k=None) -> train.Sweep:
 def run(config, checkpoint=outputs.Checkpoint()) -> list[dict]:
   """Train every network of the config; one dict per network (arch, locality, n, width, seed)."""
   return run_groups(config, [(arch, locality, n, config.k) for locality in config.localities
-                             for arch in config.archs for n in config.ns], checkpoint)
+                             for arch in config.archs for n in arch_ns(config, arch)],
+                    checkpoint)
+
+
+def arch_ns(config, arch) -> tuple[int, ...]:
+  """The input sizes `arch` is trained on: config.ns up to its max_n."""
+  max_n = config[arch].get("max_n", 0)
+  return tuple(n for n in config.ns if not max_n or n <= max_n)
 
 
 def run_groups(config, groups, checkpoint) -> list[dict]:
