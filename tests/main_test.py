@@ -52,6 +52,14 @@ def test_every_config_runs_end_to_end_in_its_quick_variant(config_path, tmp_path
     expected = (len(config["archs"]) * len(config["localities"]) * len(config["ns"])
                 * len(config["seeds"]) * len(config["cnn"]["widths"]))
     assert len(rows) == expected
+    limited = subprocess.run(  # an arch's max_n drops it from the larger n only
+        [sys.executable, "-m", "cnnfcn_jax.main", f"--config={config_path}:quick",
+         f"--workdir={tmp_path / 'limited'}", "--config.fcn.max_n=16"], cwd=ROOT,
+        capture_output=True, timeout=600)
+    assert limited.returncode == 0
+    limited_rows = [json.loads(line) for line in open(tmp_path / "limited" / "results.jsonl")]
+    assert {r["n"] for r in limited_rows if r["arch"] == "fcn"} == {16}
+    assert {r["n"] for r in limited_rows if r["arch"] == "cnn"} == {16, 32}
     assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in rows)
   if config["experiment"] == "mnist_sequences":
     assert len(rows) == len(config["archs"]) * len(config["ns"]) * len(config["seeds"])
@@ -122,6 +130,10 @@ BAD_CONFIGS = [
     (dict(archs=("cnn", "rnn")), "config.archs[1] = 'rnn' is invalid: expected one of 'cnn', 'lcn', 'fcn'"),
     (dict(seeds=(-1,)), "config.seeds[0] = -1"),
     (dict(num_train=0), "config.num_train = 0 is invalid: expected an integer >= 1"),
+    ({"fcn.max_n": 8}, "config.fcn.max_n = 8 is invalid: expected 0 (no limit) or at least "
+     "min(config.ns) = 16"),
+    (dict(seeds_per_block=2, seeds_per_call=3), "config.seeds_per_call = 3 is invalid: "
+     "expected 0 or a multiple of config.seeds_per_block = 2"),
     (dict(num_test=-5), "config.num_test = -5"),
     (dict(num_steps=0), "config.num_steps = 0"),
     (dict(log_every=7), "config.log_every = 7 is invalid: expected a divisor of config.num_steps = 40"),
