@@ -13,17 +13,19 @@ one) then the readout. d counts the layers with weights.
 from __future__ import annotations
 
 import flax.linen as nn
-import jax
+import jax.numpy as jnp
 
 SEQUENCE_ARCHS = ("fcn", "cnn", "lcn")
 DEEP_ARCHS = ("fcn", "cnn")
 
 
 class PatchConv(nn.Module):
-  """nn.Conv (NHWC, one input group) as one matmul over the extracted windows.
+  """nn.Conv (NHWC, one input group) as one matmul over the windows, cut out by slicing.
 
-  Same parameters and outputs as nn.Conv (tested); inside lax.scan XLA's CPU backend runs
-  this several times faster than its convolution.
+  Same outputs as nn.Conv with its kernel reshaped to (kh * kw * C, features) (tested).
+  Inside lax.scan XLA's CPU backend runs this about 20x faster than its convolution (and
+  2x faster than lax.conv_general_dilated_patches, itself a convolution); measured on a
+  CNN-4 training step.
   """
   features: int
   kernel: tuple[int, int]
@@ -32,9 +34,17 @@ class PatchConv(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    patches = jax.lax.conv_general_dilated_patches(  # (..., C * kh * kw), channel-major
-        x, self.kernel, self.strides, self.padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
-    return nn.Dense(self.features)(patches)
+    sizes, pads = [], []
+    for size, k, s in zip(x.shape[1:3], self.kernel, self.strides):
+      out = -(-size // s) if self.padding == "SAME" else (size - k) // s + 1
+      total = max((out - 1) * s + k - size, 0) if self.padding == "SAME" else 0
+      sizes.append(out)
+      pads.append((total // 2, total - total // 2))  # XLA's SAME: the extra pixel after
+    x = jnp.pad(x, [(0, 0), *pads, (0, 0)])
+    (oh, ow), (sh, sw) = sizes, self.strides
+    windows = [x[:, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw]
+               for i in range(self.kernel[0]) for j in range(self.kernel[1])]
+    return nn.Dense(self.features)(jnp.concatenate(windows, axis=-1))  # (h, w, c) order
 
 
 class SequenceNet(nn.Module):

@@ -2,9 +2,9 @@
 
 The sweep trains S seeds x a tuple of widths of one architecture on one task in a single
 jitted call: `jit(lax.map over blocks of seeds(vmap over a block's seeds(vmap over
-widths(lax.scan over steps))))`. Widths share
-one array shape: every network has max(widths) units, the units beyond its own width are
-zero and masked out of the readout, so they get zero gradient and never move. Because
+widths(lax.scan over steps))))`. Widths share one array shape: every network has
+max(widths) units, the units beyond its own width are zero and masked out of the
+readout, so they get zero gradient and never move. Because
 unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
 is the same network as one trained alone.
 
@@ -178,8 +178,9 @@ def run_sweep(sweep: Sweep, seeds, seeds_per_block: int = 0, seeds_per_call: int
   rounding across block sizes but are bitwise identical for one block size however the
   blocks are grouped into calls (seeds_per_call, a multiple of the block; 0 = one call).
   With several devices the blocks of a call are sharded over all of them (a 1-D Mesh,
-  shard_map over the block axis); the results equal one device's to float rounding. Seeds are padded with repeats of
-  the last seed to whole blocks (and a multiple of the device count); those are dropped.
+  shard_map over the block axis); the results equal one device's to float rounding.
+  Seeds are padded with repeats of the last seed to whole blocks (and a multiple of the
+  device count); those are dropped.
   """
   seeds = np.asarray(seeds, np.uint32)
   block = seeds_per_block or len(seeds)

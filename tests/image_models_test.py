@@ -39,15 +39,14 @@ def test_deep_net_parameter_counts(arch, depth):
       (9 + 1) * 5 + (45 + 1) * 5 * 2 + (14 * 14 * 5 + 1) * 10)
 
 
-@pytest.mark.parametrize("padding,strides", [("SAME", (1, 1)), ("VALID", (1, 2)),
-                                             ("VALID", (2, 3))])
+@pytest.mark.parametrize("padding,strides", [("SAME", (1, 1)), ("SAME", (2, 3)),
+                                             ("VALID", (1, 2)), ("VALID", (2, 3))])
 def test_patch_conv_equals_flax_conv(padding, strides):
   with jax.enable_x64(True):
     x = jax.random.normal(jax.random.key(0), (2, 9, 11, 3), jnp.float64)
     patch = image_models.PatchConv(4, (3, 4), strides, padding)
     params = patch.init(jax.random.key(1), x)["params"]["Dense_0"]
-    # Patch features are channel-major (c, h, w); nn.Conv's kernel is (h, w, c, out).
-    kernel = params["kernel"].reshape(3, 3, 4, 4).transpose(1, 2, 0, 3)
+    kernel = params["kernel"].reshape(3, 4, 3, 4)  # (h, w, c, out), as nn.Conv's
     conv = nn.Conv(4, (3, 4), strides=strides, padding=padding, param_dtype=jnp.float64)
     want = conv.apply({"params": {"kernel": kernel, "bias": params["bias"]}}, x)
     got = patch.apply({"params": {"Dense_0": params}}, x)
