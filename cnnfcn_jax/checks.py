@@ -42,3 +42,24 @@ def nonempty_tuple(field: str, value, check_item=None, unique: bool = True):
   for i, item in enumerate(value):
     if check_item is not None:
       check_item(f"{field}[{i}]", item)
+
+
+def seed(field: str, value):
+  """An integer in [0, 2**32), what jax.random.key takes."""
+  positive_int(field, value, minimum=0)
+  if value >= 2**32:
+    fail(field, value, "a seed below 2**32")
+
+
+def seeds(field: str, value):
+  """A non-empty tuple of distinct seeds in [0, 2**32)."""
+  nonempty_tuple(field, value, lambda f, v: positive_int(f, v, minimum=0))
+  if max(value) >= 2**32:
+    fail(field, value, "seeds below 2**32")
+
+
+def fraction(field: str, value):
+  """A number in the open interval (0, 1)."""
+  positive_float(field, value)
+  if value >= 1:
+    fail(field, value, "a fraction in (0, 1)")

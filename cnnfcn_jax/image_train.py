@@ -92,6 +92,14 @@ def train_seeds(training: Training, batch_fn: Callable, data, test_x, test_y, se
   return jax.tree.map(np.asarray, out)
 
 
+def seed_results(out) -> list[dict]:
+  """train_seeds' output as one dict per seed: final test accuracy and the curves."""
+  return [dict(test_accuracy=float(accuracy[-1]),
+               curves=dict(test_accuracy=[float(v) for v in accuracy],
+                           train_loss=[float(v) for v in loss]))
+          for accuracy, loss in zip(out["test_accuracy"], out["train_loss"])]
+
+
 def num_params(training: Training, example) -> int:
   """Trainable parameters of training.model on inputs shaped like `example`."""
   shapes = jax.eval_shape(training.model.init, jax.random.key(0), example[:1])

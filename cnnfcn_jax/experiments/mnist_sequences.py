@@ -73,12 +73,8 @@ def validate(c):
   if c.digits == "idx" and not c.mnist_dir:
     checks.fail("mnist_dir", c.mnist_dir, "the directory holding the MNIST IDX files "
                 "when config.digits = 'idx' (e.g. --config.mnist_dir=/data/mnist)")
-  checks.positive_float("test_fraction", c.test_fraction)
-  if c.test_fraction >= 1:
-    checks.fail("test_fraction", c.test_fraction, "a fraction in (0, 1)")
-  checks.positive_int("data_seed", c.data_seed, minimum=0)
-  if c.data_seed >= 2**32:
-    checks.fail("data_seed", c.data_seed, "a seed below 2**32")
+  checks.fraction("test_fraction", c.test_fraction)
+  checks.seed("data_seed", c.data_seed)
   for field in ("digit_height", "digit_width"):
     checks.positive_int(field, c[field])
     if c[field] > 28:
@@ -101,9 +97,7 @@ def validate(c):
   checks.positive_int("batch_size", c.batch_size)
   checks.positive_int("sequences_per_epoch", c.sequences_per_epoch, minimum=c.batch_size)
   checks.positive_int("num_test", c.num_test)
-  checks.nonempty_tuple("seeds", c.seeds, lambda f, v: checks.positive_int(f, v, minimum=0))
-  if max(c.seeds) >= 2**32:
-    checks.fail("seeds", c.seeds, "seeds below 2**32")
+  checks.seeds("seeds", c.seeds)
   # A bad data file fails here, before anything is compiled or written.
   for name, (_, labels) in zip(("train", "test"), digit_pools(
       c.digits, c.mnist_dir, c.test_fraction, c.data_seed, c.digit_height, c.digit_width)):
@@ -160,9 +154,7 @@ def arch_n_rows(c, arch, n) -> list[dict]:
   out = image_train.train_seeds(training, batch_fn, tuple(map(jnp.asarray, train_pool)),
                                 test_x, test_y, c.seeds)
   params = image_train.num_params(training, test_x)
+  odd = float(np.mean(np.asarray(test_y)))
   return [dict(arch=arch, n=n, label=c.label, seed=seed, width=c.widths[arch],
-               num_params=params, test_accuracy=float(out["test_accuracy"][s, -1]),
-               chance=float(max(np.mean(np.asarray(test_y)), 1 - np.mean(np.asarray(test_y)))),
-               curves=dict(test_accuracy=[float(v) for v in out["test_accuracy"][s]],
-                           train_loss=[float(v) for v in out["train_loss"][s]]))
-          for s, seed in enumerate(c.seeds)]
+               num_params=params, chance=max(odd, 1 - odd), **result)
+          for seed, result in zip(c.seeds, image_train.seed_results(out))]

@@ -59,12 +59,8 @@ def validate(c):
   if c.dataset == "cifar10" and not c.cifar10_dir:
     checks.fail("cifar10_dir", c.cifar10_dir, "the cifar-10-batches-py directory when "
                 "config.dataset = 'cifar10' (e.g. --config.cifar10_dir=/data/cifar-10-batches-py)")
-  checks.positive_float("test_fraction", c.test_fraction)
-  if c.test_fraction >= 1:
-    checks.fail("test_fraction", c.test_fraction, "a fraction in (0, 1)")
-  checks.positive_int("data_seed", c.data_seed, minimum=0)
-  if c.data_seed >= 2**32:
-    checks.fail("data_seed", c.data_seed, "a seed below 2**32")
+  checks.fraction("test_fraction", c.test_fraction)
+  checks.seed("data_seed", c.data_seed)
   checks.nonempty_tuple("archs", c.archs,
                         lambda f, v: checks.choice(f, v, image_models.DEEP_ARCHS))
   checks.nonempty_tuple("depths", c.depths, lambda f, v: checks.positive_int(f, v, minimum=2))
@@ -74,9 +70,7 @@ def validate(c):
   checks.positive_float("learning_rate", c.learning_rate)
   checks.positive_int("num_epochs", c.num_epochs)
   checks.positive_int("batch_size", c.batch_size)
-  checks.nonempty_tuple("seeds", c.seeds, lambda f, v: checks.positive_int(f, v, minimum=0))
-  if max(c.seeds) >= 2**32:
-    checks.fail("seeds", c.seeds, "seeds below 2**32")
+  checks.seeds("seeds", c.seeds)
   # A bad data file fails here, before anything is compiled or written.
   (train_x, _), (test_x, _) = dataset(c.dataset, c.cifar10_dir, c.test_fraction, c.data_seed)
   if len(test_x) == 0:
@@ -120,7 +114,5 @@ def network_rows(c, arch, depth, width) -> list[dict]:
                                 jnp.asarray(test_x), jnp.asarray(test_y), c.seeds)
   params = image_train.num_params(training, test_x)
   return [dict(arch=arch, depth=depth, width=width, seed=seed, dataset=c.dataset,
-               num_params=params, test_accuracy=float(out["test_accuracy"][s, -1]),
-               curves=dict(test_accuracy=[float(v) for v in out["test_accuracy"][s]],
-                           train_loss=[float(v) for v in out["train_loss"][s]]))
-          for s, seed in enumerate(c.seeds)]
+               num_params=params, **result)
+          for seed, result in zip(c.seeds, image_train.seed_results(out))]

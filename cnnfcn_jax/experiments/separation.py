@@ -59,9 +59,7 @@ def validate_task(c, ns, k):
 def validate_training(c):
   """archs and their settings, seeds, sample sizes, steps, activation, path."""
   checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
-  checks.nonempty_tuple("seeds", c.seeds, lambda f, v: checks.positive_int(f, v, minimum=0))
-  if max(c.seeds) >= 2**32:
-    checks.fail("seeds", c.seeds, "seeds below 2**32")
+  checks.seeds("seeds", c.seeds)
   checks.positive_int("seeds_per_block", c.seeds_per_block, minimum=0)
   checks.positive_int("seeds_per_call", c.seeds_per_call, minimum=0)
   block = c.seeds_per_block or len(c.seeds)
