@@ -29,7 +29,6 @@ flags.mark_flags_as_required(["config", "workdir"])
 FLAGS = flags.FLAGS
 
 
-
 def our_outputs(workdir):
   """The files of a finished run in workdir: config, results, report and its figures."""
   names = [outputs.CONFIG_FILE, outputs.RESULTS_FILE, outputs.REPORT_FILE]
