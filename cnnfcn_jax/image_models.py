@@ -1,4 +1,4 @@
-"""Image networks (flax.linen), ReLU throughout (SPEC §6-§7).
+"""Image networks (flax.linen), ReLU throughout (docs/spec.md §6-§7).
 
 SequenceNet: one hidden layer over an n-digit image (B, H, n*W, 1) and one output logit:
   fcn: dense hidden layer of `width` units;

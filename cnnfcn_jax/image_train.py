@@ -18,14 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-# [choice] optax's defaults apart from the learning rate; AdaDelta as in PyTorch (rho 0.9).
-OPTIMIZERS = {
-    "adadelta": lambda lr: optax.adadelta(lr, rho=0.9, eps=1e-6),
-    "rmsprop": optax.rmsprop,
-    "adam": optax.adam,
-    "sgd": optax.sgd,
-}
-
+from cnnfcn_jax.train import OPTIMIZERS
 
 def loss_and_accuracy(logits, labels):
   if logits.ndim == 1:

@@ -1,4 +1,4 @@
-"""Depth-2 CNN, LCN and FCN of the paper (SPEC §2) as pure functions over dicts.
+"""Depth-2 CNN, LCN and FCN of the paper (docs/spec.md §2) as pure functions over dicts.
 
 Shapes (q = width of CNN/LCN, r = width of FCN, J = n - k + 1 windows):
   CNN  W (q, k)     b (q,)     u (J, q)   h(x) = sum_j <u_j, σ(W x_{j..j+k-1} + b)>
@@ -14,6 +14,10 @@ only needs σ(W z + b) for the 2^k patterns z. `apply_*_table` take per-window p
 ids (from `pattern_ids`) instead of x and give the same outputs as the dense path in
 O(2^k q J + m J) work instead of O(m J q k).
 
+Every architecture is one `Architecture` record in ARCHITECTURES (init shapes, apply,
+pattern-table apply, parameter groups, label, colour); the rest of the package reads the
+record and never tests an architecture's name. A new architecture is one record here.
+
 Initialisation draws every hidden unit from its own key, `fold_in(key, unit)`, so the
 first q units of a wide network are exactly a width-q network: widths nest, which is
 what lets the sweep train many widths as zero-padded copies of one shape.
@@ -21,20 +25,20 @@ what lets the sweep train many widths as zero-padded copies of one shape.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-ARCHS = ("cnn", "lcn", "fcn")
-INIT_SCHEMES = {
-    # Theorem 4: W uniform on {±1/k}, b = 1/k - 1 (not trained), u = 0. CNN/LCN only.
-    "paper": ("cnn", "lcn"),
-    # W ~ N(0, 1/fan_in) i.i.d. (fan_in = k, or n for the FCN), b = 0,
-    # u ~ N(0, 1/readout_fan_in) (readout_fan_in = J*q, or r for the FCN).
-    # i.i.d. entries make the FCN's init permutation invariant (Theorem 12).
-    "gaussian": ("cnn", "lcn", "fcn"),
-}
+# Init schemes (docs/spec.md §2):
+#   "paper"     Theorem 4: W uniform on {±1/k}, b = 1/k - 1 (not trained), u = 0.
+#   "gaussian"  W ~ N(0, 1/fan_in) i.i.d., b = 0, u ~ N(0, 1/readout_fan_in); i.i.d.
+#               entries make the FCN's init permutation invariant (Theorem 12).
+INIT_SCHEMES = ("paper", "gaussian")
 PARAM_GROUPS = ("W", "b", "u")
+MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "softplus": jax.nn.softplus}
 
 
@@ -114,34 +118,78 @@ def apply_lcn_table(params, ids, activation="relu"):
   return _table_readout(jnp.einsum("jpq,jq->jp", ACTIVATIONS[activation](pre_JPq), u), ids)
 
 
-APPLY = {"cnn": apply_cnn, "lcn": apply_lcn, "fcn": apply_fcn}
-APPLY_TABLE = {"cnn": apply_cnn_table, "lcn": apply_lcn_table}
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+  """Everything the package needs to know about one depth-2 architecture.
+
+  unit_shapes(n, k) gives the per-unit shapes of (W, b, u); unit_axes says where the
+  unit axis sits in each full array (e.g. the CNN's u is (J, q): axis 1). fan_in(n, k)
+  and readout_fan_in(n, k, width) scale the gaussian init. `readout` is the group that
+  width masks zero out; `first_layer` the group whose movement is measured.
+  """
+  name: str
+  label: str
+  color: str
+  apply: Callable
+  apply_table: Callable | None  # on pattern ids; None: not window-based
+  init_schemes: tuple[str, ...]
+  unit_shapes: Callable[[int, int], tuple[tuple[int, ...], ...]]
+  unit_axes: tuple[int, int, int]
+  fan_in: Callable[[int, int], int]
+  readout_fan_in: Callable[[int, int, int], int]
+  readout: str = "u"
+  first_layer: str = "W"
+
+  @property
+  def windowed(self) -> bool:
+    """Whether h is a sum over windows of k consecutive coordinates (CNN, LCN)."""
+    return self.apply_table is not None
+
+
+ARCHITECTURES = {
+    "cnn": Architecture(
+        "cnn", "CNN", "tab:blue", apply_cnn, apply_cnn_table, ("paper", "gaussian"),
+        unit_shapes=lambda n, k: ((k,), (), (num_windows(n, k),)), unit_axes=(0, 0, 1),
+        fan_in=lambda n, k: k, readout_fan_in=lambda n, k, width: num_windows(n, k) * width),
+    "lcn": Architecture(
+        "lcn", "LCN", "tab:green", apply_lcn, apply_lcn_table, ("paper", "gaussian"),
+        unit_shapes=lambda n, k: ((num_windows(n, k), k), (num_windows(n, k),),
+                                  (num_windows(n, k),)), unit_axes=(1, 1, 1),
+        fan_in=lambda n, k: k, readout_fan_in=lambda n, k, width: num_windows(n, k) * width),
+    "fcn": Architecture(
+        "fcn", "FCN", "tab:red", apply_fcn, None, ("gaussian",),
+        unit_shapes=lambda n, k: ((n,), (), ()), unit_axes=(0, 0, 0),
+        fan_in=lambda n, k: n, readout_fan_in=lambda n, k, width: width),
+}
+ARCHS = tuple(ARCHITECTURES)
 
 
 def apply(arch: str, params, inputs, activation="relu", table=False):
   """Dispatch by name; `inputs` are pattern ids when `table`, else x."""
-  return (APPLY_TABLE if table else APPLY)[arch](params, inputs, activation)
+  record = ARCHITECTURES[arch]
+  return (record.apply_table if table else record.apply)(params, inputs, activation)
+
+
+def uses_table(arch: str, k: int) -> bool:
+  """Whether the exact pattern-table path is available and cheaper than the dense one."""
+  return ARCHITECTURES[arch].apply_table is not None and k <= MAX_TABLE_K
 
 
 # ------------------------------------------------------------------------------ init
 
 
-def _unit_params(arch, scheme, key, n, k, width, dtype):
-  """One hidden unit's parameters, in the per-unit shapes (W, b, u) of `arch`."""
-  windows = num_windows(n, k)
-  w_shape = {"cnn": (k,), "lcn": (windows, k), "fcn": (n,)}[arch]
-  b_shape = {"cnn": (), "lcn": (windows,), "fcn": ()}[arch]
-  u_shape = {"cnn": (windows,), "lcn": (windows,), "fcn": ()}[arch]
+def _unit_params(record, scheme, key, n, k, width, dtype):
+  """One hidden unit's parameters, in the per-unit shapes (W, b, u) of `record`."""
+  w_shape, b_shape, u_shape = record.unit_shapes(n, k)
   key_w, key_u = jax.random.split(key)
   if scheme == "paper":
     W = jax.random.rademacher(key_w, w_shape, dtype) / k
     b = jnp.full(b_shape, 1.0 / k - 1.0, dtype)
     u = jnp.zeros(u_shape, dtype)
   else:  # gaussian
-    fan_in = n if arch == "fcn" else k
-    readout_fan_in = width if arch == "fcn" else windows * width
-    W = jax.random.normal(key_w, w_shape, dtype) / jnp.sqrt(fan_in)
+    W = jax.random.normal(key_w, w_shape, dtype) / jnp.sqrt(record.fan_in(n, k))
     b = jnp.zeros(b_shape, dtype)
+    readout_fan_in = record.readout_fan_in(n, k, width)
     u = jax.random.normal(key_u, u_shape, dtype) / jnp.sqrt(readout_fan_in).astype(dtype)
   return W, b, u
 
@@ -153,36 +201,22 @@ def init_params(arch, key, n, k, width, scheme="paper", max_width=None, dtype=No
   (and contribute nothing); `width` may then be a traced integer. Unit l is drawn from
   fold_in(key, l), so the result does not depend on max_width.
   """
-  if arch not in ARCHS:
+  if arch not in ARCHITECTURES:
     raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
-  if scheme not in INIT_SCHEMES or arch not in INIT_SCHEMES[scheme]:
-    allowed = [s for s, archs in INIT_SCHEMES.items() if arch in archs]
-    raise ValueError(f"init scheme for {arch} must be one of {allowed}, got {scheme!r}")
+  record = ARCHITECTURES[arch]
+  if scheme not in record.init_schemes:
+    raise ValueError(f"init scheme for {arch} must be one of {record.init_schemes}, "
+                     f"got {scheme!r}")
   dtype = dtype or jnp.result_type(float)
   max_width = width if max_width is None else max_width
   units = jnp.arange(max_width)
   keys = jax.vmap(lambda l: jax.random.fold_in(key, l))(units)
-  W, b, u = jax.vmap(lambda kk: _unit_params(arch, scheme, kk, n, k, width, dtype))(keys)
+  per_unit = jax.vmap(lambda kk: _unit_params(record, scheme, kk, n, k, width, dtype))(keys)
   live = units < width
-  W, b, u = (jnp.where(live.reshape((-1,) + (1,) * (a.ndim - 1)), a, 0) for a in (W, b, u))
-  # vmap put the unit axis first; move it to the API layout.
-  if arch == "lcn":
-    W, b = jnp.moveaxis(W, 0, 1), b.T
-  if arch in ("cnn", "lcn"):
-    u = u.T
-  return {"W": W, "b": b, "u": u}
-
-
-def init_cnn(key, n, k, width, scheme="paper"):
-  return init_params("cnn", key, n, k, width, scheme)
-
-
-def init_lcn(key, n, k, width, scheme="paper"):
-  return init_params("lcn", key, n, k, width, scheme)
-
-
-def init_fcn(key, n, k, width, scheme="gaussian"):
-  return init_params("fcn", key, n, k, width, scheme)
+  # vmap put the unit axis first; move it to the architecture's layout.
+  return {group: jnp.moveaxis(jnp.where(live.reshape((-1,) + (1,) * (a.ndim - 1)), a, 0),
+                              0, axis)
+          for group, a, axis in zip(PARAM_GROUPS, per_unit, record.unit_axes)}
 
 
 def lcn_from_cnn(params, n):

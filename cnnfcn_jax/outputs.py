@@ -1,9 +1,15 @@
-"""Files in a workdir, each written to a temporary name and renamed into place."""
+"""The files of a workdir: claimed by one config, each written atomically, listed when done.
+
+A run claims its workdir (claim_workdir), saves finished units as checkpoints, then
+writes config.json, results.jsonl, the report and manifest.json, the list of the files it
+wrote; --overwrite removes exactly those (and the checkpoints), never other files.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 
 from cnnfcn_jax.progress import Progress
@@ -11,6 +17,12 @@ from cnnfcn_jax.progress import Progress
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.jsonl"
 REPORT_FILE = "report.md"
+MANIFEST_FILE = "manifest.json"  # the files a finished run wrote
+CHECKPOINT_DIR = "checkpoint"
+
+
+class WorkdirError(ValueError):
+  """A workdir that holds another config's results; the message names the fix."""
 
 
 def atomic_write(path: str, data: bytes | str):
@@ -44,7 +56,54 @@ def read_config(workdir: str) -> dict:
     return json.load(f)
 
 
-CHECKPOINT_DIR = "checkpoint"
+def write_manifest(workdir: str, files):
+  atomic_write(os.path.join(workdir, MANIFEST_FILE), json.dumps(sorted(set(files)), indent=1))
+
+
+def saved_config(workdir: str) -> dict | None:
+  """The config a workdir's results (finished or checkpointed) belong to, or None."""
+  for path in (os.path.join(workdir, CONFIG_FILE),
+               os.path.join(workdir, CHECKPOINT_DIR, CONFIG_FILE)):
+    if os.path.exists(path):
+      with open(path) as f:
+        return json.load(f)
+  return None
+
+
+def remove_outputs(workdir: str):
+  """Remove what a run wrote in workdir: its checkpoints and the files of its manifest."""
+  shutil.rmtree(os.path.join(workdir, CHECKPOINT_DIR), ignore_errors=True)
+  names = [CONFIG_FILE, RESULTS_FILE, REPORT_FILE]
+  manifest = os.path.join(workdir, MANIFEST_FILE)
+  if os.path.exists(manifest):
+    with open(manifest) as f:
+      names += json.load(f)
+  for name in set(names) | {MANIFEST_FILE}:
+    path = os.path.join(workdir, name)
+    if os.path.exists(path):
+      os.remove(path)
+
+
+def claim_workdir(workdir: str, config_dict: dict, overwrite: bool) -> Checkpoint:
+  """The checkpoint of this config's run in workdir, refusing another config's workdir.
+
+  A workdir holding the results of a different config is refused (WorkdirError names the
+  fields that differ) unless overwrite, which removes that run's outputs first. The same
+  config resumes from its checkpoints.
+  """
+  previous = saved_config(workdir)
+  if previous is not None and previous != config_dict:
+    if not overwrite:
+      changed = sorted(k for k in set(previous) | set(config_dict)
+                       if previous.get(k) != config_dict.get(k))
+      raise WorkdirError(
+          f"--workdir={workdir} holds results of a different config (fields that differ: "
+          f"{', '.join(changed)}). Use another --workdir, or pass --overwrite to replace them.")
+    remove_outputs(workdir)
+  os.makedirs(os.path.join(workdir, CHECKPOINT_DIR), exist_ok=True)
+  atomic_write(os.path.join(workdir, CHECKPOINT_DIR, CONFIG_FILE),
+               json.dumps(config_dict, indent=2, sort_keys=True) + "\n")
+  return Checkpoint(workdir)
 
 
 class Checkpoint:
@@ -82,3 +141,8 @@ class Checkpoint:
       rows += self.rows(unit, compute)
       progress.step(unit)
     return rows
+
+  def remove(self):
+    """Drop the checkpoints once the run's results are written."""
+    if self.directory is not None:
+      shutil.rmtree(self.directory)

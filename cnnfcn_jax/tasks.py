@@ -1,4 +1,4 @@
-"""k-pattern tasks (SPEC §3): f(x) = g(x_I) with x uniform on {±1}^n.
+"""k-pattern tasks (docs/spec.md §3): f(x) = g(x_I) with x uniform on {±1}^n.
 
 `local`: I = k consecutive coordinates starting at `position` (default: the middle).
 `nonlocal`: the non-local twin, the same g on k coordinates spread over the input so

@@ -1,4 +1,4 @@
-"""The paper's quantities, computed exactly (SPEC §4-§5). Pure functions, vmappable.
+"""The paper's quantities, computed exactly (docs/spec.md §4-§5). Pure functions, vmappable.
 
 Lemma 6      width threshold, pattern counts N(z), coverage, the readout u*.
 Theorem 4    the derived step size and the three terms of the average-loss bound.
@@ -100,7 +100,7 @@ def cube(n: int, dtype=None):
 
 
 def theorem12_bounds(n, k, mean_u_norm_sq, width, c_sq):
-  """SPEC §5 in expectation: E||dL/dW||^2 <= n E||u||^2 / C(n,k), E||dL/du||^2 <= r c^2 / C(n,k)."""
+  """docs/spec.md §5 in expectation: E||dL/dW||^2 <= n E||u||^2 / C(n,k), E||dL/du||^2 <= r c^2 / C(n,k)."""
   binom = math.comb(n, k)
   return n * mean_u_norm_sq / binom, width * c_sq / binom
 
@@ -116,9 +116,9 @@ def hidden_moments(W, b, x, activation="relu"):
 def hinge_gradient(arch, params, x, y, activation="relu"):
   """∇ of the mean hinge loss over the rows (x, y) with respect to every parameter group.
 
-  CNN/LCN go through the exact pattern-table path (x is in {±1}^n).
+  Windowed architectures (CNN/LCN) go through the exact pattern-table path (x is in {±1}^n).
   """
-  table = arch != "fcn"
+  table = models.ARCHITECTURES[arch].windowed
   inputs = models.pattern_ids(x, params["W"].shape[-1]) if table else x
   return jax.grad(lambda p: train.hinge_loss(
       models.apply(arch, p, inputs, activation, table), y))(params)

@@ -8,8 +8,9 @@ readout, so they get zero gradient and never move. Because
 unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
 is the same network as one trained alone.
 
-Seed s is a full replicate: key(s) splits into a data key (its own training and test
-sample) and an init key.
+Seed s is a full replicate: `seed_keys(s)` gives its data key (its own training and test
+sample) and its init key. Both trainers (this one and image_train) use seed_keys and the
+one OPTIMIZERS table.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from cnnfcn_jax import models
 from cnnfcn_jax.tasks import Task
 
 # "gd" is the paper's full-batch gradient descent, θ <- θ - η ∇L; the rest are optax
-# optimisers by their optax names, called with the learning rate.
+# optimisers by their optax names, called with the learning rate and optax's other
+# defaults ([choice]; AdaDelta's rho 0.9 and eps 1e-6 are also PyTorch's).
 OPTIMIZERS = {
     "gd": optax.sgd,
     "sgd": optax.sgd,
@@ -44,8 +46,14 @@ METRICS = ("train_loss", "train_accuracy", "test_accuracy", "test_correlation", 
            "first_layer_distance", "diverged")
 
 
+def seed_keys(seed):
+  """(data_key, init_key) of a seed: the one key-split convention of every trainer."""
+  data_key, init_key = jax.random.split(jax.random.key(seed))
+  return data_key, init_key
+
+
 def hinge_loss(h, y):
-  """Mean of max(0, 1 - y h) (SPEC §1)."""
+  """Mean of max(0, 1 - y h) (docs/spec.md §1)."""
   return jnp.mean(jax.nn.relu(1.0 - y * h))
 
 
@@ -91,12 +99,13 @@ def sweep_fn(sweep: Sweep):
   other network in the call trains on unaffected.
   """
   task, arch = sweep.task, sweep.arch
+  architecture = models.ARCHITECTURES[arch]
   max_width = max(sweep.widths)
   features = (lambda x: models.pattern_ids(x, task.k)) if sweep.table else (lambda x: x)
 
   def loss_and_output(trained, frozen, live, inputs, y):
     params = {**frozen, **trained}
-    params["u"] = params["u"] * live
+    params[architecture.readout] = params[architecture.readout] * live
     h = models.apply(arch, params, inputs, sweep.activation, sweep.table)
     return hinge_loss(h, y), h
 
@@ -105,14 +114,15 @@ def sweep_fn(sweep: Sweep):
   def one_network(width, learning_rate, init_key, train_inputs, y_train, test_inputs, y_test):
     optimizer = OPTIMIZERS[sweep.optimizer](learning_rate)
     params0 = models.init_params(arch, init_key, task.n, task.k, width, sweep.init, max_width)
-    live = (jnp.arange(max_width) < width).astype(params0["u"].dtype)
+    live = (jnp.arange(max_width) < width).astype(params0[architecture.readout].dtype)
     trained0 = {g: params0[g] for g in sweep.trainable}
     frozen = {g: a for g, a in params0.items() if g not in sweep.trainable}
 
     def measure(trained, diverged):
       (loss, h_train), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
       _, h_test = loss_and_output(trained, frozen, live, test_inputs, y_test)
-      distance = jnp.linalg.norm(trained["W"] - params0["W"]) if "W" in trained else 0.0
+      group = architecture.first_layer
+      distance = jnp.linalg.norm(trained[group] - params0[group]) if group in trained else 0.0
       return dict(train_loss=loss, train_accuracy=accuracy(h_train, y_train),
                   test_accuracy=accuracy(h_test, y_test),
                   test_correlation=jnp.mean(y_test * h_test), grad_norm=optax.tree.norm(grads),
@@ -143,7 +153,7 @@ def sweep_fn(sweep: Sweep):
     return dict(history, params0=params0, params={**frozen, **state[0]})
 
   def one_seed(seed, widths, learning_rates):
-    data_key, init_key = jax.random.split(jax.random.key(seed))
+    data_key, init_key = seed_keys(seed)
     if sweep.population:
       x_train = x_test = models.all_patterns(task.n)
       y_train = y_test = task.target(x_train)

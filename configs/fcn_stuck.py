@@ -6,7 +6,6 @@
 
 import ml_collections
 
-from cnnfcn_jax.experiments.separation import arch_config
 
 
 def get_config(variant=""):
@@ -23,14 +22,18 @@ def get_config(variant=""):
   c.num_steps = 500  # [choice]
   c.log_every = 25  # [choice]
   c.activation = "relu"
-  c.path = "auto"
+  c.compute_path = "auto"  # CNN forward: "table" (exact on {±1}^n, fast), "dense", or auto
   # [choice] seeds per vmapped block (0 = all): blocks run in sequence, so a block bounds
   # memory. Results are bitwise identical for one block size however blocks are grouped.
   c.seeds_per_block = 0
   c.seeds_per_call = 0  # seeds per jitted call, whole blocks; 0 = all seeds in one call
   # Both by plain full-batch GD, as in the paper. [choice] widths and learning rates.
-  c.fcn = arch_config((256,), "gaussian", ("W", "b", "u"), "gd", 0.5)
-  c.cnn = arch_config((256,), "paper", ("W", "u"), "gd", 1.0)
+  c.fcn = ml_collections.ConfigDict(dict(
+      widths=(256,), init="gaussian", trainable=("W", "b", "u"), optimizer="gd",
+      learning_rate=0.5, max_n=0))
+  c.cnn = ml_collections.ConfigDict(dict(
+      widths=(256,), init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
+      max_n=0))
   c.archs = ("fcn", "cnn")
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":

@@ -1,16 +1,16 @@
-"""Section 5, nonlocal: label = parity of the sum of the first, middle and last digits.
+"""n-sequence MNIST (docs/spec.md §6), non-local label: the parity of the first, middle and
+last digits. Every other setting is configs/mnist_local.py's sequence_config.
 
   python -m cnnfcn_jax.main --config=configs/mnist_nonlocal.py --workdir=runs/mnist_nonlocal
   python -m cnnfcn_jax.main --config=configs/mnist_nonlocal.py:quick --workdir=/tmp/mnist_nonlocal
   python -m cnnfcn_jax.main --config=configs/mnist_nonlocal.py:paper \\
       --config.mnist_dir=/data/mnist --workdir=runs/mnist_nonlocal_paper   # full MNIST, GPU
-
-Every setting, with our choices marked [choice], is in
-cnnfcn_jax/experiments/mnist_sequences.py:sequence_config (shared with mnist_local.py).
 """
 
-from cnnfcn_jax.experiments.mnist_sequences import sequence_config
+import pathlib
+import runpy
 
 
 def get_config(variant=""):
-  return sequence_config("nonlocal", variant)
+  local = runpy.run_path(str(pathlib.Path(__file__).with_name("mnist_local.py")))
+  return local["sequence_config"]("nonlocal", variant)

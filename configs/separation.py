@@ -1,4 +1,4 @@
-"""Do CNNs and LCNs learn a k-pattern that FCNs cannot? (SPEC §3-§5, Theorems 4 and 12)
+"""Do CNNs and LCNs learn a k-pattern that FCNs cannot? (docs/spec.md §3-§5, Theorems 4 and 12)
 
 Parity of k consecutive bits in the middle of x ~ uniform{±1}^n, and its non-local twin
 (the same parity of k bits pairwise >= k apart). CNN and LCN from the paper's init
@@ -7,18 +7,17 @@ Parity of k consecutive bits in the middle of x ~ uniform{±1}^n, and its non-lo
   python -m cnnfcn_jax.main --config=configs/separation.py --workdir=runs/separation
   python -m cnnfcn_jax.main --config=configs/separation.py:quick --workdir=/tmp/separation
 
-Defaults marked [choice] are ours; the rest are the paper's (SPEC §2-§4).
+Defaults marked [choice] are ours; the rest are the paper's (docs/spec.md §2-§4).
 """
 
 import ml_collections
 
-from cnnfcn_jax.experiments.separation import arch_config
 
 
 def get_config(variant=""):
   c = ml_collections.ConfigDict()
   c.experiment = "separation"
-  # Task (SPEC §3).
+  # Task (docs/spec.md §3).
   c.k = 4  # [choice] pattern size: FCNs learn it at small n and fail by n = 64 here
   c.ns = (16, 32, 64, 128, 256, 1024)  # [choice] input sizes (512 left out for time)
   c.target = "parity"  # the paper's hard g: product of the k bits
@@ -32,20 +31,27 @@ def get_config(variant=""):
   c.num_steps = 600  # [choice] full-batch steps T
   c.log_every = 50  # [choice] metrics are recorded every log_every steps
   c.activation = "relu"  # the paper's σ
-  c.path = "auto"  # CNN/LCN forward: "table" (exact on {±1}^n, fast), "dense", or auto
+  c.compute_path = "auto"  # CNN/LCN forward: "table" (exact on {±1}^n, fast), "dense", or auto
   # [choice] seeds per vmapped block (0 = all): blocks run in sequence, so a block bounds
   # memory. Results are bitwise identical for one block size however blocks are grouped.
   c.seeds_per_block = 0
   c.seeds_per_call = 0  # seeds per jitted call, whole blocks; 0 = all seeds in one call
-  # Per architecture. CNN/LCN: Theorem 4 (paper init, b fixed, GD on W and u).
+  # Per architecture: widths, init, trained groups, optimiser, step, and max_n (> 0: skip
+  # the architecture at n > max_n). CNN/LCN: Theorem 4 (paper init, b fixed, GD on W and u).
   # [choice] width q, lr η. The CNN's shared kernel sums its gradient over all n - k + 1
   # windows: at η = 1.0 GD diverges from n = 512 on (measured), at 0.3 it is stable.
-  c.cnn = arch_config((128,), "paper", ("W", "u"), "gd", 0.3)
-  c.lcn = arch_config((128,), "paper", ("W", "u"), "gd", 1.0)  # [choice] width q, lr η
+  c.cnn = ml_collections.ConfigDict(dict(
+      widths=(128,), init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=0.3,
+      max_n=0))
+  c.lcn = ml_collections.ConfigDict(dict(  # [choice] width q, lr η
+      widths=(128,), init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
+      max_n=0))
   # FCN: [choice] i.i.d. Gaussian init (permutation invariant, as Theorem 12 assumes) and
   # Adam, a stronger optimiser than the theorem's GD, so its failure is not GD's.
   # [choice] max_n: the FCN is at chance from n = 64 on; larger n would only cost time.
-  c.fcn = arch_config((128,), "gaussian", ("W", "b", "u"), "adam", 1e-3, max_n=128)
+  c.fcn = ml_collections.ConfigDict(dict(
+      widths=(128,), init="gaussian", trainable=("W", "b", "u"), optimizer="adam",
+      learning_rate=1e-3, max_n=128))
   c.archs = ("cnn", "lcn", "fcn")
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":  # smoke test: seconds, not a result

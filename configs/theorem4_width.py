@@ -22,7 +22,7 @@ def get_config(variant=""):
   c.log_every = 50  # [choice]
   c.learning_rate = 1.0  # [choice] practical GD step for the success part
   c.epsilon = 0.05  # [choice] success: population accuracy >= 1 - epsilon
-  c.c = 1.0  # [choice] bound on |σ| in Theorem 4's terms
+  c.activation_bound = 1.0  # [choice] c, the bound on |σ| in Theorem 4's terms
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":
     c.n = 8

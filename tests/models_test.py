@@ -27,7 +27,7 @@ def hinge_dh(h, y):
 
 
 def hand_gradients(arch, params, x, y):
-  """Gradient of the mean hinge loss, written out with numpy (SPEC §2 models, ReLU)."""
+  """Gradient of the mean hinge loss, written out with numpy (docs/spec.md §2 models, ReLU)."""
   p = {name: np.asarray(a) for name, a in params.items()}
   x = np.asarray(x)
   if arch == "fcn":

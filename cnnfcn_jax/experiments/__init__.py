@@ -1,19 +1,22 @@
-"""Experiments by name: each module has validate(config) and run(config, checkpoint) -> rows."""
+"""The experiment registry: one line per experiment module.
+
+Each module has validate(config), run(config, checkpoint) -> rows and
+report(rows, config, workdir) -> files written; see experiments/separation.py.
+"""
+
+import importlib
 
 from cnnfcn_jax import checks
-from cnnfcn_jax.experiments import (fcn_stuck, lemma6_coverage, mnist_sequences,
-                                    params_vs_accuracy, separation, theorem4_width,
-                                    theorem12_gradient)
 
-EXPERIMENTS = {
-    "separation": separation,
-    "lemma6_coverage": lemma6_coverage,
-    "theorem4_width": theorem4_width,
-    "theorem12_gradient": theorem12_gradient,
-    "fcn_stuck": fcn_stuck,
-    "mnist_sequences": mnist_sequences,
-    "params_vs_accuracy": params_vs_accuracy,
-}
+EXPERIMENTS = {name: importlib.import_module(f"cnnfcn_jax.experiments.{name}") for name in (
+    "separation",
+    "lemma6_coverage",
+    "theorem4_width",
+    "theorem12_gradient",
+    "fcn_stuck",
+    "mnist_sequences",
+    "params_vs_accuracy",
+)}
 PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 
 

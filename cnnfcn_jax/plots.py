@@ -1,0 +1,76 @@
+"""The few helpers every experiment's report shares: statistics, grouping, figures, verdicts."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import io
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from cnnfcn_jax import models, outputs  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+  """One claim of the paper judged on measured rows."""
+  claim: str
+  holds: bool
+  measured: str
+
+  def line(self) -> str:
+    return f"- {'holds' if self.holds else 'FAILS'}: {self.claim} ({self.measured})"
+
+
+def label(arch: str) -> str:
+  return models.ARCHITECTURES[arch].label
+
+
+def color(arch: str) -> str:
+  return models.ARCHITECTURES[arch].color
+
+
+def line_label(arch, width, several_widths):
+  return f"{label(arch)} (width {width})" if several_widths else label(arch)
+
+
+def mean_std(values):
+  values = np.asarray(values, float)
+  return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def group_rows(rows, keys, value="test_accuracy"):
+  """{tuple(row[k] for k in keys): [row[value], ...]} in first-seen order."""
+  groups = collections.defaultdict(list)
+  for row in rows:
+    groups[tuple(row[k] for k in keys)].append(row[value])
+  return groups
+
+
+def loglog_slope(x, y):
+  """Least-squares slope of log y against log x over the points with y > 0."""
+  x, y = np.asarray(x, float), np.asarray(y, float)
+  keep = y > 0
+  if keep.sum() < 2:
+    return float("nan")
+  return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def save_figure(fig, workdir, name) -> str:
+  """Write fig as workdir/name (PNG); returns name."""
+  buffer = io.BytesIO()
+  fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+  plt.close(fig)
+  outputs.atomic_write(os.path.join(workdir, name), buffer.getvalue())
+  return name
+
+
+def write_report(workdir, lines, figures) -> list[str]:
+  """Write report.md from `lines`; returns the files written (figures, then report.md)."""
+  outputs.atomic_write(os.path.join(workdir, outputs.REPORT_FILE), "\n".join(lines))
+  return list(figures) + [outputs.REPORT_FILE]

@@ -1,0 +1,132 @@
+"""Sweeps of k-pattern tasks shared by the experiments that train CNN/LCN/FCN on them.
+
+A config with this module's fields (see configs/separation.py) describes, per
+architecture, the widths, init, trained groups, optimiser and step; one checkpointed unit
+is one jitted sweep of all seeds x widths of one (arch, locality, n, k). Each trained
+network becomes one row.
+"""
+
+from __future__ import annotations
+
+from cnnfcn_jax import checks, models, tasks, train
+
+COMPUTE_PATHS = ("auto", "dense", "table")
+MIDDLE = -1  # config.position value meaning "the middle window"
+
+
+def validate_task(c, ns, k):
+  """ns, target, localities, position, task_seed, for patterns of size k (largest k if many)."""
+  checks.nonempty_tuple("ns", ns, checks.positive_int)
+  if min(ns) < k:
+    checks.fail("ns", ns, f"every n >= k = {k} (a k-pattern needs k input bits); "
+                "lower config.k or raise config.ns")
+  checks.choice("target", c.target, tasks.TARGETS)
+  checks.nonempty_tuple("localities", c.localities,
+                        lambda f, v: checks.choice(f, v, tasks.LOCALITIES))
+  if "nonlocal" in c.localities and min(ns) < tasks.min_nonlocal_n(k):
+    checks.fail("ns", ns, f"every n >= {tasks.min_nonlocal_n(k)} for the nonlocal twin with "
+                f"k = {k} (k coordinates pairwise >= k apart), or drop 'nonlocal' from "
+                "config.localities")
+  if not isinstance(c.position, int) or isinstance(c.position, bool):
+    checks.fail("position", c.position, f"an integer window start, or {MIDDLE} for the middle")
+  if c.position != MIDDLE and not 0 <= c.position <= min(ns) - k:
+    checks.fail("position", c.position, f"{MIDDLE} (middle) or a window start in "
+                f"[0, min(ns) - k] = [0, {min(ns) - k}]")
+  checks.positive_int("task_seed", c.task_seed, minimum=0)
+
+
+def validate_training(c):
+  """archs and their settings, seeds, sample sizes, steps, activation, compute_path."""
+  checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
+  checks.seeds("seeds", c.seeds)
+  checks.positive_int("seeds_per_block", c.seeds_per_block, minimum=0)
+  checks.positive_int("seeds_per_call", c.seeds_per_call, minimum=0)
+  block = c.seeds_per_block or len(c.seeds)
+  if c.seeds_per_call % block:
+    checks.fail("seeds_per_call", c.seeds_per_call,
+                f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
+  checks.positive_int("num_train", c.num_train)
+  checks.positive_int("num_test", c.num_test)
+  checks.positive_int("num_steps", c.num_steps)
+  checks.positive_int("log_every", c.log_every)
+  if c.num_steps % c.log_every:
+    checks.fail("log_every", c.log_every, f"a divisor of config.num_steps = {c.num_steps}")
+  checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
+  checks.choice("compute_path", c.compute_path, COMPUTE_PATHS)
+  for arch in c.archs:
+    a = c[arch]
+    checks.nonempty_tuple(f"{arch}.widths", a.widths, checks.positive_int)
+    checks.choice(f"{arch}.init", a.init, models.ARCHITECTURES[arch].init_schemes)
+    checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
+                          lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
+    checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
+    checks.positive_int(f"{arch}.max_n", a.get("max_n", 0), minimum=0)
+    if not arch_ns(c, arch):
+      checks.fail(f"{arch}.max_n", a.max_n, f"0 (no limit) or at least min(config.ns) = "
+                  f"{min(c.ns)}, or drop '{arch}' from config.archs")
+    rates = a.learning_rate
+    if isinstance(rates, (tuple, list)):
+      if len(rates) != len(a.widths):
+        checks.fail(f"{arch}.learning_rate", rates,
+                    f"one learning rate, or one per width: config.{arch}.widths has "
+                    f"{len(a.widths)} entries")
+      for i, rate in enumerate(rates):
+        checks.positive_float(f"{arch}.learning_rate[{i}]", rate, allow_zero=True)
+    else:
+      checks.positive_float(f"{arch}.learning_rate", rates, allow_zero=True)
+
+
+def arch_ns(config, arch) -> tuple[int, ...]:
+  """The input sizes `arch` is trained on: config.ns up to config.<arch>.max_n."""
+  max_n = config[arch].get("max_n", 0)
+  return tuple(n for n in config.ns if not max_n or n <= max_n)
+
+
+def uses_table(config, arch, k) -> bool:
+  if config.compute_path == "dense" or models.ARCHITECTURES[arch].apply_table is None:
+    return False
+  return config.compute_path == "table" or models.uses_table(arch, k)
+
+
+def make_sweep(config, arch, locality, n, k) -> train.Sweep:
+  """The sweep of one (arch, locality, n, k)."""
+  a = config[arch]
+  position = None if config.position == MIDDLE else config.position
+  task = tasks.make_task(n, k, config.target, locality, position, config.task_seed)
+  return train.Sweep(
+      arch=arch, task=task, widths=tuple(a.widths), init=a.init, trainable=tuple(a.trainable),
+      optimizer=a.optimizer, num_steps=config.num_steps,
+      learning_rate=(tuple(float(r) for r in a.learning_rate)
+                     if isinstance(a.learning_rate, (tuple, list)) else float(a.learning_rate)),
+      log_every=config.log_every, num_train=config.num_train, num_test=config.num_test,
+      activation=config.activation, table=uses_table(config, arch, k))
+
+
+def run(config, groups, checkpoint) -> list[dict]:
+  """One checkpointed sweep per (arch, locality, n, k) of `groups`; rows of all of them."""
+  return checkpoint.run_units(
+      [(f"{arch}-{locality}-n{n}-k{k}", n * max(config[arch].widths),
+        lambda arch=arch, locality=locality, n=n, k=k: unit_rows(config, arch, locality, n, k))
+       for arch, locality, n, k in groups], "sweep")
+
+
+def unit_rows(config, arch, locality, n, k) -> list[dict]:
+  """Train one group's seeds x widths; one row per network."""
+  sweep = make_sweep(config, arch, locality, n, k)
+  out = train.run_sweep(sweep, config.seeds, config.seeds_per_block, config.seeds_per_call)
+  rows = []
+  for s, seed in enumerate(config.seeds):
+    for w, width in enumerate(sweep.widths):
+      curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
+      rows.append(dict(
+          arch=arch, locality=locality, n=n, k=k, target=config.target,
+          coordinates=list(sweep.task.coordinates), width=width, seed=seed,
+          compute_path="table" if sweep.table else "dense",
+          test_accuracy=curves["test_accuracy"][-1],
+          train_accuracy=curves["train_accuracy"][-1],
+          final_loss=curves["train_loss"][-1],
+          grad_norm=curves["grad_norm"][-1],
+          first_layer_distance=curves["first_layer_distance"][-1],
+          diverged=bool(curves["diverged"][-1]),
+          steps=[int(t) for t in sweep.record_steps], curves=curves))
+  return rows
