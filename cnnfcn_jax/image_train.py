@@ -1,8 +1,8 @@
 """Minibatch training of an image network over many seeds in one jitted call.
 
 jit(vmap over seeds(lax.scan over epochs(lax.scan over minibatch steps))). Seed s draws
-its own initialisation and its own minibatches from key(s); the data (digit pools or
-image arrays, and a fixed test set) are arguments of the call, shared by all seeds.
+its own initialisation and its own minibatches from train.seed_keys(s); the data (digit
+pools or image arrays, and a fixed test set) are arguments of the call, shared by all seeds.
 One output logit means a binary task (labels 0/1, sigmoid cross-entropy); several
 mean classes (softmax cross-entropy).
 """
@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from cnnfcn_jax.train import OPTIMIZERS
+from cnnfcn_jax.train import OPTIMIZERS, seed_keys
 
 def loss_and_accuracy(logits, labels):
   if logits.ndim == 1:
@@ -59,7 +59,7 @@ def train_seeds(training: Training, batch_fn: Callable, data, test_x, test_y, se
     return loss_and_accuracy(logits, test_y)[1]
 
   def one_seed(seed, data, test_x, test_y):
-    init_key, data_key = jax.random.split(jax.random.key(seed))
+    init_key, data_key = seed_keys(seed)
     params = model.init(init_key, test_x[:1])
 
     def loss_fn(params, x, y):

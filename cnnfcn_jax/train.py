@@ -8,8 +8,8 @@ readout, so they get zero gradient and never move. Because
 unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
 is the same network as one trained alone.
 
-Seed s is a full replicate: `seed_keys(s)` gives its data key (its own training and test
-sample) and its init key. Both trainers (this one and image_train) use seed_keys and the
+Seed s is a full replicate: `seed_keys(s)` gives its init key and its data key (its own
+training and test sample). Both trainers (this one and image_train) use seed_keys and the
 one OPTIMIZERS table.
 """
 
@@ -47,9 +47,13 @@ METRICS = ("train_loss", "train_accuracy", "test_accuracy", "test_correlation", 
 
 
 def seed_keys(seed):
-  """(data_key, init_key) of a seed: the one key-split convention of every trainer."""
-  data_key, init_key = jax.random.split(jax.random.key(seed))
-  return data_key, init_key
+  """(init_key, data_key) of a seed: the one key-split convention of every trainer.
+
+  The initialisation draws from the first key, the data (samples, minibatches) from the
+  second, so a seed's network and its data are independent and reproducible.
+  """
+  init_key, data_key = jax.random.split(jax.random.key(seed))
+  return init_key, data_key
 
 
 def hinge_loss(h, y):
@@ -153,7 +157,7 @@ def sweep_fn(sweep: Sweep):
     return dict(history, params0=params0, params={**frozen, **state[0]})
 
   def one_seed(seed, widths, learning_rates):
-    data_key, init_key = seed_keys(seed)
+    init_key, data_key = seed_keys(seed)
     if sweep.population:
       x_train = x_test = models.all_patterns(task.n)
       y_train = y_test = task.target(x_train)
@@ -223,6 +227,9 @@ def _run_call(sweep: Sweep, seeds: np.ndarray, block: int) -> dict:
   num_blocks = -(-len(seeds) // block)
   num_blocks += (-num_blocks) % num_devices
   padded = np.concatenate([seeds, np.repeat(seeds[-1:], num_blocks * block - len(seeds))])
-  out = _blocks_fn(sweep, num_devices)(padded.reshape(num_blocks, block), *sweep_axes(sweep))
+  # Learning rates are arguments of the compiled sweep (sweep_axes), not part of its code:
+  # sweeps that differ only in their rates share one compilation.
+  compiled = _blocks_fn(dataclasses.replace(sweep, learning_rate=0.0), num_devices)
+  out = compiled(padded.reshape(num_blocks, block), *sweep_axes(sweep))
   return jax.tree.map(lambda a: np.asarray(a).reshape(-1, *a.shape[2:])[: len(seeds)],
                       jax.device_get(out))

@@ -1,4 +1,4 @@
-"""Image networks: parameter counts, PatchConv == nn.Conv, locality, and the trainer."""
+"""Image networks: parameter counts, PatchConv == nn.Conv, locality."""
 
 import flax.linen as nn
 import jax
@@ -6,11 +6,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cnnfcn_jax import image_models, image_train
+from cnnfcn_jax import image_models
 
 
 def count(module, x):
-  return sum(a.size for a in jax.tree.leaves(module.init(jax.random.key(0), x)))
+  """Parameters of module.init on x, from shapes alone (eval_shape: nothing is computed)."""
+  return sum(a.size for a in jax.tree.leaves(jax.eval_shape(module.init, jax.random.key(0), x)))
 
 
 @pytest.mark.parametrize("arch", image_models.SEQUENCE_ARCHS)
@@ -24,7 +25,8 @@ def test_sequence_net_parameter_counts(arch, n):
               "cnn": (576 + 1) * 6 + windows * 6 + 1,
               "lcn": windows * (576 + 1) * 6 + windows * 6 + 1}[arch]
   assert count(net, x) == expected
-  assert net.apply(net.init(jax.random.key(0), x), x).shape == (2,)
+  params = jax.eval_shape(net.init, jax.random.key(0), x)
+  assert jax.eval_shape(net.apply, params, x).shape == (2,)
 
 
 @pytest.mark.parametrize("arch", image_models.DEEP_ARCHS)
@@ -58,9 +60,9 @@ def test_a_window_unit_sees_only_its_three_digits(arch):
   n = 5
   net = image_models.SequenceNet(arch, 3)
   x = jax.random.uniform(jax.random.key(0), (1, 24, 8 * n, 1))
-  params = net.init(jax.random.key(1), x)
-  hidden = lambda x: net.apply(params, x, capture_intermediates=True)[1][  # noqa: E731
-      "intermediates"]["PatchConv_0" if arch == "cnn" else "ConvLocal_0"]["__call__"][0]
+  params = jax.jit(net.init)(jax.random.key(1), x)
+  hidden = jax.jit(lambda x: net.apply(params, x, capture_intermediates=True)[1][
+      "intermediates"]["PatchConv_0" if arch == "cnn" else "ConvLocal_0"]["__call__"][0])
   before = hidden(x)
   assert before.shape == (1, 1, n - 2, 3)
   after = hidden(x.at[:, :, 8 * 4:].set(0.0))  # change the last digit only
@@ -70,36 +72,7 @@ def test_a_window_unit_sees_only_its_three_digits(arch):
 
 def test_lcn_does_not_share_weights_and_cnn_does():
   x = jnp.zeros((1, 24, 40, 1))
-  cnn = image_models.SequenceNet("cnn", 3).init(jax.random.key(0), x)
-  lcn = image_models.SequenceNet("lcn", 3).init(jax.random.key(0), x)
+  cnn = jax.eval_shape(image_models.SequenceNet("cnn", 3).init, jax.random.key(0), x)
+  lcn = jax.eval_shape(image_models.SequenceNet("lcn", 3).init, jax.random.key(0), x)
   assert cnn["params"]["PatchConv_0"]["Dense_0"]["kernel"].shape == (576, 3)
   assert lcn["params"]["ConvLocal_0"]["kernel"].shape == (1, 3, 576, 3)  # one per window
-
-
-def separable_batch(_, key, step):
-  """Label = whether the left half of a 4x4 image is brighter: learnable in a few steps."""
-  x = jax.random.uniform(jax.random.fold_in(key, step), (32, 4, 4, 1))
-  return x, (x[:, :, :2].sum((1, 2, 3)) > x[:, :, 2:].sum((1, 2, 3))).astype(jnp.int32)
-
-
-def test_training_learns_and_seeds_are_replicates():
-  test_x, test_y = separable_batch(None, jax.random.key(99), 0)
-  training = image_train.Training(image_models.DeepNet("fcn", 2, 16, num_classes=2),
-                                   "adam", 1e-2, num_epochs=3, steps_per_epoch=40,
-                                   eval_batch=10)
-  out = image_train.train_seeds(training, separable_batch, (), test_x, test_y, [0, 1, 2])
-  assert out["test_accuracy"].shape == (3, 3)
-  assert np.all(out["test_accuracy"][:, -1] >= 0.85)
-  assert np.all(out["train_loss"][:, -1] < out["train_loss"][:, 0])
-  alone = image_train.train_seeds(training, separable_batch, (), test_x, test_y, [1])
-  np.testing.assert_allclose(alone["train_loss"][0], out["train_loss"][1], rtol=1e-5)
-  assert not np.allclose(out["train_loss"][0], out["train_loss"][1])
-
-
-def test_binary_and_multiclass_losses():
-  logits = jnp.array([2.0, -1.0, 0.5])
-  loss, acc = image_train.loss_and_accuracy(logits, jnp.array([1, 0, 0]))
-  np.testing.assert_allclose(loss, np.mean(np.log1p(np.exp([-2.0, -1.0, 0.5]))), rtol=1e-6)
-  assert acc == pytest.approx(2 / 3)
-  loss, acc = image_train.loss_and_accuracy(jnp.eye(3) * 5.0, jnp.array([0, 1, 0]))
-  assert acc == pytest.approx(2 / 3) and loss > 0

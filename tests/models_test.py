@@ -57,7 +57,7 @@ def test_gradients_match_hand_derived_formulas(arch):
     params = random_params(arch, 0)
     x = boolean_inputs(1)
     y = jnp.sign(jax.random.normal(jax.random.key(2), (M,)))
-    auto = jax.grad(lambda p: train.hinge_loss(models.APPLY[arch](p, x), y))(params)
+    auto = jax.grad(lambda p: train.hinge_loss(models.apply(arch, p, x), y))(params)
     hand = hand_gradients(arch, params, x, y)
     assert np.abs(hand["u"]).max() > 0 and np.abs(hand["W"]).max() > 0
     for name in ("W", "b", "u"):
@@ -121,13 +121,14 @@ def test_pattern_ids_invert_all_patterns():
   assert ids[:, 0].tolist() == list(range(2**k))
 
 
-@pytest.mark.parametrize("arch,scheme", [(a, s) for s, archs in models.INIT_SCHEMES.items()
-                                         for a in archs])
+@pytest.mark.parametrize("arch,scheme", [(a, s) for a, r in models.ARCHITECTURES.items()
+                                         for s in r.init_schemes])
 def test_widths_nest_and_padding_is_zero(arch, scheme):
   key = jax.random.key(11)
   small = models.init_params(arch, key, N, K, 3, scheme)
   padded = models.init_params(arch, key, N, K, 3, scheme, max_width=8)
   alone_big = models.init_params(arch, key, N, K, 8, scheme)
+  # Written out by hand (not read from the record) so that a wrong record fails here.
   unit_axis = {"cnn": {"W": 0, "b": 0, "u": 1}, "lcn": {"W": 1, "b": 1, "u": 1},
                "fcn": {"W": 0, "b": 0, "u": 0}}[arch]
   for name in ("W", "b", "u"):
@@ -144,3 +145,39 @@ def test_unknown_arch_and_scheme_are_rejected():
     models.init_params("rnn", jax.random.key(0), N, K, 2)
   with pytest.raises(ValueError, match="init scheme for fcn must be one of"):
     models.init_params("fcn", jax.random.key(0), N, K, 2, "paper")
+
+
+def test_parameter_shapes_follow_the_papers_definitions():
+  # docs/spec.md §2: CNN W (q, k), b (q,), u (J, q); LCN W (J, q, k), b (J, q), u (J, q);
+  # FCN W (r, n), b (r,), u (r,); J = n - k + 1 = 7 here.
+  expected = {"cnn": {"W": (5, 3), "b": (5,), "u": (7, 5)},
+              "lcn": {"W": (7, 5, 3), "b": (7, 5), "u": (7, 5)},
+              "fcn": {"W": (5, 9), "b": (5,), "u": (5,)}}
+  for arch, shapes in expected.items():
+    params = models.init_params(arch, jax.random.key(0), N, K, WIDTH, "gaussian")
+    assert {g: a.shape for g, a in params.items()} == shapes, arch
+
+
+def test_gaussian_init_scales_by_fan_in():
+  # W ~ N(0, 1/fan_in) with fan_in = k (CNN/LCN) or n (FCN); u ~ N(0, 1/readout_fan_in)
+  # with readout_fan_in = J q (CNN/LCN) or r (FCN). Sample variances over many units.
+  n, k, width = 40, 4, 4000
+  for arch, w_var, u_var in (("cnn", 1 / 4, 1 / (37 * width)), ("fcn", 1 / 40, 1 / width)):
+    params = models.init_params(arch, jax.random.key(1), n, k, width, "gaussian")
+    assert np.var(params["W"]) == pytest.approx(w_var, rel=0.05)
+    assert np.var(params["u"]) == pytest.approx(u_var, rel=0.05)
+    assert not np.asarray(params["b"]).any()
+
+
+def test_every_record_applies_with_its_own_init_and_the_table_path_when_it_has_one():
+  x = boolean_inputs(3)
+  for arch, record in models.ARCHITECTURES.items():
+    params = random_params(arch, 4)
+    h = models.apply(arch, params, x)
+    assert h.shape == (M,)
+    assert record.windowed == (record.apply_table is not None)
+    if record.windowed:
+      table_h = models.apply(arch, params, models.pattern_ids(x, K), table=True)
+      np.testing.assert_allclose(table_h, h, rtol=1e-5, atol=1e-6)
+    assert models.uses_table(arch, K) == record.windowed
+    assert not models.uses_table(arch, models.MAX_TABLE_K + 1)

@@ -1,0 +1,143 @@
+"""Figure 1 (accuracy against parameters): claim verdicts on hand-made points, config checks."""
+
+import pytest
+
+from conftest import load_config, with_changes
+from cnnfcn_jax import checks, data
+from cnnfcn_jax.experiments import params_vs_accuracy
+
+# Two CNNs: 1e4 parameters at 0.80 and 1e5 at 0.90, i.e. +0.1 accuracy per decade.
+CNN = {("cnn", 2, 4): (1e4, 0.80), ("cnn", 2, 8): (1e5, 0.90)}
+
+
+def verdicts(points):
+  """{"beat": holds, "slope": holds} by claim."""
+  names = {"CNNs beat FCNs at every parameter count": "beat",
+           "FCN accuracy grows less with parameters than CNN accuracy": "slope"}
+  return {names[v.claim]: v.holds for v in params_vs_accuracy.claim_verdicts(points)}
+
+
+# --------------------------------------------------------------- CNNs beat FCNs
+
+
+def test_an_fcn_is_compared_with_the_best_cnn_with_at_most_its_parameters():
+  # FCN at 2e4 parameters: the only CNN with <= 2e4 is the 1e4 one at 0.80. Strictly below
+  # 0.80 holds; exactly 0.80 fails (the CNN must beat it).
+  assert verdicts({**CNN, ("fcn", 2, 32): (2e4, 0.7999)})["beat"]
+  assert not verdicts({**CNN, ("fcn", 2, 32): (2e4, 0.80)})["beat"]
+  # At 1e5 parameters (equal counts count) the 0.90 CNN is the one to beat.
+  assert verdicts({**CNN, ("fcn", 2, 32): (1e5, 0.8999)})["beat"]
+  assert not verdicts({**CNN, ("fcn", 2, 32): (1e5, 0.90)})["beat"]
+  # Just below 1e5 the 0.90 CNN has too many parameters: 0.85 is not beaten by 0.80.
+  assert not verdicts({**CNN, ("fcn", 2, 32): (99999, 0.85)})["beat"]
+
+
+def test_an_fcn_smaller_than_every_cnn_is_compared_with_the_smallest_cnn():
+  # 5e3 parameters: no CNN that small, so the smallest CNN (0.80) is the reference,
+  # not the best one (0.90).
+  assert verdicts({**CNN, ("fcn", 2, 8): (5e3, 0.7999)})["beat"]
+  assert not verdicts({**CNN, ("fcn", 2, 8): (5e3, 0.85)})["beat"]
+
+
+def test_every_fcn_must_be_beaten_and_the_count_is_reported():
+  points = {**CNN, ("fcn", 2, 32): (2e4, 0.70), ("fcn", 2, 128): (1e6, 0.95)}
+  [beat, _] = params_vs_accuracy.claim_verdicts(points)
+  assert not beat.holds
+  assert beat.measured.startswith("1 of 2 FCNs below the best CNN")
+
+
+# ---------------------------------------------------------------------- slopes
+
+
+def test_fcn_slope_must_be_below_the_cnn_slope():
+  # CNN slope: +0.1 accuracy per decade (0.80 -> 0.90 over 1e4 -> 1e5). FCNs at 2e4 and 2e5
+  # (one decade apart): 0.70 -> 0.799 is +0.099 per decade (holds), 0.70 -> 0.801 is +0.101
+  # (fails).
+  low = {**CNN, ("fcn", 2, 32): (2e4, 0.70), ("fcn", 2, 128): (2e5, 0.799)}
+  assert verdicts(low) == {"beat": True, "slope": True}
+  high = {**CNN, ("fcn", 2, 32): (2e4, 0.70), ("fcn", 2, 128): (2e5, 0.801)}
+  assert verdicts(high) == {"beat": True, "slope": False}
+  [_, slope] = params_vs_accuracy.claim_verdicts(high)
+  assert slope.measured == "accuracy per decade of parameters: CNN +0.100, FCN +0.101"
+
+
+def test_the_slope_is_a_least_squares_fit_over_every_point():
+  # Three FCNs at 1e4, 1e5, 1e6 with 0.5, 0.7, 0.6: slope of the fit = (0.6 - 0.5)/2 = 0.05
+  # per decade, below the CNN's 0.1 although the first step rises by 0.2.
+  points = {**CNN, ("fcn", 2, 8): (1e4, 0.5), ("fcn", 2, 32): (1e5, 0.7),
+            ("fcn", 2, 128): (1e6, 0.6)}
+  [_, slope] = params_vs_accuracy.claim_verdicts(points)
+  assert slope.holds and slope.measured.endswith("FCN +0.050")
+
+
+def test_with_a_single_point_of_either_arch_there_is_no_slope_claim():
+  assert set(verdicts({**CNN, ("fcn", 2, 32): (2e4, 0.5)})) == {"beat"}
+  one_cnn = {("cnn", 2, 4): (1e4, 0.8), ("fcn", 2, 32): (2e4, 0.5), ("fcn", 4, 32): (4e4, 0.6)}
+  assert set(verdicts(one_cnn)) == {"beat"}
+  assert params_vs_accuracy.claim_verdicts(CNN) == []  # no FCN: nothing to judge
+
+
+# ------------------------------------------------------------------------ configs
+
+
+BAD_CONFIGS = [  # on the quick config: digits, depths (2, 4), widths cnn (2, 4) fcn (8, 16)
+    (dict(dataset="cifar100"), "config.dataset = 'cifar100' is invalid: expected one of "
+     "'digits', 'cifar10'"),
+    (dict(dataset="cifar10"), "config.cifar10_dir = '' is invalid: expected the "
+     "cifar-10-batches-py directory"),
+    (dict(test_fraction=0.0), "config.test_fraction = 0.0 is invalid"),
+    (dict(test_fraction=1.0), "config.test_fraction = 1.0 is invalid"),
+    (dict(data_seed=2**32), "config.data_seed = 4294967296 is invalid"),
+    (dict(archs=("cnn", "lcn")), "config.archs[1] = 'lcn' is invalid: expected one of 'fcn', "
+     "'cnn'"),
+    (dict(archs=()), "config.archs = ()"),
+    (dict(depths=(1, 2)), "config.depths[0] = 1 is invalid: expected an integer >= 2"),
+    (dict(depths=(2, 2)), "config.depths = (2, 2) is invalid: expected a tuple without repeated"),
+    ({"widths.fcn": ()}, "config.widths.fcn = ()"),
+    ({"widths.cnn": (2, 0)}, "config.widths.cnn[1] = 0 is invalid"),
+    (dict(optimizer="sgdd"), "config.optimizer = 'sgdd' is invalid"),
+    (dict(learning_rate=float("nan")), "config.learning_rate = nan is invalid"),
+    (dict(num_epochs=0), "config.num_epochs = 0 is invalid"),
+    (dict(batch_size=0), "config.batch_size = 0 is invalid"),
+    # 5,000 embedded digits, 20% held out: 4,000 training images.
+    (dict(batch_size=4001), "config.batch_size = 4001 is invalid: expected at most the 4000 "
+     "training images"),
+    (dict(seeds=(0, 0)), "config.seeds = (0, 0) is invalid: expected a tuple without repeated"),
+    # round(0.0001 * 5000) = round(0.5) = 0 test images.
+    (dict(test_fraction=0.0001), "config.test_fraction = 0.0001 is invalid: expected a "
+     "fraction leaving test images"),
+]
+
+
+@pytest.mark.parametrize("changes,message", BAD_CONFIGS, ids=[m[:40] for _, m in BAD_CONFIGS])
+def test_invalid_configs_are_refused_with_a_message_naming_the_field(changes, message):
+  with pytest.raises(checks.ConfigError) as error:
+    params_vs_accuracy.validate(with_changes(load_config("params_vs_accuracy", "quick"),
+                                             changes))
+  assert message in str(error.value)
+
+
+def test_batch_size_of_exactly_the_training_set_is_allowed():
+  params_vs_accuracy.validate(with_changes(load_config("params_vs_accuracy", "quick"),
+                                           {"batch_size": 4000}))
+
+
+def test_a_missing_cifar10_directory_is_a_data_error_naming_the_file(tmp_path):
+  config = with_changes(load_config("params_vs_accuracy", "quick"),
+                        {"dataset": "cifar10", "cifar10_dir": str(tmp_path)})
+  with pytest.raises(data.DataError, match="data_batch_1: file not found"):
+    params_vs_accuracy.validate(config)
+
+
+@pytest.mark.parametrize("variant", ["", "quick"])
+def test_the_default_and_quick_configs_are_valid(variant):
+  config = load_config("params_vs_accuracy", variant)
+  assert config.experiment == "params_vs_accuracy" and config.dataset == "digits"
+  params_vs_accuracy.validate(config)
+
+
+def test_the_paper_config_needs_the_cifar10_directory():
+  config = load_config("params_vs_accuracy", "paper")
+  assert config.dataset == "cifar10" and config.cifar10_dir == ""
+  with pytest.raises(checks.ConfigError, match="config.cifar10_dir = '' is invalid"):
+    params_vs_accuracy.validate(config)

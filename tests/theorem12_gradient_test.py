@@ -1,0 +1,207 @@
+"""Theorem 12 gradient: verdicts on hand-made rows, config checks, one tiny real run."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from conftest import load_config, with_changes
+from cnnfcn_jax import checks
+from cnnfcn_jax.experiments import theorem12_gradient
+
+
+def fcn_rows(n, values, bound, stderrs=None, schedule="fixed", method="exact", group="W",
+             other=(0.0, 1.0)):
+  """FCN rows at one n: `group`'s values per init against `bound`; the other group at
+  `other` = (value, bound), far below its bound."""
+  stderrs = stderrs or [0.0] * len(values)
+  other_group = "u" if group == "W" else "W"
+  return [{"k_schedule": schedule, "arch": "fcn", "n": n, "method": method,
+           f"grad_{group}_sq": v, f"grad_{group}_sq_stderr": s, f"bound_{group}": bound,
+           f"grad_{other_group}_sq": other[0], f"grad_{other_group}_sq_stderr": 0.0,
+           f"bound_{other_group}": other[1]}
+          for v, s in zip(values, stderrs)]
+
+
+# CNN rows have no bound_W/bound_u: the verdicts are about the FCN only. Their huge values
+# would break every claim if they were counted.
+CNN_ROWS = [{"k_schedule": s, "arch": "cnn", "n": 8, "method": m, "grad_W_sq": 1e9,
+             "grad_W_sq_stderr": 0.0, "grad_u_sq": 1e9, "grad_u_sq_stderr": 0.0}
+            for s in ("fixed", "log2_n") for m in ("exact", "monte_carlo")]
+
+
+def verdicts(rows):
+  """{(schedule, group, "exact" | "monte_carlo"): holds}."""
+  result = {}
+  for v in theorem12_gradient.claim_verdicts(rows):
+    schedule = v.claim.split(" ")[0]
+    group = v.claim.split("∂L/∂")[1][0]
+    kind = "exact" if "exact values" in v.claim else "monte_carlo"
+    assert (kind == "monte_carlo") == ("within 3 standard errors" in v.claim)
+    result[schedule, group, kind] = v.holds
+  return result
+
+
+# ---------------------------------------------------------------------------- exact
+
+
+def test_exact_mean_equal_to_the_bound_holds_and_just_above_fails():
+  # Inits 0.5 and 1.0: mean 0.75 (exact); bound 0.75 -> holds (<=).
+  rows = fcn_rows(8, [0.5, 1.0], 0.75) + CNN_ROWS[:1]
+  assert verdicts(rows) == {("fixed", "W", "exact"): True, ("fixed", "u", "exact"): True}
+  # Bound 0.7499 -> fails; the u group (0 vs 1) still holds.
+  assert verdicts(fcn_rows(8, [0.5, 1.0], 0.7499)) == {
+      ("fixed", "W", "exact"): False, ("fixed", "u", "exact"): True}
+  # The mean over inits decides: 1.0 > 0.8 for one init, but mean 0.75 <= 0.8.
+  assert verdicts(fcn_rows(8, [0.5, 1.0], 0.8))["fixed", "W", "exact"]
+
+
+def test_exact_every_n_must_be_below_and_the_ratio_is_reported():
+  rows = fcn_rows(6, [0.25, 0.25], 1.0, group="u") + fcn_rows(8, [0.5, 0.5], 0.4, group="u")
+  assert not verdicts(rows)["fixed", "u", "exact"]
+  [u] = [v for v in theorem12_gradient.claim_verdicts(rows) if "∂L/∂u" in v.claim]
+  assert u.measured == "largest value/bound 1.25"  # 0.5 / 0.4
+
+
+# ---------------------------------------------------------------------- Monte Carlo
+
+
+def test_monte_carlo_within_three_standard_errors_at_the_edge():
+  # 4 inits, equal values, each with its own stderr 0.5: SE = sqrt(0 + 0.5²)/sqrt(4) = 0.25,
+  # 3 SE = 0.75. Bound 1: a mean of 1.75 is exactly at the edge (holds), 1.875 is not.
+  at = fcn_rows(32, [1.75] * 4, 1.0, stderrs=[0.5] * 4, method="monte_carlo")
+  assert verdicts(at) == {("fixed", "W", "monte_carlo"): True,
+                          ("fixed", "u", "monte_carlo"): True}
+  above = fcn_rows(32, [1.875] * 4, 1.0, stderrs=[0.5] * 4, method="monte_carlo")
+  assert not verdicts(above)["fixed", "W", "monte_carlo"]
+  [w] = [v for v in theorem12_gradient.claim_verdicts(above) if "∂L/∂W" in v.claim]
+  assert w.measured == "largest (estimate - 3 SE - bound) 0.125"
+
+
+def test_monte_carlo_standard_error_includes_the_spread_over_inits():
+  # Inits 1.5 and 2.0, no per-estimate error: variance (ddof 1) 0.125, SE = sqrt(0.125/2)
+  # = 0.25, mean 1.75, mean - 3 SE = 1.0. Bound 1.01 holds; 0.99 fails. Without the spread
+  # (SE 0) even 1.01 would fail.
+  rows = fcn_rows(32, [1.5, 2.0], 1.01, method="monte_carlo")
+  assert verdicts(rows)["fixed", "W", "monte_carlo"]
+  rows = fcn_rows(32, [1.5, 2.0], 0.99, method="monte_carlo")
+  assert not verdicts(rows)["fixed", "W", "monte_carlo"]
+
+
+def test_exact_and_monte_carlo_points_are_judged_separately_per_schedule():
+  exact_ok = fcn_rows(8, [0.5, 0.5], 1.0, schedule="log2_n")
+  mc_bad = fcn_rows(32, [3.0, 3.0], 1.0, stderrs=[0.1, 0.1], schedule="log2_n",
+                    method="monte_carlo")
+  fixed_ok = fcn_rows(8, [0.5, 0.5], 1.0)
+  assert verdicts(exact_ok + mc_bad + fixed_ok + CNN_ROWS) == {
+      ("fixed", "W", "exact"): True, ("fixed", "u", "exact"): True,
+      ("log2_n", "W", "exact"): True, ("log2_n", "u", "exact"): True,
+      ("log2_n", "W", "monte_carlo"): False, ("log2_n", "u", "monte_carlo"): True}
+  # A Monte Carlo point at 3.0 does not spoil the exact claim, and a schedule without FCN
+  # rows has no claims.
+  assert verdicts(CNN_ROWS) == {}
+
+
+# ------------------------------------------------------------------------ configs
+
+
+BAD_CONFIGS = [  # on the quick config: k = 3, ns_fixed_k (6, 8, 12), ns_log_k (4, 8)
+    (dict(k=0), "config.k = 0 is invalid"),
+    (dict(ns_fixed_k=(4, 8)), "config.ns_fixed_k = (4, 8) is invalid: expected every n >= "
+     "2k = 6"),
+    (dict(ns_fixed_k=()), "config.ns_fixed_k = ()"),
+    (dict(ns_log_k=(4, 6)), "config.ns_log_k = (4, 6) is invalid: expected powers of two >= 4"),
+    (dict(ns_log_k=(2,)), "config.ns_log_k = (2,) is invalid: expected powers of two >= 4"),
+    (dict(archs=("fcn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
+    (dict(width=0), "config.width = 0 is invalid"),
+    (dict(readout_scale=0.0), "config.readout_scale = 0.0 is invalid: expected a finite "
+     "number > 0"),
+    (dict(bias_scale=-0.5), "config.bias_scale = -0.5 is invalid: expected a finite number >= 0"),
+    (dict(num_inits=1), "config.num_inits = 1 is invalid: expected an integer >= 2"),
+    (dict(exact_max_n=23), "config.exact_max_n = 23 is invalid: expected at most 22"),
+    (dict(exact_max_n=0), "config.exact_max_n = 0 is invalid"),
+    (dict(mc_batch=0), "config.mc_batch = 0 is invalid"),
+    (dict(mc_pairs=1), "config.mc_pairs = 1 is invalid: expected an integer >= 2"),
+    (dict(seed=-3), "config.seed = -3 is invalid"),
+]
+
+
+@pytest.mark.parametrize("changes,message", BAD_CONFIGS, ids=[m[:40] for _, m in BAD_CONFIGS])
+def test_invalid_configs_are_refused_with_a_message_naming_the_field(changes, message):
+  with pytest.raises(checks.ConfigError) as error:
+    theorem12_gradient.validate(with_changes(load_config("theorem12_gradient", "quick"),
+                                             changes))
+  assert message in str(error.value)
+
+
+def test_bias_scale_zero_is_allowed():
+  theorem12_gradient.validate(with_changes(load_config("theorem12_gradient", "quick"),
+                                           {"bias_scale": 0.0}))
+
+
+@pytest.mark.parametrize("variant", ["", "quick"])
+def test_the_default_and_quick_configs_are_valid(variant):
+  config = load_config("theorem12_gradient", variant)
+  assert config.experiment == "theorem12_gradient"
+  theorem12_gradient.validate(config)
+
+
+# ------------------------------------------------------------------- one tiny real run
+
+
+def test_a_tiny_run_gives_the_cnns_exact_gradient_and_a_report(tmp_path):
+  # fixed k = 2 at n = 4 (exact, 2^4 inputs); k = log2 8 = 3 at n = 8 (> exact_max_n = 4:
+  # Monte Carlo). FCN and CNN, width 4, 2 inits.
+  config = with_changes(load_config("theorem12_gradient", "quick"), {
+      "k": 2, "ns_fixed_k": (4,), "ns_log_k": (8,), "archs": ("fcn", "cnn"), "width": 4,
+      "num_inits": 2, "exact_max_n": 4, "mc_batch": 64, "mc_pairs": 2})
+  theorem12_gradient.validate(config)
+  rows = theorem12_gradient.run(config)
+  keys = [(r["k_schedule"], r["arch"], r["n"], r["k"], r["init"], r["method"]) for r in rows]
+  assert keys == [("fixed", "fcn", 4, 2, 0, "exact"), ("fixed", "fcn", 4, 2, 1, "exact"),
+                  ("fixed", "cnn", 4, 2, 0, "exact"), ("fixed", "cnn", 4, 2, 1, "exact"),
+                  ("log2_n", "fcn", 8, 3, 0, "monte_carlo"),
+                  ("log2_n", "fcn", 8, 3, 1, "monte_carlo"),
+                  ("log2_n", "cnn", 8, 3, 0, "monte_carlo"),
+                  ("log2_n", "cnn", 8, 3, 1, "monte_carlo")]
+  for r in rows:
+    assert r["n_choose_k"] == {4: 6, 8: 56}[r["n"]]  # C(4, 2) = 6, C(8, 3) = 56
+    assert r["width"] == 4
+  for r in rows:
+    if r["arch"] == "cnn" and r["method"] == "exact":
+      # The paper's init: u = 0 (so h = 0, hinge active everywhere, ∂L/∂W = ∂L/∂b = 0),
+      # filters W_l in {±1/k}^k and b = 1/k - 1, so σ(<W_l, z> + b) = (1/k) 1[z = k W_l].
+      # ∂L/∂u_{j,l} = -E[y σ(...)] is -(1/k) 2^-k g(z_l) at the target window and 0 at the
+      # others (y depends on bits outside them), so ||∂L/∂u||² = q/(k² 4^k) = 4/(4*16).
+      assert r["u_norm_sq"] == 0.0 and r["grad_W_sq"] == 0.0 and r["grad_b_sq"] == 0.0
+      assert r["grad_u_sq"] == pytest.approx(4 / (4 * 16), rel=1e-5)
+    if r["arch"] == "cnn":
+      assert "bound_W" not in r and "bound_u" not in r
+    if r["arch"] == "fcn":
+      assert r["grad_u_sq"] >= 0 if r["method"] == "exact" else math.isfinite(r["grad_u_sq"])
+      if r["method"] == "exact":  # readout_scale 0.1: |h| < 1 on all 16 inputs
+        assert r["hinge_active_fraction"] == 1.0
+  fcn_exact = [r for r in rows if r["arch"] == "fcn" and r["method"] == "exact"]
+  # Theorem 12's bounds in expectation: n E||u||² / C(n,k) and E Σ_i E_x ψ_i² / C(n,k).
+  mean_u = np.mean([r["u_norm_sq"] for r in fcn_exact])
+  mean_psi = np.mean([r["sum_psi_sq"] for r in fcn_exact])
+  assert fcn_exact[0]["bound_W"] == pytest.approx(4 * mean_u / 6, rel=1e-6)
+  assert fcn_exact[0]["bound_u"] == pytest.approx(mean_psi / 6, rel=1e-6)
+
+  judged = verdicts(rows)
+  assert set(judged) == {("fixed", "W", "exact"), ("fixed", "u", "exact"),
+                         ("log2_n", "W", "monte_carlo"), ("log2_n", "u", "monte_carlo")}
+  # The exact verdicts, recomputed from the rows: mean over inits <= bound.
+  for group in ("W", "u"):
+    expected = np.mean([r[f"grad_{group}_sq"] for r in fcn_exact]) <= fcn_exact[0][f"bound_{group}"]
+    assert judged["fixed", group, "exact"] == expected
+
+  config_dict = json.loads(config.to_json_best_effort())
+  files = theorem12_gradient.report(rows, config_dict, str(tmp_path))
+  assert files == ["gradient_vs_n.png", "report.md"]
+  for name in files:
+    assert (tmp_path / name).stat().st_size > 0
+  report = (tmp_path / "report.md").read_text()
+  assert "| fixed | CNN | 4 | 2 | 6 | exact | 0 | 0.0625 |" in report
+  assert "| log2_n | FCN | 8 | 3 | 56 | monte_carlo |" in report
