@@ -133,15 +133,15 @@ def test_scaled_digits_keep_their_ink_in_range():
   np.testing.assert_allclose(scaled.mean(), images[:50, 2:26, 4:24].mean() / 255, rtol=0.05)
 
 
-@pytest.mark.parametrize("label,positions", [("local", (2, 3, 4)), ("nonlocal", (0, 3, 6))])
-def test_sequences_place_digits_side_by_side_with_parity_labels(label, positions):
-  assert data.label_positions(7, label) == positions
+@pytest.mark.parametrize("locality,positions", [("local", (2, 3, 4)), ("nonlocal", (0, 3, 6))])
+def test_sequences_place_digits_side_by_side_with_parity_labels(locality, positions):
+  assert data.label_positions(7, locality) == positions
   # Hand-made "digits": digit d is a 2x3 image filled with d, so each image column
   # block says which digit sits there.
   pool_labels = jnp.arange(10)
   pool_images = jnp.broadcast_to(pool_labels[:, None, None], (10, 2, 3)).astype(jnp.float32)
   indices = data.draw_sequences(jax.random.key(0), 64, 7, 10)
-  images, y = data.sequence_batch(pool_images, pool_labels, indices, label)
+  images, y = data.sequence_batch(pool_images, pool_labels, indices, locality)
   assert images.shape == (64, 2, 21, 1)
   np.testing.assert_array_equal(images[:, 0, ::3, 0], indices)
   expected = np.asarray(indices)[:, list(positions)].sum(1) % 2

@@ -1,50 +1,26 @@
-"""The reports' claim checks on hand-made rows: each claim can hold and can fail."""
+"""The redraw command: figures and report.md from saved rows alone, listed in the manifest."""
 
-from cnnfcn_jax import report
+import json
+import os
 
+from conftest import load_config
 
-def sequence_rows(label, accuracy):
-  """accuracy: {(arch, n): value}; two seeds with that mean."""
-  return [dict(arch=arch, n=n, label=label, seed=s, test_accuracy=value + d)
-          for (arch, n), value in accuracy.items() for s, d in enumerate((-0.005, 0.005))]
-
-
-def verdicts(checks):
-  return {claim.split(" (")[0]: holds for claim, holds, _ in checks}
+from cnnfcn_jax import outputs, report
+from cnnfcn_jax.experiments import lemma6_coverage
 
 
-def test_local_sequence_claims_follow_the_numbers():
-  paper_like = {("fcn", 3): 0.70, ("fcn", 19): 0.50, ("cnn", 3): 0.69, ("cnn", 19): 0.62,
-                ("lcn", 3): 0.70, ("lcn", 19): 0.68}
-  held = verdicts(report.mnist_checks(sequence_rows("local", paper_like), 2000))
-  assert all(held.values()) and len(held) == 5, held
-  broken = {**paper_like, ("fcn", 19): 0.66, ("lcn", 19): 0.51, ("lcn", 3): 0.60}
-  held = verdicts(report.mnist_checks(sequence_rows("local", broken), 2000))
-  assert held == {"CNN stays above chance at every n": True,
-                  "LCN stays above chance at every n": False,
-                  "FCN is at chance at the largest n": False,
-                  "FCN degrades as n grows": True,
-                  "LCN above CNN": False}, held
-
-
-def test_nonlocal_sequence_claims_skip_n3_and_follow_the_numbers():
-  accuracy = {("fcn", 3): 0.5, ("fcn", 7): 0.63, ("fcn", 19): 0.50, ("cnn", 3): 0.9,
-              ("cnn", 7): 0.53, ("cnn", 19): 0.50, ("lcn", 3): 0.9, ("lcn", 7): 0.53,
-              ("lcn", 19): 0.49}
-  checks = report.mnist_checks(sequence_rows("nonlocal", accuracy), 2000)
-  assert [holds for _, holds, _ in checks] == [True, True]
-  assert "n = 7" in checks[0][0]  # n = 3 has the same label for both tasks: skipped
-  accuracy[("cnn", 19)] = 0.60
-  assert [h for _, h, _ in report.mnist_checks(sequence_rows("nonlocal", accuracy), 2000)] \
-      == [True, False]
-
-
-def test_figure1_claims_follow_the_numbers():
-  points = {("cnn", 2, 4): (1e4, 0.80), ("cnn", 2, 8): (1e5, 0.90),
-            ("fcn", 2, 32): (2e4, 0.70), ("fcn", 2, 128): (1e6, 0.72)}
-  assert [h for _, h, _ in report.params_checks(points)] == [True, True]
-  points[("fcn", 2, 32)] = (2e4, 0.85)  # above the only CNN with fewer parameters
-  assert [h for _, h, _ in report.params_checks(points)] == [False, True]
-  points[("fcn", 2, 32)] = (2e4, 0.70)
-  points[("fcn", 2, 128)] = (1e6, 0.99)  # FCN accuracy grows faster, and beats every CNN
-  assert [h for _, h, _ in report.params_checks(points)] == [False, False]
+def test_a_saved_run_is_redrawn_from_its_rows_and_listed_in_the_manifest(tmp_path):
+  config = load_config("lemma6_coverage", "quick")
+  config.ks, config.width_factors, config.num_inits = (2,), (1.0,), 20
+  rows = lemma6_coverage.run(config)
+  workdir = str(tmp_path)
+  outputs.write_config(workdir, config)
+  outputs.write_jsonl(os.path.join(workdir, outputs.RESULTS_FILE), rows)
+  text = report.write_report(workdir)
+  assert text.startswith("# Lemma 6") and "![coverage](coverage.png)" in text
+  manifest = json.load(open(tmp_path / outputs.MANIFEST_FILE))
+  assert manifest == ["config.json", "coverage.png", "report.md", "results.jsonl"]
+  assert sorted(os.listdir(tmp_path)) == sorted(manifest + [outputs.MANIFEST_FILE])
+  first = (tmp_path / "report.md").read_text()
+  report.write_report(workdir)  # redrawing changes nothing
+  assert (tmp_path / "report.md").read_text() == first

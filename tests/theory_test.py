@@ -120,13 +120,17 @@ def test_lemma6_norm_bound_holds_under_its_event():
       assert float(theory.readout_star_norm_sq(counts, k)) <= theory.readout_star_norm_bound(k, q)
 
 
-def test_closed_forms():
-  assert theory.lemma6_width_threshold(3, 0.1) == pytest.approx(64 * math.log(80))
+def test_closed_forms_at_hand_computed_values():
+  # q*(3, 0.1) = 2^6 ln(2^3 / 0.1) = 64 ln 80 = 64 * 4.3820266347 = 280.4497046
+  assert theory.lemma6_width_threshold(3, 0.1) == pytest.approx(280.4497046, rel=1e-9)
+  # η = sqrt(16) / (sqrt(4) * 10) = 4 / 20
   assert theory.theorem4_step_size(16, 4, 10) == pytest.approx(0.2)
-  assert theory.theorem4_bound_terms(4, 2, 16, 8, c=1.0) == pytest.approx(
-      (2 * 16 * 4 * 4 / 16, 2 * 64 / 8, 8 * 4 / 8))
-  bound_w, bound_u = theory.theorem12_bounds(10, 3, 2.0, 5, 0.5)
-  assert (bound_w, bound_u) == pytest.approx((10 * 2.0 / 120, 5 * 0.5 / 120))
+  # n = 4, k = 2, q = 16, T = 8, c = 1: 2*16*4*4/16 = 32; 2*(4*2)^2/sqrt(64) = 16; 8*4/8 = 4
+  assert theory.theorem4_bound_terms(4, 2, 16, 8, c=1.0) == pytest.approx((32.0, 16.0, 4.0))
+  # C(10, 3) = 120: 10 * 2.0 / 120 = 1/6 and 5 * 0.5 / 120 = 1/48
+  assert theory.theorem12_bounds(10, 3, 2.0, 5, 0.5) == pytest.approx((1 / 6, 1 / 48))
+  # Lemma 6 bound 2^(2k+1) k^2 / q at k = 2, q = 16: 32 * 4 / 16
+  assert theory.readout_star_norm_bound(2, 16) == pytest.approx(8.0)
 
 
 def test_wilson_and_clopper_pearson_match_known_values():

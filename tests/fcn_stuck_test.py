@@ -1,0 +1,96 @@
+"""FCN stuck on the k = log2 n parity: config checks and the report on hand-made rows."""
+
+import json
+
+import pytest
+
+from conftest import load_config, with_changes
+from cnnfcn_jax import checks
+from cnnfcn_jax.experiments import fcn_stuck
+
+BAD_CONFIGS = [  # on the quick config: ns (8, 16) (k = 3, 4), archs fcn and cnn, 20 steps
+    (dict(ns=(8, 12)), "config.ns = (8, 12) is invalid: expected powers of two >= 4"),
+    (dict(ns=(2,)), "config.ns = (2,) is invalid: expected powers of two >= 4"),
+    (dict(ns=()), "config.ns = ()"),
+    (dict(ns=(8, 8)), "config.ns = (8, 8) is invalid: expected a tuple without repeated"),
+    (dict(ns=(8, 0)), "config.ns[1] = 0 is invalid"),
+    # k = log2 16 = 4 needs n >= (k - 1) k + 1 = 13 for the non-local twin.
+    (dict(localities=("nonlocal",)), "config.ns = (8, 16) is invalid: expected every n >= 13 "
+     "for the nonlocal twin"),
+    (dict(localities=()), "config.localities = ()"),
+    # Window starts are checked against min(ns) - k with the largest k: 8 - 4 = 4.
+    (dict(position=5), "config.position = 5 is invalid: expected -1 (middle) or a window "
+     "start in [0, min(ns) - k] = [0, 4]"),
+    (dict(position=-2), "config.position = -2 is invalid"),
+    (dict(target="majority"), "config.target = 'majority' is invalid"),
+    (dict(task_seed=-1), "config.task_seed = -1 is invalid"),
+    (dict(archs=("fcn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
+    (dict(seeds=(0, 0)), "config.seeds = (0, 0) is invalid: expected a tuple without repeated"),
+    (dict(num_train=0), "config.num_train = 0 is invalid"),
+    (dict(num_test=0), "config.num_test = 0 is invalid"),
+    (dict(log_every=3), "config.log_every = 3 is invalid: expected a divisor of "
+     "config.num_steps = 20"),
+    (dict(activation="gelu"), "config.activation = 'gelu' is invalid"),
+    (dict(compute_path="sparse"), "config.compute_path = 'sparse' is invalid"),
+    ({"fcn.widths": ()}, "config.fcn.widths = ()"),
+    ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid: expected one of 'gaussian'"),
+    ({"cnn.init": "xavier"}, "config.cnn.init = 'xavier' is invalid"),
+    ({"fcn.trainable": ()}, "config.fcn.trainable = ()"),
+    ({"fcn.optimizer": "adamm"}, "config.fcn.optimizer = 'adamm' is invalid"),
+    ({"cnn.max_n": 4}, "config.cnn.max_n = 4 is invalid: expected 0 (no limit) or at least "
+     "min(config.ns) = 8"),
+    ({"fcn.learning_rate": -0.5}, "config.fcn.learning_rate = -0.5 is invalid"),
+]
+
+
+@pytest.mark.parametrize("changes,message", BAD_CONFIGS, ids=[m[:40] for _, m in BAD_CONFIGS])
+def test_invalid_configs_are_refused_with_a_message_naming_the_field(changes, message):
+  with pytest.raises(checks.ConfigError) as error:
+    fcn_stuck.validate(with_changes(load_config("fcn_stuck", "quick"), changes))
+  assert message in str(error.value)
+
+
+def test_an_arch_without_its_settings_is_refused_naming_it():
+  # "lcn" is a known architecture, but this config has no config.lcn block: validation must
+  # refuse it with a ConfigError naming lcn, not crash.
+  with pytest.raises(checks.ConfigError, match="lcn"):
+    fcn_stuck.validate(with_changes(load_config("fcn_stuck", "quick"),
+                                    {"archs": ("fcn", "lcn")}))
+
+
+@pytest.mark.parametrize("variant", ["", "quick"])
+def test_the_default_and_quick_configs_are_valid(variant):
+  config = load_config("fcn_stuck", variant)
+  assert config.experiment == "fcn_stuck"
+  fcn_stuck.validate(config)
+
+
+def test_the_default_config_is_the_k_equals_log2_n_parity():
+  config = load_config("fcn_stuck")
+  assert config.target == "parity" and config.localities == ("local",)
+  assert all(n & (n - 1) == 0 for n in config.ns)  # powers of two: k = log2 n is an integer
+  assert config.fcn.optimizer == config.cnn.optimizer == "gd"  # the paper's plain GD
+
+
+def test_the_report_tabulates_final_values_over_seeds(tmp_path):
+  # Two seeds per (arch, n): final correlation 0.1 and 0.3 (mean 0.2, std with ddof 1
+  # sqrt(0.02) = 0.141), test accuracy 0.5 and 0.6 (0.550 ± 0.071).
+  rows = []
+  for n in (8, 16):
+    for arch in ("fcn", "cnn"):
+      for seed, (corr, acc) in enumerate([(0.1, 0.5), (0.3, 0.6)]):
+        rows.append(dict(
+            arch=arch, n=n, k=n.bit_length() - 1, width=16, seed=seed, steps=[0, 10, 20],
+            curves={"test_correlation": [0.0, corr / 2, corr],
+                    "first_layer_distance": [0.0, 0.5, 1.0]},
+            test_accuracy=acc, train_accuracy=1.0, first_layer_distance=1.0))
+  config = json.loads(load_config("fcn_stuck", "quick").to_json_best_effort())
+  files = fcn_stuck.report(rows, config, str(tmp_path))
+  assert files == ["fcn_stuck.png", "report.md"]
+  for name in files:
+    assert (tmp_path / name).stat().st_size > 0
+  report = (tmp_path / "report.md").read_text()
+  for n, k in ((8, 3), (16, 4)):
+    for label in ("FCN", "CNN"):
+      assert (f"| {label} | {n} | {k} | 16 | 0.200 ± 0.141 | 0.550 ± 0.071 | 1.000 ± 0.000 | "
+              "1 ± 0 |") in report

@@ -1,0 +1,65 @@
+"""Workdir files: atomic writes, checkpoints, the claim on a workdir, the manifest."""
+
+import json
+import os
+
+import pytest
+
+from cnnfcn_jax import outputs
+
+
+def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path, monkeypatch):
+  path = tmp_path / "results.jsonl"
+  outputs.atomic_write(str(path), "old\n")
+
+  def broken_replace(src, dst):
+    raise KeyboardInterrupt
+
+  monkeypatch.setattr(os, "replace", broken_replace)
+  with pytest.raises(KeyboardInterrupt):
+    outputs.atomic_write(str(path), "new\n")
+  assert path.read_text() == "old\n"
+  assert os.listdir(tmp_path) == ["results.jsonl"]
+
+
+def test_jsonl_round_trip(tmp_path):
+  rows = [{"a": 1, "b": [0.5, 1.5]}, {"a": 2, "b": []}]
+  outputs.write_jsonl(str(tmp_path / "r.jsonl"), rows)
+  assert outputs.read_jsonl(str(tmp_path / "r.jsonl")) == rows
+
+
+def test_checkpoint_computes_once_and_loads_after(tmp_path):
+  calls = []
+
+  def compute():
+    calls.append(1)
+    return [{"value": len(calls)}]
+
+  first = outputs.claim_workdir(str(tmp_path), {"x": 1}, overwrite=False)
+  assert first.rows("unit/a b", compute) == [{"value": 1}]
+  again = outputs.claim_workdir(str(tmp_path), {"x": 1}, overwrite=False)  # same config
+  assert again.rows("unit/a b", compute) == [{"value": 1}] and again.resumed == 1
+  assert len(calls) == 1
+  assert outputs.Checkpoint().rows("u", compute) == [{"value": 2}]  # no workdir: no file
+
+
+def test_a_workdir_of_another_config_is_refused_naming_the_fields(tmp_path):
+  workdir = str(tmp_path)
+  outputs.claim_workdir(workdir, {"k": 3, "ns": [8]}, overwrite=False)
+  with pytest.raises(outputs.WorkdirError, match=r"fields that differ: k\)"):
+    outputs.claim_workdir(workdir, {"k": 4, "ns": [8]}, overwrite=False)
+
+
+def test_overwrite_removes_only_the_files_of_the_manifest(tmp_path):
+  workdir = str(tmp_path)
+  outputs.claim_workdir(workdir, {"k": 3}, overwrite=False).rows("u", lambda: [{}])
+  for name in ("results.jsonl", "report.md", "figure.png", "notes.md"):
+    (tmp_path / name).write_text(name)
+  (tmp_path / "config.json").write_text(json.dumps({"k": 3}))
+  outputs.write_manifest(workdir, ["config.json", "results.jsonl", "report.md", "figure.png"])
+  checkpoint = outputs.claim_workdir(workdir, {"k": 4}, overwrite=True)
+  assert sorted(os.listdir(tmp_path)) == ["checkpoint", "notes.md"]
+  assert os.listdir(checkpoint.directory) == ["config.json"]  # the old unit is gone
+  assert json.load(open(tmp_path / "checkpoint" / "config.json")) == {"k": 4}
+  checkpoint.remove()
+  assert sorted(os.listdir(tmp_path)) == ["notes.md"]
