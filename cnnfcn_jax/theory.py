@@ -2,8 +2,9 @@
 
 Lemma 6      width threshold, pattern counts N(z), coverage, the readout u*.
 Theorem 4    the derived step size and the three terms of the average-loss bound.
-Theorem 12   the Parseval bounds, and the exact (all 2^n inputs) or Monte Carlo initial
-             gradient of the hinge loss.
+Theorem 12   the Parseval bounds, the exact (all 2^n inputs) or Monte Carlo initial
+             gradient of the hinge loss, and its expectation over the init in closed form
+             at any n (expected_initial_gradient_sq).
 Intervals    Wilson and Clopper-Pearson intervals for success probabilities.
 """
 
@@ -14,6 +15,8 @@ from itertools import combinations
 
 import jax
 import jax.numpy as jnp
+import mpmath
+import scipy.stats
 
 from cnnfcn_jax import models, train
 
@@ -172,34 +175,101 @@ def parseval_sums(params, n, k, activation="relu"):
   return sum_u, sum_w
 
 
+# ---------------------------------------------- Theorem 12 in closed form (docs/spec.md §8)
+
+MARGIN_DIGITS = 30  # working precision beyond log10 of the largest Krawtchouk number
+RELATIVE_TOLERANCE = 1e-12  # the value at 2x the precision must agree this closely
+
+
+def krawtchouk_row(n: int, j: int) -> list[int]:
+  """[K_n(j, t) for t = 0..n], K_n(j, t) = Σ_i (−1)^i C(j, i) C(n − j, t − i), exact.
+
+  The coefficients of y^t in (1 − y)^j (1 + y)^(n − j), built by j multiplications.
+  """
+  row = [math.comb(n - j, t) for t in range(n - j + 1)] + [0] * j
+  for _ in range(j):
+    for t in range(n, 0, -1):
+      row[t] -= row[t - 1]
+  return row
+
+
+def _kernel_sums(n, degrees, sigma_w2, sigma_b2, dps):
+  """{(j, which): G_n(j; κ_which)} at mpmath precision dps (docs/spec.md §8).
+
+  κ₀(s) = 1/4 + arcsin(ρ)/2π and κ₁(s) = v/2π (sqrt(1 − ρ²) + (π − arccos ρ) ρ) at
+  ρ = (s σ_w² + σ_b²)/v, v = n σ_w² + σ_b², s = n − 2t; 1 ± ρ are formed directly so
+  that sqrt(1 − ρ²) keeps its relative precision near ρ = ±1.
+  """
+  with mpmath.workdps(dps):
+    sw, sb = mpmath.mpf(sigma_w2), mpmath.mpf(sigma_b2)
+    v = n * sw + sb
+    kappa = ([], [])
+    for t in range(n + 1):
+      rho = ((n - 2 * t) * sw + sb) / v
+      root = mpmath.sqrt((2 * t) * sw / v * (((2 * n - 2 * t) * sw + 2 * sb) / v))
+      kappa[0].append(mpmath.mpf(1) / 4 + mpmath.atan2(rho, root) / (2 * mpmath.pi))
+      kappa[1].append(v / (2 * mpmath.pi) * (root + mpmath.atan2(root, -rho) * rho))
+    return {(j, which): mpmath.ldexp(mpmath.fsum(K * c for K, c in
+                                                 zip(krawtchouk_row(n, j), kappa[which])), -n)
+            for j, which in degrees}
+
+
+def expected_initial_gradient_sq(arch, n, k, width, sigma_w2, sigma_b2, u_second_moment):
+  """E over the init of ||∂L/∂W||² and ||∂L/∂u||², exactly: {"W": float, "u": float}.
+
+  The population hinge loss at initialisation for the local k-parity target y = χ_S(x),
+  x uniform on {±1}^n, in the hinge-active regime (|h| < 1 on every input, so ℓ' = −1);
+  ReLU units; every first-layer entry i.i.d. N(0, sigma_w2), every bias N(0, sigma_b2),
+  every readout weight independent of them with E u² = u_second_moment (μ). Norms are
+  summed over all units (filters, and windows for the LCN) and readout weights.
+
+    FCN (width r):  W: r μ (k G_n(k − 1; κ₀) + (n − k) G_n(k + 1; κ₀)),  u: r G_n(k; κ₁)
+    CNN, LCN (q):   W: q μ k G_k(k − 1; κ₀),  u: q G_k(k; κ₁)   (independent of n)
+
+  with G_n(j; κ) = 2^−n Σ_t κ(n − 2t) K_n(j, t) (docs/spec.md §8; for CNN/LCN only the
+  window equal to S has a gradient, for every init, so n → k). The sum cancels to a tiny
+  fraction of its terms: Krawtchouk numbers are exact integers, κ is evaluated with
+  mpmath at log10 C(n, k + 1) + MARGIN_DIGITS digits, and again at twice that; the two
+  must agree to RELATIVE_TOLERANCE (the precision is doubled until they do).
+  With sigma_b2 = 0 and odd k >= 3 both parts are exactly 0 (a bias-free ReLU unit has
+  no odd Fourier weight above degree 1, its step no even weight above degree 0).
+  """
+  if arch not in models.ARCHITECTURES:
+    raise ValueError(f"arch must be one of {models.ARCHS}, got {arch!r}")
+  if not 1 <= k <= n or width < 1 or sigma_w2 <= 0 or sigma_b2 < 0 or u_second_moment < 0:
+    raise ValueError(f"need 1 <= k <= n, width >= 1, sigma_w2 > 0, sigma_b2 >= 0 and "
+                     f"u_second_moment >= 0; got n={n}, k={k}, width={width}, "
+                     f"sigma_w2={sigma_w2}, sigma_b2={sigma_b2}, "
+                     f"u_second_moment={u_second_moment}")
+  inputs = k if models.ARCHITECTURES[arch].windowed else n
+  degrees = [(k - 1, 0), (k, 1)] + ([(k + 1, 0)] if k < inputs else [])
+  if sigma_b2 == 0:  # the exact zeros above; the sums would give rounding noise there
+    degrees = [(j, w) for j, w in degrees if not (j >= 2 and j % 2 == w)]
+  dps = int(math.log10(math.comb(inputs, min(k + 1, inputs)) + 1)) + MARGIN_DIGITS
+  low = _kernel_sums(inputs, degrees, sigma_w2, sigma_b2, dps)
+  for _ in range(4):
+    dps *= 2
+    high = _kernel_sums(inputs, degrees, sigma_w2, sigma_b2, dps)
+    if all(abs(low[d] - high[d]) <= RELATIVE_TOLERANCE * abs(high[d]) for d in degrees):
+      break
+    low = high
+  else:
+    raise ArithmeticError(f"no agreement up to {dps} digits at n = {inputs}, k = {k}")
+  g = {d: high.get(d, 0) for d in ((k - 1, 0), (k, 1), (k + 1, 0))}
+  grad_w = k * g[k - 1, 0] + (inputs - k) * g[k + 1, 0]
+  return {"W": float(width * u_second_moment * grad_w), "u": float(width * g[k, 1])}
+
+
 # -------------------------------------------------------------------------- intervals
 
 
-def wilson_interval(successes: int, trials: int, z: float = 1.959963984540054):
-  """Wilson score interval for a binomial proportion (default 95%)."""
-  if trials <= 0:
-    raise ValueError("trials must be positive")
-  p = successes / trials
-  denom = 1 + z**2 / trials
-  centre = (p + z**2 / (2 * trials)) / denom
-  half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denom
-  return max(0.0, centre - half), min(1.0, centre + half)
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95):
+  """Wilson score interval for a binomial proportion (scipy.stats)."""
+  ci = scipy.stats.binomtest(successes, trials).proportion_ci(confidence, "wilson")
+  return float(ci.low), float(ci.high)
 
 
 def clopper_pearson_interval(successes: int, trials: int, confidence: float = 0.95):
-  """Exact (Clopper-Pearson) interval, by bisection on the binomial tails (no scipy)."""
-  alpha = 1 - confidence
-
-  def binom_cdf(s, p):  # P[X <= s], X ~ Bin(trials, p)
-    return sum(math.comb(trials, i) * p**i * (1 - p) ** (trials - i) for i in range(s + 1))
-
-  def solve(f, target):  # f increasing in p on [0, 1]
-    lo, hi = 0.0, 1.0
-    for _ in range(100):
-      mid = (lo + hi) / 2
-      lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
-    return (lo + hi) / 2
-
-  lower = 0.0 if successes == 0 else solve(lambda p: 1 - binom_cdf(successes - 1, p), alpha / 2)
-  upper = 1.0 if successes == trials else solve(lambda p: -binom_cdf(successes, p), -alpha / 2)
-  return lower, upper
+  """Exact (Clopper-Pearson) interval for a binomial proportion (scipy.stats)."""
+  ci = scipy.stats.binomtest(successes, trials).proportion_ci(confidence, "exact")
+  return float(ci.low), float(ci.high)

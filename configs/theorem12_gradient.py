@@ -26,6 +26,10 @@ def get_config(variant=""):
   c.exact_max_n = 16  # enumerate all 2^n inputs up to this n, Monte Carlo beyond
   c.mc_batch = 8192  # [choice] inputs per Monte Carlo batch
   c.mc_pairs = 16  # [choice] independent batch pairs per init
+  # [choice] The closed form (docs/spec.md §8) at every power of two n with 2k <= n <= this,
+  # for every arch at one Gaussian init: W entries N(0, 1/fan_in) (fan_in = n for the FCN,
+  # k for CNN/LCN), biases N(0, bias_scale^2), E u^2 = readout_scale^2 / width.
+  c.closed_form_max_n = 4096
   c.seed = 0
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":
@@ -35,6 +39,7 @@ def get_config(variant=""):
     c.exact_max_n = 8
     c.mc_batch = 256
     c.mc_pairs = 4
+    c.closed_form_max_n = 64
   elif variant:
     raise ValueError(f"configs/theorem12_gradient.py: unknown variant {variant!r}; use '' or 'quick'")
   return c

@@ -113,6 +113,9 @@ BAD_CONFIGS = [  # on the quick config: k = 3, ns_fixed_k (6, 8, 12), ns_log_k (
     (dict(ns_fixed_k=()), "config.ns_fixed_k = ()"),
     (dict(ns_log_k=(4, 6)), "config.ns_log_k = (4, 6) is invalid: expected powers of two >= 4"),
     (dict(ns_log_k=(2,)), "config.ns_log_k = (2,) is invalid: expected powers of two >= 4"),
+    (dict(ns_log_k=()), "config.ns_log_k = ()"),
+    (dict(ns_log_k=(8, 8)), "config.ns_log_k = (8, 8) is invalid: expected a tuple without "
+     "repeated"),
     (dict(archs=("fcn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
     (dict(width=0), "config.width = 0 is invalid"),
     (dict(readout_scale=0.0), "config.readout_scale = 0.0 is invalid: expected a finite "

@@ -76,6 +76,7 @@ BAD_CONFIGS = [  # on the quick config: n = 8, k = 3, widths (4, 16), num_steps 
     (dict(seeds=()), "config.seeds = ()"),
     (dict(bound_seeds=(-1,)), "config.bound_seeds[0] = -1 is invalid"),
     (dict(num_steps=0), "config.num_steps = 0 is invalid"),
+    (dict(log_every=0), "config.log_every = 0 is invalid: expected an integer >= 1"),
     (dict(log_every=3), "config.log_every = 3 is invalid: expected a divisor of "
      "config.num_steps = 20"),
     (dict(learning_rate=0.0), "config.learning_rate = 0.0 is invalid: expected a finite "

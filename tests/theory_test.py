@@ -140,3 +140,126 @@ def test_wilson_and_clopper_pearson_match_known_values():
   assert theory.clopper_pearson_interval(5, 10) == pytest.approx((0.1871, 0.8129), abs=1e-4)
   assert theory.clopper_pearson_interval(0, 10) == pytest.approx((0.0, 0.3085), abs=1e-4)
   assert theory.clopper_pearson_interval(10, 10) == pytest.approx((0.6915, 1.0), abs=1e-4)
+
+
+# ------------------------------------------------ Theorem 12 in closed form (§8)
+
+
+def draw_gaussian(arch, key, n, k, width, sigma_w2, sigma_b2, mu):
+  """Our own Gaussian init: every W entry N(0, σ_w²), b N(0, σ_b²), u N(0, μ), i.i.d."""
+  shapes = [models.ARCHITECTURES[arch].unit_shapes(n, k)[g] for g in range(3)]
+  axes = models.ARCHITECTURES[arch].unit_axes
+  keys = jax.random.split(key, 3)
+  return {group: math.sqrt(scale) * jax.random.normal(
+              kk, shape[:axis] + (width,) + shape[axis:], jnp.float64)
+          for group, shape, axis, scale, kk in zip(models.PARAM_GROUPS, shapes, axes,
+                                                    (sigma_w2, sigma_b2, mu), keys)}
+
+
+def enumerated_sq_norms(arch, n, k, width, sigma_w2, sigma_b2, mu, num_inits, seed):
+  """Per init, ||∂L/∂W||² and ||∂L/∂u||² over all 2^n inputs of the linear loss −E[y h],
+  which is the hinge loss's gradient wherever |h| < 1 (checked below)."""
+  task = tasks.make_task(n, k)
+  x = theory.cube(n, jnp.float64)
+  y = task.target(x)
+
+  def one(key):
+    params = draw_gaussian(arch, key, n, k, width, sigma_w2, sigma_b2, mu)
+    g = jax.grad(lambda p: -jnp.mean(y * models.apply(arch, p, x)))(params)
+    return jnp.sum(g["W"] ** 2), jnp.sum(g["u"] ** 2)
+
+  w_sq, u_sq = jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(seed), num_inits))
+  return {"W": np.asarray(w_sq), "u": np.asarray(u_sq)}
+
+
+def assert_formula_matches_enumeration(arch, n, k, sigma_b2, num_inits):
+  width, mu = 2, 0.5
+  sigma_w2 = 1.3 / n if arch == "fcn" else 0.8 / k
+  with jax.enable_x64(True):
+    measured = enumerated_sq_norms(arch, n, k, width, sigma_w2, sigma_b2, mu, num_inits,
+                                   seed=10 * k + int(sigma_b2))
+  formula = theory.expected_initial_gradient_sq(arch, n, k, width, sigma_w2, sigma_b2, mu)
+  for group, values in measured.items():
+    se = values.std(ddof=1) / math.sqrt(num_inits)
+    # 1e-20: the enumeration's float64 rounding where the exact value is 0.
+    assert abs(values.mean() - formula[group]) <= 4 * se + 1e-20, (group, values.mean(), se,
+                                                                  formula[group])
+
+
+@pytest.mark.parametrize("arch,k,sigma_b2", [("fcn", 3, 1.0), ("cnn", 2, 0.0), ("lcn", 4, 1.0)])
+def test_closed_form_matches_enumeration(arch, k, sigma_b2):
+  assert_formula_matches_enumeration(arch, 8, k, sigma_b2, num_inits=4000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", models.ARCHS)
+@pytest.mark.parametrize("k", [2, 3, 4])
+@pytest.mark.parametrize("sigma_b2", [0.0, 1.0])
+def test_closed_form_matches_enumeration_everywhere(arch, k, sigma_b2):
+  assert_formula_matches_enumeration(arch, 10 if arch == "fcn" else 8, k, sigma_b2, 20000)
+
+
+def test_hinge_gradient_equals_the_linear_one_where_the_hinge_is_active():
+  n, k = 8, 3
+  task = tasks.make_task(n, k)
+  with jax.enable_x64(True):
+    x = theory.cube(n, jnp.float64)
+    for arch in models.ARCHS:
+      params = draw_gaussian(arch, jax.random.key(7), n, k, 3, 1.0 / n, 1.0, 1e-4)
+      assert float(jnp.max(jnp.abs(models.apply(arch, params, x)))) < 1
+      hinge = theory.exact_gradient_sq_norms(arch, params, task, x)
+      linear = jax.grad(lambda p: -jnp.mean(task.target(x) * models.apply(arch, p, x)))(params)
+      for group in ("W", "u"):
+        assert float(hinge[group]) == pytest.approx(float(jnp.sum(linear[group] ** 2)),
+                                                    rel=1e-12)
+
+
+def test_closed_form_is_exactly_zero_without_biases_at_odd_k():
+  # A bias-free ReLU unit has no odd Fourier weight above degree 1 and its step no even
+  # weight above degree 0; the W part lives on degrees k ± 1 and the u part on degree k.
+  for arch, n, k in (("fcn", 8, 3), ("fcn", 64, 5), ("cnn", 16, 3), ("lcn", 16, 5)):
+    assert theory.expected_initial_gradient_sq(arch, n, k, 4, 1 / n, 0.0, 1.0) == {
+        "W": 0.0, "u": 0.0}
+  assert theory.expected_initial_gradient_sq("fcn", 8, 3, 4, 1 / 8, 0.1, 1.0)["u"] > 0
+
+
+def test_closed_form_at_more_precision_is_unchanged(monkeypatch):
+  cases = [("fcn", 256, 8, 1.0), ("fcn", 64, 4, 0.0)]
+  before = [theory.expected_initial_gradient_sq(a, n, k, 1, 1 / n, b, 1.0) for a, n, k, b in cases]
+  monkeypatch.setattr(theory, "MARGIN_DIGITS", 80)
+  after = [theory.expected_initial_gradient_sq(a, n, k, 1, 1 / n, b, 1.0) for a, n, k, b in cases]
+  for x, y in zip(before, after):
+    assert x == pytest.approx(y, rel=1e-12)
+
+
+def test_closed_form_scales_with_width_and_readout_and_cnn_equals_lcn():
+  base = theory.expected_initial_gradient_sq("fcn", 32, 3, 1, 1 / 32, 1.0, 1.0)
+  scaled = theory.expected_initial_gradient_sq("fcn", 32, 3, 5, 1 / 32, 1.0, 0.3)
+  assert scaled["W"] == pytest.approx(5 * 0.3 * base["W"]) and scaled["u"] == pytest.approx(
+      5 * base["u"])
+  # CNN/LCN: only the window equal to S has a gradient, so n does not matter.
+  assert (theory.expected_initial_gradient_sq("cnn", 16, 3, 2, 0.3, 1.0, 1.0)
+          == theory.expected_initial_gradient_sq("lcn", 4096, 3, 2, 0.3, 1.0, 1.0))
+
+
+def test_closed_form_at_n_4096_is_finite_positive_and_below_theorem12():
+  n, k, width, mu = 4096, 12, 3, 0.7
+  values = theory.expected_initial_gradient_sq("fcn", n, k, width, 1 / n, 1.0, mu)
+  # E_x ψ² = E relu(a)² = v/2 with v = n σ_w² + σ_b² = 2: c² = 1.
+  bound_w, bound_u = theory.theorem12_bounds(n, k, width * mu, width, 1.0)
+  assert 0 < values["W"] < bound_w and 0 < values["u"] < bound_u
+  assert math.isfinite(values["W"]) and math.isfinite(values["u"])
+
+
+def test_closed_form_refuses_bad_arguments():
+  with pytest.raises(ValueError, match="arch must be one of"):
+    theory.expected_initial_gradient_sq("rnn", 8, 3, 1, 0.1, 1.0, 1.0)
+  with pytest.raises(ValueError, match="1 <= k <= n"):
+    theory.expected_initial_gradient_sq("fcn", 3, 8, 1, 0.1, 1.0, 1.0)
+
+
+def test_krawtchouk_row_equals_the_definition():
+  for n, j in ((7, 0), (7, 3), (10, 10), (12, 5)):
+    expected = [sum((-1) ** i * math.comb(j, i) * math.comb(n - j, t - i)
+                    for i in range(min(j, t) + 1) if t - i <= n - j) for t in range(n + 1)]
+    assert theory.krawtchouk_row(n, j) == expected

@@ -6,6 +6,10 @@ of the paper's CNN and LCN: the squared norms ||∂L/∂W||^2 and ||∂L/∂u||^
 population hinge loss at initialisation, exact (all 2^n inputs) for n <= exact_max_n and
 an unbiased Monte Carlo estimate beyond. One row per (k_schedule, arch, n, init), where
 k_schedule is "fixed" (k = config.k) or "log2_n" (k = log2 n).
+
+The expectation over a Gaussian init also has a closed form, exact at any n
+(theory.expected_initial_gradient_sq): one row per (k_schedule, arch, n) with
+method = "closed_form", for every power of two n up to config.closed_form_max_n.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ def validate(c):
     checks.fail("exact_max_n", c.exact_max_n, "at most 22 (exact enumeration of 2^n inputs)")
   checks.positive_int("mc_batch", c.mc_batch)
   checks.positive_int("mc_pairs", c.mc_pairs, minimum=2)
+  checks.positive_int("closed_form_max_n", c.closed_form_max_n, minimum=0)
   checks.seed("seed", c.seed)
 
 
@@ -91,10 +96,39 @@ def measure(c, arch, n, k, key):
 def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
   grid = [("fixed", arch, n, c.k) for arch in c.archs for n in c.ns_fixed_k]
   grid += [("log2_n", arch, n, int(math.log2(n))) for arch in c.archs for n in c.ns_log_k]
-  return checkpoint.run_units(
-      [(f"{schedule}-{arch}-n{n}-k{k}", 2 ** min(n, c.exact_max_n) * n,
-        lambda schedule=schedule, arch=arch, n=n, k=k: unit_rows(c, schedule, arch, n, k))
-       for schedule, arch, n, k in grid], "theorem12")
+  units = [(f"{schedule}-{arch}-n{n}-k{k}", 2 ** min(n, c.exact_max_n) * n,
+            lambda schedule=schedule, arch=arch, n=n, k=k: unit_rows(c, schedule, arch, n, k))
+           for schedule, arch, n, k in grid]
+  units += [(f"closed_form-{schedule}-{arch}", c.closed_form_max_n,
+             lambda schedule=schedule, arch=arch: closed_form_unit_rows(c, schedule, arch))
+            for schedule in K_SCHEDULES for arch in c.archs]
+  return checkpoint.run_units(units, "theorem12")
+
+
+def closed_form_grid(c, k_schedule):
+  """(n, k) of the closed-form rows: powers of two n with 2k <= n <= closed_form_max_n."""
+  ns = [2**e for e in range(2, int(math.log2(max(c.closed_form_max_n, 1))) + 1)]
+  pairs = [(n, c.k if k_schedule == "fixed" else int(math.log2(n))) for n in ns]
+  return [(n, k) for n, k in pairs if n >= 2 * k]
+
+
+def closed_form_unit_rows(c, k_schedule, arch) -> list[dict]:
+  """E over the Gaussian init of the squared initial gradient, exact, at every n."""
+  rows = []
+  for n, k in closed_form_grid(c, k_schedule):
+    windowed = models.ARCHITECTURES[arch].windowed
+    init = dict(sigma_w2=1.0 / (k if windowed else n), sigma_b2=c.bias_scale**2,
+                u_second_moment=c.readout_scale**2 / c.width)
+    values = theory.expected_initial_gradient_sq(arch, n, k, c.width, **init)
+    row = dict(k_schedule=k_schedule, arch=arch, n=n, k=k, width=c.width,
+               method="closed_form", n_choose_k=math.comb(n, k), grad_W_sq=values["W"],
+               grad_u_sq=values["u"], **init)
+    if not windowed:  # E||u||² = r μ; E_x ψ² = E relu(a)² = v/2, v = n σ_w² + σ_b²
+      row["bound_W"], row["bound_u"] = theory.theorem12_bounds(
+          n, k, c.width * init["u_second_moment"], c.width,
+          (n * init["sigma_w2"] + init["sigma_b2"]) / 2)
+    rows.append(row)
+  return rows
 
 
 def unit_rows(c, k_schedule, arch, n, k) -> list[dict]:
@@ -130,43 +164,65 @@ def mean_over_inits(rows, group):
   return np.array(ns), mean, err, exact
 
 
+def closed_form_slope(rows, group, against):
+  """Log-log slope of the closed form against n or 1/C(n, k) over the larger half of n."""
+  rows = sorted(rows, key=lambda r: r["n"])[len(rows) // 2:]
+  x = [r["n"] if against == "n" else 1 / r["n_choose_k"] for r in rows]
+  return plots.loglog_slope(x, [r[f"grad_{group}_sq"] for r in rows])
+
+
 def claim_verdicts(rows) -> list[plots.Verdict]:
-  """Per k schedule and group: the FCN's exact and Monte Carlo values below the bound."""
+  """Per k schedule and group, the FCN's values against Theorem 12's bound (closed form,
+  exact, Monte Carlo) and its measured means against the closed form."""
   result = []
   for schedule in [s for s in K_SCHEDULES if any(r["k_schedule"] == s for r in rows)]:
     fcn = [r for r in rows if r["k_schedule"] == schedule and "bound_W" in r]  # the FCN's
-    if not fcn:
-      continue
+    closed = {r["n"]: r for r in fcn if r["method"] == "closed_form"}
+    sampled = [r for r in fcn if r["method"] != "closed_form"]
     for group in ("W", "u"):
-      ns, mean, err, exact = mean_over_inits(fcn, group)
-      bound = np.array([next(r[f"bound_{group}"] for r in fcn if r["n"] == n) for n in ns])
+      where = f"{schedule} k, ∂L/∂{group}: FCN"
+      if closed:
+        ratio = max(r[f"grad_{group}_sq"] / r[f"bound_{group}"] for r in closed.values())
+        result.append(plots.Verdict(f"{where} closed form below the Theorem 12 bound at every "
+                                    f"n <= {max(closed)}", ratio < 1,
+                                    f"largest value/bound {ratio:.3g}"))
+      if not sampled:
+        continue
+      ns, mean, err, exact = mean_over_inits(sampled, group)
+      bound = np.array([next(r[f"bound_{group}"] for r in sampled if r["n"] == n) for n in ns])
       if exact.any():
         result.append(plots.Verdict(
-            f"{schedule} k, ∂L/∂{group}: FCN exact values below the Theorem 12 bound",
+            f"{where} exact values below the Theorem 12 bound",
             bool(np.all(mean[exact] <= bound[exact])),
             f"largest value/bound {np.max(mean[exact] / bound[exact]):.3g}"))
       if (~exact).any():
         excess = (mean - 3 * err - bound)[~exact]
         result.append(plots.Verdict(
-            f"{schedule} k, ∂L/∂{group}: FCN Monte Carlo values below the bound within "
-            "3 standard errors", bool(np.all(excess <= 0)),
-            f"largest (estimate - 3 SE - bound) {np.max(excess):.3g}"))
+            f"{where} Monte Carlo values below the bound within 3 standard errors",
+            bool(np.all(excess <= 0)), f"largest (estimate - 3 SE - bound) {np.max(excess):.3g}"))
+      checked = [i for i, n in enumerate(ns) if n in closed and err[i] > 0]
+      if checked:
+        z = max(abs(mean[i] - closed[ns[i]][f"grad_{group}_sq"]) / err[i] for i in checked)
+        result.append(plots.Verdict(
+            f"{where} mean over the sampled inits equals the closed form within 4 standard "
+            "errors", z <= 4, f"largest {z:.2f} standard errors over {len(checked)} n"))
   return result
 
 
 def report(rows, config, workdir) -> list[str]:
   schedules = [s for s in K_SCHEDULES if any(r["k_schedule"] == s for r in rows)]
+  closed_rows = [r for r in rows if r["method"] == "closed_form"]
   fig, axes = plt.subplots(len(schedules), 2, figsize=(11, 4 * len(schedules)),
                            squeeze=False, layout="constrained")
   lines = ["# Theorem 12: initial gradient against n", "",
            "E over initialisations of the squared gradient norm of the population hinge "
            "loss on the parity of k consecutive bits; exact = all 2^n inputs, "
-           "monte_carlo = unbiased estimate (± its standard error).", "",
+           "monte_carlo = unbiased estimate (± its standard error), over "
+           f"{config['num_inits']} inits (FCN: Gaussian, CNN/LCN: the paper's, u = 0).", "",
            "| k schedule | arch | n | k | C(n,k) | method | E‖∂L/∂W‖² | E‖∂L/∂u‖² | bound W | "
            "bound u |", "|---|---|---|---|---|---|---|---|---|---|"]
-  slopes = []
   for row_axes, schedule in zip(axes, schedules):
-    rs = [r for r in rows if r["k_schedule"] == schedule]
+    rs = [r for r in rows if r["k_schedule"] == schedule and r["method"] != "closed_form"]
     for ax, group in zip(row_axes, ("W", "u")):
       for arch in [a for a in models.ARCHS if any(r["arch"] == a for r in rs)]:
         ar = [r for r in rs if r["arch"] == arch]
@@ -174,7 +230,7 @@ def report(rows, config, workdir) -> list[str]:
         if not mean.any():
           continue  # CNN/LCN: u = 0 at the paper's init makes ∂L/∂W = 0 exactly
         below = np.minimum(err, 0.999 * mean)  # a log axis cannot show bars below zero
-        ax.errorbar(ns[exact], mean[exact], yerr=[below[exact], err[exact]], fmt="-o",
+        ax.errorbar(ns[exact], mean[exact], yerr=[below[exact], err[exact]], fmt="o",
                     capsize=2, color=plots.color(arch), label=f"{plots.label(arch)} exact")
         positive = ~exact & (mean > 0)
         if positive.any():
@@ -185,19 +241,22 @@ def report(rows, config, workdir) -> list[str]:
         if unresolved.any():  # estimate <= 0: show its upper 2-standard-error limit
           ax.plot(ns[unresolved], (mean + 2 * err)[unresolved], "v", color=plots.color(arch),
                   mfc="none", label=f"{plots.label(arch)} Monte Carlo ≤ 0: upper limit")
-        if "bound_W" in ar[0]:
-          at = {n: next(r for r in ar if r["n"] == n) for n in ns}
-          ax.plot(ns, [at[n][f"bound_{group}"] for n in ns], "--", color="k", lw=1,
-                  label="Theorem 12 bound")
-          n_choose_k = np.array([at[n]["n_choose_k"] for n in ns], float)
-          slopes.append((schedule, group, plots.loglog_slope(1 / n_choose_k[exact], mean[exact])))
+      for arch in models.ARCHS:
+        cr = sorted((r for r in closed_rows if (r["k_schedule"], r["arch"]) == (schedule, arch)),
+                    key=lambda r: r["n"])
+        if any(r[f"grad_{group}_sq"] > 0 for r in cr):
+          ax.plot([r["n"] for r in cr], [r[f"grad_{group}_sq"] for r in cr], "-",
+                  color=plots.color(arch), label=f"{plots.label(arch)} closed form, Gaussian init")
+        if cr and "bound_W" in cr[0]:
+          ax.plot([r["n"] for r in cr], [r[f"bound_{group}"] for r in cr], "--", color="k",
+                  lw=1, label="Theorem 12 bound (closed-form init)")
       ax.set_xscale("log", base=2)
       ax.set_yscale("log")
       ax.set_xlabel("n")
       ax.set_ylabel(f"E‖∂L/∂{group}‖² at init")
       ax.set_title(f"k {schedule.replace('_', ' ')}: ∂L/∂{group}")
       ax.grid(alpha=0.3)
-      ax.legend(fontsize=7)
+      ax.legend(fontsize=6)
     for key in sorted({(r["arch"], r["n"]) for r in rs},
                       key=lambda t: (models.ARCHITECTURES[t[0]].windowed, t)):
       ar = [r for r in rs if (r["arch"], r["n"]) == key]
@@ -214,17 +273,49 @@ def report(rows, config, workdir) -> list[str]:
       lines.append(f"| {schedule} | {plots.label(r0['arch'])} | {r0['n']} | {r0['k']} | "
                    f"{r0['n_choose_k']} | {r0['method']} | " + " | ".join(cells + bounds) + " |")
   figure = plots.save_figure(fig, workdir, "gradient_vs_n.png")
+  if closed_rows:
+    lines += closed_form_table(closed_rows, config)
   lines += ["", "## Checks (FCN)", ""] + [v.line() for v in claim_verdicts(rows)]
-  lines += [f"- k {schedule}, ∂L/∂{group}: fitted log-log slope against 1/C(n,k) over the "
-            f"exact points = {slope:.2f} (1 = decays exactly like 1/C(n,k))"
-            for schedule, group, slope in slopes]
+  for schedule in schedules:
+    for arch in models.ARCHS:
+      cr = [r for r in closed_rows if (r["k_schedule"], r["arch"]) == (schedule, arch)]
+      if len(cr) > 3:
+        lines.append(f"- k {schedule}, {plots.label(arch)} closed form, log-log slopes over "
+                     "the larger half of n: " + "; ".join(
+                         f"∂L/∂{g}: {closed_form_slope(cr, g, 'n'):.2f} against n, "
+                         f"{closed_form_slope(cr, g, 'binom'):.2f} against 1/C(n,k)"
+                         for g in ("W", "u")))
   active = [r["hinge_active_fraction"] for r in rows if "hinge_active_fraction" in r]
   if active:
     lines.append(f"- the hinge is active (|h| < 1) on a fraction {min(active):.4f} of inputs "
                  "in the worst exact FCN initialisation (Theorem 12 assumes 1)")
   lines += ["- Monte Carlo estimates cannot resolve values below their standard error; where "
             "the estimate is <= 0 the plot shows its upper limit (estimate + 2 standard errors).",
-            "- CNN/LCN start at u = 0, so ∂L/∂W = 0 exactly and ∂L/∂u = q/(k² 4^k) for "
-            "every n: their initial signal does not vanish with n at fixed k.", "",
+            "- CNN/LCN at the paper's init start at u = 0, so ∂L/∂W = 0 exactly and "
+            "‖∂L/∂u‖² = q/(k² 4^k) for every n; at a Gaussian init (closed form) only the "
+            "window holding the pattern has a gradient, so at fixed k theirs does not depend on n.",
+            "",
             "![gradient against n](gradient_vs_n.png)", ""]
   return plots.write_report(workdir, lines, [figure])
+
+
+def closed_form_table(closed_rows, config) -> list[str]:
+  """The closed form per (k schedule, n): FCN against its bound, CNN = LCN beside it."""
+  lines = ["", "## Closed form at any n (docs/spec.md §8)", "",
+           f"One Gaussian init for every arch: W entries N(0, 1/fan_in) (n for the FCN, k for "
+           f"CNN/LCN), biases N(0, {config['bias_scale']}²), E u² = "
+           f"{config['readout_scale']}²/{config['width']}; width {config['width']}.", "",
+           "| k schedule | n | k | FCN E‖∂L/∂W‖² | bound W | FCN E‖∂L/∂u‖² | bound u | "
+           "CNN/LCN E‖∂L/∂W‖² | CNN/LCN E‖∂L/∂u‖² |", "|---|---|---|---|---|---|---|---|---|"]
+  at = {(r["k_schedule"], r["arch"], r["n"]): r for r in closed_rows}
+  for schedule, n in sorted({(r["k_schedule"], r["n"]) for r in closed_rows}):
+    fcn = next((at[s, a, n] for s, a, m in at if (s, m) == (schedule, n)
+                and "bound_W" in at[s, a, m]), None)
+    window = next((at[s, a, n] for s, a, m in at if (s, m) == (schedule, n)
+                   and "bound_W" not in at[s, a, m]), None)
+    cell = lambda r, key: f"{r[key]:.3g}" if r else ""  # noqa: E731
+    k = (fcn or window)["k"]
+    lines.append(f"| {schedule} | {n} | {k} | {cell(fcn, 'grad_W_sq')} | {cell(fcn, 'bound_W')} "
+                 f"| {cell(fcn, 'grad_u_sq')} | {cell(fcn, 'bound_u')} | "
+                 f"{cell(window, 'grad_W_sq')} | {cell(window, 'grad_u_sq')} |")
+  return lines
