@@ -251,6 +251,7 @@ INVALID = {
         "exact_max_n": either(bad_int(), lambda v, c: v > 22),
         "mc_batch": bad_int(),
         "mc_pairs": bad_int(2),
+        "closed_form_max_n": bad_int(0),
         "seed": bad_seed,
     },
     "mnist_sequences": MNIST,
@@ -339,7 +340,7 @@ ANY_VALUE = st.one_of(
 
 
 @pytest.mark.parametrize("name", CONFIG_NAMES)
-@hypothesis.settings(max_examples=60, deadline=None, derandomize=True,
+@hypothesis.settings(max_examples=60, deadline=None, derandomize=True, database=None,
                      suppress_health_check=[hypothesis.HealthCheck.too_slow])
 @hypothesis.given(fuzz=st.data())
 def test_random_config_values_are_accepted_or_refused_with_the_field_named(name, fuzz):

@@ -85,8 +85,10 @@ BAD_CONFIGS = [  # on the quick config: digits, depths (2, 4), widths cnn (2, 4)
      "'digits', 'cifar10'"),
     (dict(dataset="cifar10"), "config.cifar10_dir = '' is invalid: expected the "
      "cifar-10-batches-py directory"),
-    (dict(test_fraction=0.0), "config.test_fraction = 0.0 is invalid"),
-    (dict(test_fraction=1.0), "config.test_fraction = 1.0 is invalid"),
+    (dict(test_fraction=0.0), "config.test_fraction = 0.0 is invalid: expected a finite "
+     "number > 0"),
+    (dict(test_fraction=1.0), "config.test_fraction = 1.0 is invalid: expected a fraction "
+     "in (0, 1)"),
     (dict(data_seed=2**32), "config.data_seed = 4294967296 is invalid"),
     (dict(archs=("cnn", "lcn")), "config.archs[1] = 'lcn' is invalid: expected one of 'fcn', "
      "'cnn'"),

@@ -162,6 +162,27 @@ def test_fcn_twins_are_judged_at_the_worst_n():
 
 def test_fcn_twins_identical_to_the_last_digit_hold():
   assert z_verdict(fcn_twins([0.5, 0.5], [0.5, 0.5])).holds
+  # Both perfect: p = 1, so the floor p(1 - p)/num_test is 0 and so is the spread; no gap,
+  # no difference (z = 0), even with a variance of exactly 0.
+  verdict = z_verdict(fcn_twins([1.0, 1.0], [1.0, 1.0]))
+  assert verdict.holds and verdict.measured == "largest 0.00 standard errors"
+
+
+def test_fcn_twins_with_one_seed_each_use_the_floor_alone():
+  # One seed: no spread to estimate. variance = 2 * 0.25/4096 = 2^-13, SE = 2^-6.5 = 0.011049.
+  # Gap 0.02: z = 1.81 (holds); gap 0.04: z = 3.62 (fails).
+  verdict = z_verdict(fcn_twins([0.51], [0.49]))
+  assert verdict.holds and verdict.measured == "largest 1.81 standard errors"
+  verdict = z_verdict(fcn_twins([0.52], [0.48]))
+  assert not verdict.holds and verdict.measured == "largest 3.62 standard errors"
+
+
+def test_fcn_twins_compare_means_over_seeds():
+  # Local seeds 0.50, 0.50, 0.56: mean 0.52, variance (ddof 1) (0.02² + 0.02² + 0.04²)/2
+  # = 0.0012; nonlocal 0.48 x 3: the floor 0.25/4096 (p = 0.5). SE = sqrt(0.0012/3
+  # + 0.25/4096/3) = 0.020502; gap 0.04: z = 1.95.
+  verdict = z_verdict(fcn_twins([0.50, 0.50, 0.56], [0.48] * 3))
+  assert verdict.holds and verdict.measured == "largest 1.95 standard errors"
 
 
 # ------------------------------------------------------------------------ configs
@@ -205,6 +226,13 @@ BAD_CONFIGS = [
     ({"cnn.learning_rate": (0.1, 0.2, 0.3)}, "config.cnn.learning_rate = (0.1, 0.2, 0.3) is "
      "invalid: expected one learning rate, or one per width: config.cnn.widths has 2 entries"),
     ({"cnn.learning_rate": (0.1, -1.0)}, "config.cnn.learning_rate[1] = -1.0"),
+    (dict(position="middle"), "config.position = 'middle' is invalid: expected an integer "
+     "window start, or -1 for the middle"),
+    (dict(task_seed=-1), "config.task_seed = -1 is invalid: expected an integer >= 0"),
+    (dict(seeds_per_block=-1), "config.seeds_per_block = -1 is invalid"),
+    (dict(seeds_per_call=-2), "config.seeds_per_call = -2 is invalid"),
+    (dict(log_every=0), "config.log_every = 0 is invalid: expected an integer >= 1"),
+    ({"cnn.max_n": -1}, "config.cnn.max_n = -1 is invalid: expected an integer >= 0"),
 ]
 
 

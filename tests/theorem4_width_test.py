@@ -39,6 +39,8 @@ def test_the_mean_over_seeds_is_compared_not_the_worst_or_best_seed():
   assert verdict(bound_rows("cnn", 4, [0.5, 1.0], 0.8)).holds
   # ...and mean 0.75 > 0.7 fails although seed 0 (0.5) is below it.
   assert not verdict(bound_rows("cnn", 4, [0.5, 1.0], 0.7)).holds
+  # Seeds 0.25, 0.25, 1.0: the mean 0.5 is above 0.4 (fails) although the median 0.25 is not.
+  assert not verdict(bound_rows("cnn", 4, [0.25, 0.25, 1.0], 0.4)).holds
 
 
 def test_every_arch_and_width_must_be_below_and_the_closest_is_named():

@@ -49,6 +49,7 @@ def test_parseval_inequalities_hold_and_gradients_are_fourier_coefficients():
       np.testing.assert_allclose(grad["u"], -coeffs[sum(1 << i for i in I)], rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.slow
 def test_exact_and_monte_carlo_gradients_agree():
   with jax.enable_x64(True):
     n, k = 10, 2
@@ -66,6 +67,7 @@ def test_exact_and_monte_carlo_gradients_agree():
         assert abs(float(mc[name]) - float(exact[name])) <= 4 * float(se[name]), (arch, name)
 
 
+@pytest.mark.slow
 def test_fcn_gradient_is_as_small_for_the_consecutive_window_as_for_any_subset():
   """Permutation invariance, exactly: averaging over all n! column permutations of W."""
   with jax.enable_x64(True):
@@ -199,6 +201,7 @@ def test_closed_form_matches_enumeration_everywhere(arch, k, sigma_b2):
   assert_formula_matches_enumeration(arch, 10 if arch == "fcn" else 8, k, sigma_b2, 20000)
 
 
+@pytest.mark.slow
 def test_hinge_gradient_equals_the_linear_one_where_the_hinge_is_active():
   n, k = 8, 3
   task = tasks.make_task(n, k)

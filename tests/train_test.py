@@ -95,13 +95,14 @@ def test_zero_learning_rate_leaves_params_unchanged(arch):
 
 
 def test_larger_learning_rate_moves_the_first_layer_further():
-  slow = train.run_sweep(small_sweep("fcn", learning_rate=1e-3), [0])
-  fast = train.run_sweep(small_sweep("fcn", learning_rate=1e-2), [0])
+  # Seeds [0, 1] and small_sweep's shapes: the compilation of the golden test is reused.
+  slow = train.run_sweep(small_sweep("fcn", learning_rate=1e-3), [0, 1])
+  fast = train.run_sweep(small_sweep("fcn", learning_rate=1e-2), [0, 1])
   assert np.all(fast["first_layer_distance"][..., -1] > slow["first_layer_distance"][..., -1])
 
 
 def test_frozen_groups_do_not_move():
-  out = train.run_sweep(small_sweep("cnn"), [0])
+  out = train.run_sweep(small_sweep("cnn"), [0, 1])
   np.testing.assert_array_equal(out["params"]["b"], out["params0"]["b"])
   assert np.abs(out["params"]["u"] - out["params0"]["u"]).max() > 0
 
@@ -139,6 +140,7 @@ def test_cnn_and_lcn_learn_a_local_3_parity_from_the_paper_init(arch):
   assert np.all(np.diff(out["train_loss"], axis=-1) <= 1e-6)  # GD decreases the loss
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["cnn", "lcn"])
 def test_cnn_and_lcn_stay_at_chance_on_the_nonlocal_twin(arch):
   out = train.run_sweep(learning_sweep(arch, 16, "nonlocal"), [0, 1])
@@ -146,6 +148,7 @@ def test_cnn_and_lcn_stay_at_chance_on_the_nonlocal_twin(arch):
   assert np.abs(out["test_accuracy"][..., -1] - 0.5).max() < 0.07
 
 
+@pytest.mark.slow
 def test_fcn_learns_at_small_n_and_stays_at_chance_at_a_hard_n():
   easy = train.run_sweep(learning_sweep("fcn", 8, num_steps=400), [0, 1])
   hard = train.run_sweep(learning_sweep("fcn", 64, num_steps=400), [0, 1])
