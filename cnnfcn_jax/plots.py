@@ -23,6 +23,9 @@ class Verdict:
   holds: bool
   measured: str
 
+  def __post_init__(self):
+    object.__setattr__(self, "holds", bool(self.holds))  # numpy bools print as Python's
+
   def line(self) -> str:
     return f"- {'holds' if self.holds else 'FAILS'}: {self.claim} ({self.measured})"
 

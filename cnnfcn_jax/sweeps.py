@@ -54,6 +54,9 @@ def validate_training(c):
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
   checks.choice("compute_path", c.compute_path, COMPUTE_PATHS)
   for arch in c.archs:
+    if arch not in c:
+      checks.fail("archs", c.archs, f"architectures with their settings in the config; "
+                  f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
     a = c[arch]
     checks.nonempty_tuple(f"{arch}.widths", a.widths, checks.positive_int)
     checks.choice(f"{arch}.init", a.init, models.ARCHITECTURES[arch].init_schemes)

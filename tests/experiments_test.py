@@ -372,3 +372,11 @@ def eval_field(values, field):
   for key in field.split("."):
     values = values[key]
   return values
+
+
+def test_a_config_of_another_experiment_is_refused_naming_the_experiment_field():
+  config = load_config("theorem4_width", "quick")
+  config.experiment = "lemma6_coverage"  # theorem 4's fields, Lemma 6's checks
+  with pytest.raises(checks.ConfigError, match=r"config.experiment = 'lemma6_coverage' is "
+                     r"invalid: the config has no field .* that this experiment needs"):
+    experiments.validate(config)

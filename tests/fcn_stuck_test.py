@@ -94,3 +94,25 @@ def test_the_report_tabulates_final_values_over_seeds(tmp_path):
     for label in ("FCN", "CNN"):
       assert (f"| {label} | {n} | {k} | 16 | 0.200 ± 0.141 | 0.550 ± 0.071 | 1.000 ± 0.000 | "
               "1 ± 0 |") in report
+
+
+def verdict_rows(accuracies):
+  """Rows {(arch, n): [test accuracy per seed]}, the fields claim_verdicts reads."""
+  return [dict(arch=arch, n=n, test_accuracy=a) for (arch, n), values in accuracies.items()
+          for a in values]
+
+
+def test_claims_hold_when_the_cnn_learns_and_the_fcn_is_at_chance_at_the_largest_n():
+  # CNN means 0.95 (exactly the bar) and 1.0; FCN 1.0 at n = 16 (learns there, not judged)
+  # and 0.60 at n = 64 (exactly the chance bar).
+  rows = verdict_rows({("cnn", 16): [1.0, 1.0], ("cnn", 64): [0.9, 1.0],
+                       ("fcn", 16): [1.0, 1.0], ("fcn", 64): [0.5, 0.7]})
+  verdicts = fcn_stuck.claim_verdicts(rows)
+  assert [v.holds for v in verdicts] == [True, True]
+  assert verdicts[0].measured == "lowest 0.950 at n = 64" and verdicts[1].claim.endswith("n = 64")
+
+
+def test_claims_fail_when_the_cnn_misses_or_the_fcn_learns():
+  rows = verdict_rows({("cnn", 16): [0.9375, 0.9375], ("cnn", 64): [1.0, 1.0],
+                       ("fcn", 16): [0.5, 0.5], ("fcn", 64): [0.625, 0.625]})
+  assert [v.holds for v in fcn_stuck.claim_verdicts(rows)] == [False, False]

@@ -142,7 +142,8 @@ def test_a_tiny_run_gives_the_theorems_terms_and_a_report(tmp_path):
   assert 0.0 < r["average_loss"] <= 1.0 + 1e-6
 
   [v] = theorem4_width.claim_verdicts(rows)
-  assert v.holds and v.measured == f"closest: CNN q = 2, {r['average_loss']:.4f} vs {r['bound']:.4g}"
+  assert v.holds
+  assert v.measured == f"closest: CNN q = 2, {r['average_loss']:.4f} vs {r['bound']:.4g}"
 
   config_dict = json.loads(config.to_json_best_effort())
   files = theorem4_width.report(rows, config_dict, str(tmp_path))

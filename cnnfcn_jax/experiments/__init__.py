@@ -24,4 +24,10 @@ def validate(config):
   """Raise checks.ConfigError naming the first invalid field of any experiment's config."""
   checks.choice("experiment", config.get("experiment"), tuple(EXPERIMENTS))
   checks.choice("prng_impl", config.get("prng_impl"), PRNG_IMPLS)
-  EXPERIMENTS[config.experiment].validate(config)
+  try:
+    EXPERIMENTS[config.experiment].validate(config)
+  except (AttributeError, KeyError) as missing:  # a field that experiment needs is absent
+    raise checks.ConfigError(
+        f"config.experiment = {config.experiment!r} is invalid: the config has no field "
+        f"{missing} that this experiment needs; start from configs/{config.experiment}.py"
+    ) from None
