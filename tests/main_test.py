@@ -27,12 +27,14 @@ def test_a_bad_config_fails_before_compiling_and_writes_nothing(tmp_path):
   assert not workdir.exists()
 
 
+@pytest.mark.slow
 def test_unknown_config_field_is_rejected_by_the_flag_parser(tmp_path):
   result = run_main(QUICK, tmp_path / "run", "--config.widths=(4,)")
   assert result.returncode != 0 and "widths" in result.stderr
   assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config,overrides,message", [
     ("mnist_local", ["--config.digits=idx"], "config.mnist_dir = '' is invalid"),
     ("mnist_local", ["--config.digits=idx", "--config.mnist_dir={empty}"],

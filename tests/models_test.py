@@ -18,7 +18,7 @@ def random_params(arch, seed, n=N, k=K, width=WIDTH):
 
 
 def boolean_inputs(seed, m=M, n=N):
-  return jax.random.rademacher(jax.random.key(seed), (m, n), jnp.float64)
+  return jax.random.rademacher(jax.random.key(seed), (m, n), jnp.result_type(float))
 
 
 def hinge_dh(h, y):
@@ -97,6 +97,7 @@ def test_paper_init_filters_are_pattern_indicators(arch):
   assert indicator.sum(axis=0).tolist() == [1] * W.shape[0]  # one pattern per filter
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["cnn", "lcn"])
 def test_pattern_table_path_equals_dense_path(arch):
   with jax.enable_x64(True):
@@ -154,7 +155,8 @@ def test_parameter_shapes_follow_the_papers_definitions():
               "lcn": {"W": (7, 5, 3), "b": (7, 5), "u": (7, 5)},
               "fcn": {"W": (5, 9), "b": (5,), "u": (5,)}}
   for arch, shapes in expected.items():
-    params = models.init_params(arch, jax.random.key(0), N, K, WIDTH, "gaussian")
+    params = jax.eval_shape(lambda key: models.init_params(arch, key, N, K, WIDTH, "gaussian"),
+                            jax.random.key(0))
     assert {g: a.shape for g, a in params.items()} == shapes, arch
 
 
@@ -163,7 +165,8 @@ def test_gaussian_init_scales_by_fan_in():
   # with readout_fan_in = J q (CNN/LCN) or r (FCN). Sample variances over many units.
   n, k, width = 40, 4, 4000
   for arch, w_var, u_var in (("cnn", 1 / 4, 1 / (37 * width)), ("fcn", 1 / 40, 1 / width)):
-    params = models.init_params(arch, jax.random.key(1), n, k, width, "gaussian")
+    params = jax.jit(lambda key: models.init_params(arch, key, n, k, width, "gaussian"))(
+        jax.random.key(1))
     assert np.var(params["W"]) == pytest.approx(w_var, rel=0.05)
     assert np.var(params["u"]) == pytest.approx(u_var, rel=0.05)
     assert not np.asarray(params["b"]).any()

@@ -26,6 +26,7 @@ def test_readme_has_python_blocks():
   assert len(BLOCKS) >= 2, f"found {len(BLOCKS)} ```python blocks in README.md, expected >= 2"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(BLOCKS)), ids=lambda i: f"block{i}")
 def test_readme_block_runs(index):
   # A fresh process per block, so e.g. jax_enable_x64 in one block cannot leak into another.

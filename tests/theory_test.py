@@ -26,6 +26,7 @@ def walsh_coefficients(values, n):
   return chi.T @ np.asarray(values) / 2**n
 
 
+@pytest.mark.slow
 def test_parseval_inequalities_hold_and_gradients_are_fourier_coefficients():
   with jax.enable_x64(True):
     n, k = 7, 3
@@ -245,6 +246,7 @@ def test_closed_form_scales_with_width_and_readout_and_cnn_equals_lcn():
           == theory.expected_initial_gradient_sq("lcn", 4096, 3, 2, 0.3, 1.0, 1.0))
 
 
+@pytest.mark.slow
 def test_closed_form_at_n_4096_is_finite_positive_and_below_theorem12():
   n, k, width, mu = 4096, 12, 3, 0.7
   values = theory.expected_initial_gradient_sq("fcn", n, k, width, 1 / n, 1.0, mu)
