@@ -221,10 +221,12 @@ def test_chunks_of_blocks_are_bitwise_identical_to_one_call():
       for chunk in (2, 4):
         assert_trees_equal(train.run_sweep(small_sweep(arch), range(5), seeds_per_block=2,
                                            seeds_per_call=chunk), whole)
-      # Another block size is another batch shape: equal to float64 rounding only.
+      # Another block size is another batch shape: equal to float64 rounding only. The
+      # FCN trains with Adam, which divides by sqrt(v): where a gradient entry is tiny, a
+      # rounding difference grows (1.3e-10 relative measured), hence its looser tolerance.
       for block in (1, 5):
         assert_trees_equal(train.run_sweep(small_sweep(arch), range(5), seeds_per_block=block),
-                           whole, rtol=1e-10)
+                           whole, rtol=1e-8 if arch == "fcn" else 1e-10)
 
 
 SHARDED = """
@@ -260,8 +262,9 @@ def test_sharded_blocks_equal_one_device(tmp_path):
     for arch in models.ARCHS:
       one_device = train.run_sweep(small_sweep(arch), range(6), seeds_per_block=2)
       # CNN and LCN agree bit for bit; the FCN's dense steps on the 4 simulated CPU devices
-      # drift by a few ulps (2.6e-15 relative measured), so the check is float rounding.
+      # drift by a few ulps, which Adam grows (3.0e-11 relative measured), so its check is
+      # float rounding.
       for p, a in jax.tree_util.tree_leaves_with_path(one_device):
         name = arch + jax.tree_util.keystr(p)
-        np.testing.assert_allclose(sharded[name], a, rtol=0 if arch != "fcn" else 1e-12,
+        np.testing.assert_allclose(sharded[name], a, rtol=0 if arch != "fcn" else 1e-9,
                                    atol=0, err_msg=name)

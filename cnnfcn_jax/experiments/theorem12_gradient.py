@@ -254,6 +254,7 @@ def report(rows, config, workdir) -> list[str]:
                     key=lambda r: r["n"])
         if any(r[f"grad_{group}_sq"] > 0 for r in cr):
           ax.plot([r["n"] for r in cr], [r[f"grad_{group}_sq"] for r in cr], "-",
+                  lw=3.5 - models.ARCHS.index(arch),  # CNN = LCN: the wider line shows
                   color=plots.color(arch), label=f"{plots.label(arch)} closed form, Gaussian init")
         if cr and "bound_W" in cr[0]:
           ax.plot([r["n"] for r in cr], [r[f"bound_{group}"] for r in cr], "--", color="k",
