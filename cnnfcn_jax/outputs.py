@@ -2,14 +2,13 @@
 
 A run claims its workdir (claim_workdir), saves finished units as checkpoints, then
 writes config.json, results.jsonl, the report and manifest.json, the list of the files it
-wrote; --overwrite removes exactly those (and the checkpoints), never other files.
+wrote; --overwrite removes the files that list names (and the checkpoints' JSON files).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 
 from cnnfcn_jax.progress import Progress
@@ -70,17 +69,39 @@ def saved_config(workdir: str) -> dict | None:
   return None
 
 
+def _our_names(workdir: str) -> list[str]:
+  """The files the manifest lists: plain names inside workdir, or WorkdirError."""
+  path = os.path.join(workdir, MANIFEST_FILE)
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    names = json.load(f)
+  if not (isinstance(names, list) and all(
+      isinstance(n, str) and n and os.path.basename(n) == n and n not in (".", "..")
+      for n in names)):
+    raise WorkdirError(f"{path} is not a manifest this launcher wrote (a list of file names "
+                       "in the workdir); use another --workdir")
+  return names
+
+
+def _remove_checkpoints(directory: str):
+  """Remove the checkpoint folder's JSON files (units and config) and the folder if empty."""
+  for name in os.listdir(directory):
+    if name.endswith(".json"):
+      os.remove(os.path.join(directory, name))
+  if not os.listdir(directory):
+    os.rmdir(directory)
+
+
 def remove_outputs(workdir: str):
-  """Remove what a run wrote in workdir: its checkpoints and the files of its manifest."""
-  shutil.rmtree(os.path.join(workdir, CHECKPOINT_DIR), ignore_errors=True)
-  names = [CONFIG_FILE, RESULTS_FILE, REPORT_FILE]
-  manifest = os.path.join(workdir, MANIFEST_FILE)
-  if os.path.exists(manifest):
-    with open(manifest) as f:
-      names += json.load(f)
-  for name in set(names) | {MANIFEST_FILE}:
+  """Remove what an earlier run wrote in workdir: its manifest's files and checkpoints."""
+  names = _our_names(workdir)
+  checkpoints = os.path.join(workdir, CHECKPOINT_DIR)
+  if os.path.isdir(checkpoints):
+    _remove_checkpoints(checkpoints)
+  for name in names + [MANIFEST_FILE]:
     path = os.path.join(workdir, name)
-    if os.path.exists(path):
+    if os.path.isfile(path):
       os.remove(path)
 
 
@@ -89,8 +110,13 @@ def claim_workdir(workdir: str, config_dict: dict, overwrite: bool) -> Checkpoin
 
   A workdir holding the results of a different config is refused (WorkdirError names the
   fields that differ) unless overwrite, which removes that run's outputs first. The same
-  config resumes from its checkpoints.
+  config resumes from its checkpoints. A checkpoint folder this launcher did not write
+  (no config.json in it) is refused: it is the user's.
   """
+  checkpoints = os.path.join(workdir, CHECKPOINT_DIR)
+  if os.path.isdir(checkpoints) and not os.path.exists(os.path.join(checkpoints, CONFIG_FILE)):
+    raise WorkdirError(f"--workdir={workdir} has a {CHECKPOINT_DIR}/ folder that this launcher "
+                       "did not write; use another --workdir")
   previous = saved_config(workdir)
   if previous is not None and previous != config_dict:
     if not overwrite:
@@ -100,8 +126,8 @@ def claim_workdir(workdir: str, config_dict: dict, overwrite: bool) -> Checkpoin
           f"--workdir={workdir} holds results of a different config (fields that differ: "
           f"{', '.join(changed)}). Use another --workdir, or pass --overwrite to replace them.")
     remove_outputs(workdir)
-  os.makedirs(os.path.join(workdir, CHECKPOINT_DIR), exist_ok=True)
-  atomic_write(os.path.join(workdir, CHECKPOINT_DIR, CONFIG_FILE),
+  os.makedirs(checkpoints, exist_ok=True)
+  atomic_write(os.path.join(checkpoints, CONFIG_FILE),
                json.dumps(config_dict, indent=2, sort_keys=True) + "\n")
   return Checkpoint(workdir)
 
@@ -145,4 +171,4 @@ class Checkpoint:
   def remove(self):
     """Drop the checkpoints once the run's results are written."""
     if self.directory is not None:
-      shutil.rmtree(self.directory)
+      _remove_checkpoints(self.directory)

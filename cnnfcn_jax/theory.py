@@ -1,6 +1,7 @@
-"""The paper's quantities, computed exactly (docs/spec.md §4-§5). Pure functions, vmappable.
+"""The paper's quantities, computed exactly (docs/spec.md §4, §5, §8).
 
-Lemma 6      width threshold, pattern counts N(z), coverage, the readout u*.
+Lemma 6      width threshold, pattern counts N(z), coverage, the readout u*, and the exact
+             probabilities of coverage and of Lemma 6's event.
 Theorem 4    the derived step size and the three terms of the average-loss bound.
 Theorem 12   the Parseval bounds, the exact (all 2^n inputs) or Monte Carlo initial
              gradient of the hinge loss, and its expectation over the init in closed form
@@ -16,6 +17,8 @@ from itertools import combinations
 import jax
 import jax.numpy as jnp
 import mpmath
+import numpy as np
+import scipy.signal
 import scipy.stats
 
 from cnnfcn_jax import models, train
@@ -77,6 +80,40 @@ def window_pattern_outputs(W_qk, b_q, u_q, activation="relu"):
   """h restricted to one window: sum_l u_l σ(<W_l, z> + b_l) for every pattern z. (2^k,)."""
   patterns = models.all_patterns(W_qk.shape[-1], W_qk.dtype)
   return models.ACTIVATIONS[activation](patterns @ W_qk.T + b_q) @ u_q
+
+
+def coverage_probability(k: int, q: int) -> float:
+  """P(every one of the 2^k patterns is the filter of some unit), q uniform filters, exactly.
+
+  Inclusion-exclusion, Σ_j (−1)^j C(P, j) (1 − j/P)^q with P = 2^k, in mpmath at enough
+  digits for its largest term (the sum cancels where the probability is small).
+  """
+  patterns = 2**k
+  digits = int(math.log10(math.comb(patterns, patterns // 2))) + 30
+  with mpmath.workdps(digits):
+    return float(mpmath.fsum((-1) ** j * math.comb(patterns, j)
+                             * (1 - mpmath.mpf(j) / patterns) ** q for j in range(patterns + 1)))
+
+
+def lemma6_event_probability(k: int, q: int) -> float:
+  """P(N(z) >= q/2^{k+1} for every pattern z) for q uniform filters, exactly (to rounding).
+
+  The counts N are multinomial: independent Poisson(q/2^k) counts conditioned on summing
+  to q. So the probability is [the 2^k-fold convolution of the Poisson pmf cut below the
+  threshold] at q, over the Poisson(q) pmf at q; every term is positive, so the FFT
+  convolutions lose nothing but rounding.
+  """
+  patterns = 2**k
+  part = scipy.stats.poisson.pmf(np.arange(q + 1), q / patterns)
+  part[:math.ceil(q / (2 * patterns))] = 0.0  # counts below the event's threshold
+  total, power, exponent = None, part, patterns
+  while exponent:  # binary powering of the convolution, truncated at q
+    if exponent & 1:
+      total = power if total is None else scipy.signal.fftconvolve(total, power)[:q + 1]
+    exponent >>= 1
+    if exponent:
+      power = np.maximum(scipy.signal.fftconvolve(power, power)[:q + 1], 0.0)
+  return float(max(total[q], 0.0) / scipy.stats.poisson.pmf(q, q))
 
 
 # --------------------------------------------------------------------------- Theorem 4

@@ -104,12 +104,15 @@ def sweep_fn(sweep: Sweep):
   """
   task, arch = sweep.task, sweep.arch
   architecture = models.ARCHITECTURES[arch]
+  readout_axis = architecture.unit_axes[models.PARAM_GROUPS.index(architecture.readout)]
   max_width = max(sweep.widths)
   features = (lambda x: models.pattern_ids(x, task.k)) if sweep.table else (lambda x: x)
 
   def loss_and_output(trained, frozen, live, inputs, y):
     params = {**frozen, **trained}
-    params[architecture.readout] = params[architecture.readout] * live
+    readout = params[architecture.readout]
+    params[architecture.readout] = readout * live.reshape(
+        [-1 if axis == readout_axis else 1 for axis in range(readout.ndim)])
     h = models.apply(arch, params, inputs, sweep.activation, sweep.table)
     return hinge_loss(h, y), h
 

@@ -10,7 +10,7 @@ import ml_collections
 def get_config(variant=""):
   c = ml_collections.ConfigDict()
   c.experiment = "theorem12_gradient"
-  c.k = 3  # [choice] the fixed pattern size of the first series
+  c.k = 3  # [choice] the pattern size of the fixed-k schedule
   c.ns_fixed_k = (6, 8, 10, 12, 14, 16, 24, 32, 48, 64)  # [choice]
   c.ns_log_k = (4, 8, 16, 32, 64)  # k = log2 n; n >= 2k as Theorem 12 needs
   c.archs = ("fcn", "cnn", "lcn")

@@ -378,5 +378,5 @@ def test_a_config_of_another_experiment_is_refused_naming_the_experiment_field()
   config = load_config("theorem4_width", "quick")
   config.experiment = "lemma6_coverage"  # theorem 4's fields, Lemma 6's checks
   with pytest.raises(checks.ConfigError, match=r"config.experiment = 'lemma6_coverage' is "
-                     r"invalid: the config has no field .* that this experiment needs"):
+                     r"invalid: the config has no field 'ks' that this experiment reads"):
     experiments.validate(config)

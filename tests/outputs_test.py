@@ -63,3 +63,33 @@ def test_overwrite_removes_only_the_files_of_the_manifest(tmp_path):
   assert json.load(open(tmp_path / "checkpoint" / "config.json")) == {"k": 4}
   checkpoint.remove()
   assert sorted(os.listdir(tmp_path)) == ["notes.md"]
+
+
+def test_overwrite_never_leaves_the_workdir_nor_trusts_a_foreign_manifest(tmp_path):
+  workdir, outside = tmp_path / "run", tmp_path / "outside.txt"
+  outputs.claim_workdir(str(workdir), {"k": 3}, overwrite=False)
+  (workdir / "config.json").write_text(json.dumps({"k": 3}))
+  outside.write_text("the user's")
+  (workdir / outputs.MANIFEST_FILE).write_text(json.dumps(["../outside.txt"]))
+  with pytest.raises(outputs.WorkdirError, match="not a manifest this launcher wrote"):
+    outputs.claim_workdir(str(workdir), {"k": 4}, overwrite=True)
+  (workdir / outputs.MANIFEST_FILE).write_text(json.dumps({"icons": []}))  # a web manifest
+  with pytest.raises(outputs.WorkdirError, match="not a manifest this launcher wrote"):
+    outputs.claim_workdir(str(workdir), {"k": 4}, overwrite=True)
+  assert outside.read_text() == "the user's"
+
+
+def test_a_checkpoint_folder_of_the_users_is_refused_and_kept(tmp_path):
+  (tmp_path / "checkpoint").mkdir()
+  (tmp_path / "checkpoint" / "model.ckpt").write_text("weights")
+  with pytest.raises(outputs.WorkdirError, match="did not write"):
+    outputs.claim_workdir(str(tmp_path), {"k": 3}, overwrite=True)
+  assert (tmp_path / "checkpoint" / "model.ckpt").read_text() == "weights"
+
+
+def test_removing_checkpoints_keeps_files_that_are_not_ours(tmp_path):
+  checkpoint = outputs.claim_workdir(str(tmp_path), {"k": 3}, overwrite=False)
+  checkpoint.rows("unit", lambda: [{"a": 1}])
+  (tmp_path / "checkpoint" / "notes.txt").write_text("mine")
+  checkpoint.remove()
+  assert os.listdir(tmp_path / "checkpoint") == ["notes.txt"]

@@ -225,6 +225,10 @@ def test_closed_form_is_exactly_zero_without_biases_at_odd_k():
     assert theory.expected_initial_gradient_sq(arch, n, k, 4, 1 / n, 0.0, 1.0) == {
         "W": 0.0, "u": 0.0}
   assert theory.expected_initial_gradient_sq("fcn", 8, 3, 4, 1 / 8, 0.1, 1.0)["u"] > 0
+  # The function skips those sums; computed anyway, they vanish to rounding.
+  sums = theory._kernel_sums(16, [(2, 0), (4, 0), (3, 1), (5, 1)], 1 / 16, 0.0, dps=40)
+  assert all(abs(v) < 1e-35 for v in sums.values()), sums
+  assert abs(theory._kernel_sums(16, [(3, 0)], 1 / 16, 0.0, dps=40)[3, 0]) > 1e-6  # odd j
 
 
 def test_closed_form_at_more_precision_is_unchanged(monkeypatch):
@@ -268,3 +272,20 @@ def test_krawtchouk_row_equals_the_definition():
     expected = [sum((-1) ** i * math.comb(j, i) * math.comb(n - j, t - i)
                     for i in range(min(j, t) + 1) if t - i <= n - j) for t in range(n + 1)]
     assert theory.krawtchouk_row(n, j) == expected
+
+
+
+def test_coverage_and_lemma6_event_probabilities_equal_enumeration():
+  # All P^q assignments of q filters to P = 2^k patterns, counted by hand.
+  for k, q in ((1, 5), (2, 6), (2, 9), (3, 6)):
+    patterns = 2**k
+    covered = event = 0
+    for assignment in itertools.product(range(patterns), repeat=q):
+      counts = np.bincount(assignment, minlength=patterns)
+      covered += (counts > 0).all()
+      event += (counts >= q / (2 * patterns)).all()
+    assert theory.coverage_probability(k, q) == pytest.approx(covered / patterns**q, rel=1e-12)
+    assert theory.lemma6_event_probability(k, q) == pytest.approx(event / patterns**q,
+                                                                  rel=1e-9)
+  # 8 filters cover 8 patterns only as a permutation: 8!/8^8.
+  assert theory.coverage_probability(3, 8) == pytest.approx(math.factorial(8) / 8**8, rel=1e-12)

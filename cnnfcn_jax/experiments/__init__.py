@@ -27,7 +27,8 @@ def validate(config):
   try:
     EXPERIMENTS[config.experiment].validate(config)
   except (AttributeError, KeyError) as missing:  # a field that experiment needs is absent
+    name = str(missing.args[0] if missing.args else missing).strip("'\"")
     raise checks.ConfigError(
         f"config.experiment = {config.experiment!r} is invalid: the config has no field "
-        f"{missing} that this experiment needs; start from configs/{config.experiment}.py"
-    ) from None
+        f"'{name}' that this experiment reads; use a config file whose experiment is "
+        f"{config.experiment!r}") from None

@@ -167,7 +167,9 @@ def mean_over_inits(rows, group):
 
 
 def closed_form_slope(rows, group, against):
-  """Log-log slope of the closed form against n or 1/C(n, k) over the larger half of n."""
+  """Log-log slope of the closed form against n or 1/C(n, k) ("n_choose_k") over the larger
+  half of n."""
+  assert against in ("n", "n_choose_k"), against
   rows = sorted(rows, key=lambda r: r["n"])[len(rows) // 2:]
   x = [r["n"] if against == "n" else 1 / r["n_choose_k"] for r in rows]
   return plots.loglog_slope(x, [r[f"grad_{group}_sq"] for r in rows])
@@ -238,13 +240,15 @@ def report(rows, config, workdir) -> list[str]:
         if not mean.any():
           continue  # CNN/LCN: u = 0 at the paper's init makes ∂L/∂W = 0 exactly
         below = np.minimum(err, 0.999 * mean)  # a log axis cannot show bars below zero
+        init = "paper init" if models.ARCHITECTURES[arch].windowed else "Gaussian init"
         ax.errorbar(ns[exact], mean[exact], yerr=[below[exact], err[exact]], fmt="o",
-                    capsize=2, color=plots.color(arch), label=f"{plots.label(arch)} exact")
+                    capsize=2, color=plots.color(arch),
+                    label=f"{plots.label(arch)} exact, {init}")
         positive = ~exact & (mean > 0)
         if positive.any():
           ax.errorbar(ns[positive], mean[positive], yerr=[below[positive], err[positive]],
                       fmt="^", capsize=2, color=plots.color(arch), mfc="none",
-                      label=f"{plots.label(arch)} Monte Carlo")
+                      label=f"{plots.label(arch)} Monte Carlo, {init}")
         unresolved = ~exact & (mean <= 0)
         if unresolved.any():  # estimate <= 0: show its upper 2-standard-error limit
           ax.plot(ns[unresolved], (mean + 2 * err)[unresolved], "v", color=plots.color(arch),
@@ -292,7 +296,7 @@ def report(rows, config, workdir) -> list[str]:
         lines.append(f"- k {schedule}, {plots.label(arch)} closed form, log-log slopes over "
                      "the larger half of n: " + "; ".join(
                          f"∂L/∂{g}: {closed_form_slope(cr, g, 'n'):.2f} against n, "
-                         f"{closed_form_slope(cr, g, 'binom'):.2f} against 1/C(n,k)"
+                         f"{closed_form_slope(cr, g, 'n_choose_k'):.2f} against 1/C(n,k)"
                          for g in ("W", "u")))
   active = [r["hinge_active_fraction"] for r in rows if "hinge_active_fraction" in r]
   if active:
