@@ -89,10 +89,13 @@ def coverage_probability(k: int, q: int) -> float:
   digits for its largest term (the sum cancels where the probability is small).
   """
   patterns = 2**k
+  if q < patterns:
+    return 0.0  # fewer filters than patterns (the sum would give rounding noise)
   digits = int(math.log10(math.comb(patterns, patterns // 2))) + 30
   with mpmath.workdps(digits):
-    return float(mpmath.fsum((-1) ** j * math.comb(patterns, j)
-                             * (1 - mpmath.mpf(j) / patterns) ** q for j in range(patterns + 1)))
+    total = mpmath.fsum((-1) ** j * math.comb(patterns, j) * (1 - mpmath.mpf(j) / patterns) ** q
+                        for j in range(patterns + 1))
+  return min(max(float(total), 0.0), 1.0)
 
 
 def lemma6_event_probability(k: int, q: int) -> float:
