@@ -55,6 +55,7 @@ def test_patch_conv_equals_flax_conv(padding, strides):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["cnn", "lcn"])
 def test_a_window_unit_sees_only_its_three_digits(arch):
   n = 5

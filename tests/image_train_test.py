@@ -14,6 +14,7 @@ def separable_batch(_, key, step):
   return x, (x[:, :, :2].sum((1, 2, 3)) > x[:, :, 2:].sum((1, 2, 3))).astype(jnp.int32)
 
 
+@pytest.mark.slow
 def test_training_learns_and_seeds_are_replicates():
   test_x, test_y = separable_batch(None, jax.random.key(99), 0)
   training = image_train.Training(image_models.DeepNet("fcn", 2, 16, num_classes=2),

@@ -174,13 +174,14 @@ def test_gaussian_init_scales_by_fan_in():
 
 def test_every_record_applies_with_its_own_init_and_the_table_path_when_it_has_one():
   x = boolean_inputs(3)
+  apply = jax.jit(models.apply, static_argnums=(0, 3, 4))
   for arch, record in models.ARCHITECTURES.items():
     params = random_params(arch, 4)
-    h = models.apply(arch, params, x)
+    h = apply(arch, params, x, "relu", False)
     assert h.shape == (M,)
     assert record.windowed == (record.apply_table is not None)
     if record.windowed:
-      table_h = models.apply(arch, params, models.pattern_ids(x, K), table=True)
+      table_h = apply(arch, params, models.pattern_ids(x, K), "relu", True)
       np.testing.assert_allclose(table_h, h, rtol=1e-5, atol=1e-6)
     assert models.uses_table(arch, K) == record.windowed
     assert not models.uses_table(arch, models.MAX_TABLE_K + 1)

@@ -277,7 +277,7 @@ def test_krawtchouk_row_equals_the_definition():
 
 def test_coverage_and_lemma6_event_probabilities_equal_enumeration():
   # All P^q assignments of q filters to P = 2^k patterns, counted by hand.
-  for k, q in ((1, 5), (2, 6), (2, 9), (3, 6)):
+  for k, q in ((1, 5), (2, 6), (2, 8), (3, 5)):
     patterns = 2**k
     covered = event = 0
     for assignment in itertools.product(range(patterns), repeat=q):
