@@ -58,6 +58,14 @@ def seeds(field: str, value):
     fail(field, value, "seeds below 2**32")
 
 
+def steps_and_log_every(config):
+  """config.num_steps and config.log_every: positive, and log_every divides num_steps."""
+  positive_int("num_steps", config.num_steps)
+  positive_int("log_every", config.log_every)
+  if config.num_steps % config.log_every:
+    fail("log_every", config.log_every, f"a divisor of config.num_steps = {config.num_steps}")
+
+
 def fraction(field: str, value):
   """A number in the open interval (0, 1)."""
   positive_float(field, value)

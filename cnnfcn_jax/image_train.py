@@ -20,6 +20,7 @@ import optax
 
 from cnnfcn_jax.train import OPTIMIZERS, seed_keys
 
+
 def loss_and_accuracy(logits, labels):
   if logits.ndim == 1:
     loss = optax.sigmoid_binary_cross_entropy(logits, labels.astype(logits.dtype))

@@ -36,7 +36,7 @@ import numpy as np
 #   "paper"     Theorem 4: W uniform on {±1/k}, b = 1/k - 1 (not trained), u = 0.
 #   "gaussian"  W ~ N(0, 1/fan_in) i.i.d., b = 0, u ~ N(0, 1/readout_fan_in); i.i.d.
 #               entries make the FCN's init permutation invariant (Theorem 12).
-INIT_SCHEMES = ("paper", "gaussian")
+# Each Architecture record lists the schemes it takes.
 PARAM_GROUPS = ("W", "b", "u")
 MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "softplus": jax.nn.softplus}
@@ -172,7 +172,7 @@ def apply(arch: str, params, inputs, activation="relu", table=False):
 
 def uses_table(arch: str, k: int) -> bool:
   """Whether the exact pattern-table path is available and cheaper than the dense one."""
-  return ARCHITECTURES[arch].apply_table is not None and k <= MAX_TABLE_K
+  return ARCHITECTURES[arch].windowed and k <= MAX_TABLE_K
 
 
 # ------------------------------------------------------------------------------ init

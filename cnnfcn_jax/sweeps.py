@@ -47,10 +47,7 @@ def validate_training(c):
                 f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
   checks.positive_int("num_train", c.num_train)
   checks.positive_int("num_test", c.num_test)
-  checks.positive_int("num_steps", c.num_steps)
-  checks.positive_int("log_every", c.log_every)
-  if c.num_steps % c.log_every:
-    checks.fail("log_every", c.log_every, f"a divisor of config.num_steps = {c.num_steps}")
+  checks.steps_and_log_every(c)
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
   checks.choice("compute_path", c.compute_path, COMPUTE_PATHS)
   for arch in c.archs:
@@ -86,7 +83,8 @@ def arch_ns(config, arch) -> tuple[int, ...]:
 
 
 def uses_table(config, arch, k) -> bool:
-  if config.compute_path == "dense" or models.ARCHITECTURES[arch].apply_table is None:
+  """config.compute_path for a windowed arch: "table", "dense", or "auto" (models.uses_table)."""
+  if config.compute_path == "dense" or not models.ARCHITECTURES[arch].windowed:
     return False
   return config.compute_path == "table" or models.uses_table(arch, k)
 

@@ -29,10 +29,7 @@ def validate(c):
   checks.nonempty_tuple("widths", c.widths, checks.positive_int)
   checks.seeds("seeds", c.seeds)
   checks.seeds("bound_seeds", c.bound_seeds)
-  checks.positive_int("num_steps", c.num_steps)
-  checks.positive_int("log_every", c.log_every)
-  if c.num_steps % c.log_every:
-    checks.fail("log_every", c.log_every, f"a divisor of config.num_steps = {c.num_steps}")
+  checks.steps_and_log_every(c)
   checks.positive_float("learning_rate", c.learning_rate)
   checks.fraction("epsilon", c.epsilon)
   checks.positive_float("activation_bound", c.activation_bound)
