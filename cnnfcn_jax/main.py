@@ -38,9 +38,11 @@ def main(argv):
   except (checks.ConfigError, data.DataError, outputs.WorkdirError) as e:
     raise app.UsageError(str(e)) from None
   jax.config.update("jax_default_prng_impl", config.prng_impl)
+  jax.config.update("jax_enable_x64", config.precision == "float64")
   if FLAGS.distributed:
     jax.distributed.initialize()
-  rows = EXPERIMENTS[config.experiment].run(config, checkpoint)
+  rows = [dict(row, precision=config.precision)
+          for row in EXPERIMENTS[config.experiment].run(config, checkpoint)]
   if checkpoint.resumed:
     logging.info("resumed: %d finished units loaded from %s", checkpoint.resumed,
                  checkpoint.directory)

@@ -137,6 +137,7 @@ class Architecture:
   unit_axes: tuple[int, int, int]
   fan_in: Callable[[int, int], int]
   readout_fan_in: Callable[[int, int, int], int]
+  windows_per_filter: Callable[[int, int], int]
   readout: str = "u"
   first_layer: str = "W"
 
@@ -150,16 +151,19 @@ ARCHITECTURES = {
     "cnn": Architecture(
         "cnn", "CNN", "tab:blue", apply_cnn, apply_cnn_table, ("paper", "gaussian"),
         unit_shapes=lambda n, k: ((k,), (), (num_windows(n, k),)), unit_axes=(0, 0, 1),
-        fan_in=lambda n, k: k, readout_fan_in=lambda n, k, width: num_windows(n, k) * width),
+        fan_in=lambda n, k: k, readout_fan_in=lambda n, k, width: num_windows(n, k) * width,
+        windows_per_filter=num_windows),
     "lcn": Architecture(
         "lcn", "LCN", "tab:green", apply_lcn, apply_lcn_table, ("paper", "gaussian"),
         unit_shapes=lambda n, k: ((num_windows(n, k), k), (num_windows(n, k),),
                                   (num_windows(n, k),)), unit_axes=(1, 1, 1),
-        fan_in=lambda n, k: k, readout_fan_in=lambda n, k, width: num_windows(n, k) * width),
+        fan_in=lambda n, k: k, readout_fan_in=lambda n, k, width: num_windows(n, k) * width,
+        windows_per_filter=lambda n, k: 1),
     "fcn": Architecture(
         "fcn", "FCN", "tab:red", apply_fcn, None, ("gaussian",),
         unit_shapes=lambda n, k: ((n,), (), ()), unit_axes=(0, 0, 0),
-        fan_in=lambda n, k: n, readout_fan_in=lambda n, k, width: width),
+        fan_in=lambda n, k: n, readout_fan_in=lambda n, k, width: width,
+        windows_per_filter=lambda n, k: 1),
 }
 ARCHS = tuple(ARCHITECTURES)
 

@@ -4,13 +4,23 @@ A config with this module's fields (see configs/separation.py) describes, per
 architecture, the widths, init, trained groups, optimiser and step; one checkpointed unit
 is one jitted sweep of all seeds x widths of one (arch, locality, n, k). Each trained
 network becomes one row.
+
+Two rules scale the training with n (docs/spec.md §4, "Scaling with n"):
+  sample size  m(n) = max(min_num_train, ceil(samples_per_readout_weight x N(n))), N(n) the
+               largest readout (number of u weights) among the config's networks at n, so
+               every architecture trains on the same m at each n;
+  first layer  step = learning_rate / windows_per_filter(n, k) when first_layer_step is
+               "per_window" (the CNN's shared kernel: 1/(n - k + 1)), learning_rate when "same".
 """
 
 from __future__ import annotations
 
+import math
+
 from cnnfcn_jax import checks, models, tasks, train
 
 COMPUTE_PATHS = ("auto", "dense", "table")
+FIRST_LAYER_STEPS = ("same", "per_window")
 MIDDLE = -1  # config.position value meaning "the middle window"
 
 
@@ -45,7 +55,9 @@ def validate_training(c):
   if c.seeds_per_call % block:
     checks.fail("seeds_per_call", c.seeds_per_call,
                 f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
-  checks.positive_int("num_train", c.num_train)
+  checks.positive_int("min_num_train", c.min_num_train)
+  checks.positive_float("samples_per_readout_weight", c.samples_per_readout_weight,
+                        allow_zero=True)
   checks.positive_int("num_test", c.num_test)
   checks.steps_and_log_every(c)
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
@@ -60,6 +72,7 @@ def validate_training(c):
     checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
                           lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
+    checks.choice(f"{arch}.first_layer_step", a.first_layer_step, FIRST_LAYER_STEPS)
     checks.positive_int(f"{arch}.max_n", a.get("max_n", 0), minimum=0)
     if not arch_ns(c, arch):
       checks.fail(f"{arch}.max_n", a.max_n, f"0 (no limit) or at least min(config.ns) = "
@@ -82,6 +95,21 @@ def arch_ns(config, arch) -> tuple[int, ...]:
   return tuple(n for n in config.ns if not max_n or n <= max_n)
 
 
+def num_train(config, n, k) -> int:
+  """The training sample size at n: the sample-size rule of the module docstring."""
+  largest_readout = max(models.ARCHITECTURES[a].readout_fan_in(n, k, max(config[a].widths))
+                        for a in config.archs)
+  return max(config.min_num_train,
+             math.ceil(config.samples_per_readout_weight * largest_readout))
+
+
+def first_layer_step_scale(config, arch, n, k) -> float:
+  """The first layer's step over learning_rate: the step rule of the module docstring."""
+  if config[arch].first_layer_step == "same":
+    return 1.0
+  return 1.0 / models.ARCHITECTURES[arch].windows_per_filter(n, k)
+
+
 def uses_table(config, arch, k) -> bool:
   """config.compute_path for a windowed arch: "table", "dense", or "auto" (models.uses_table)."""
   if config.compute_path == "dense" or not models.ARCHITECTURES[arch].windowed:
@@ -99,8 +127,10 @@ def make_sweep(config, arch, locality, n, k) -> train.Sweep:
       optimizer=a.optimizer, num_steps=config.num_steps,
       learning_rate=(tuple(float(r) for r in a.learning_rate)
                      if isinstance(a.learning_rate, (tuple, list)) else float(a.learning_rate)),
-      log_every=config.log_every, num_train=config.num_train, num_test=config.num_test,
-      activation=config.activation, table=uses_table(config, arch, k))
+      log_every=config.log_every, num_train=num_train(config, n, k), num_test=config.num_test,
+      activation=config.activation,
+      first_layer_step_scale=first_layer_step_scale(config, arch, n, k),
+      table=uses_table(config, arch, k))
 
 
 def run(config, groups, checkpoint) -> list[dict]:
@@ -119,9 +149,12 @@ def unit_rows(config, arch, locality, n, k) -> list[dict]:
   for s, seed in enumerate(config.seeds):
     for w, width in enumerate(sweep.widths):
       curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
+      rate = float(train.sweep_axes(sweep)[1][w])
       rows.append(dict(
           arch=arch, locality=locality, n=n, k=k, target=config.target,
           coordinates=list(sweep.task.coordinates), width=width, seed=seed,
+          num_train=sweep.num_train, learning_rate=rate,
+          first_layer_learning_rate=rate * sweep.first_layer_step_scale,
           compute_path="table" if sweep.table else "dense",
           test_accuracy=curves["test_accuracy"][-1],
           train_accuracy=curves["train_accuracy"][-1],

@@ -81,6 +81,9 @@ class Sweep:
   num_train: int
   num_test: int
   activation: str = "relu"
+  # The first layer's step is learning_rate x this (sweeps.first_layer_step_scale: 1/J for
+  # the CNN's shared kernel, whose gradient sums over all J windows).
+  first_layer_step_scale: float = 1.0
   table: bool = False  # pattern-table path (CNN/LCN on {±1} inputs), exact
   # Train and test on all 2^n inputs: the training loss is then the population loss
   # L_{f,D} of uniform D exactly, and the test accuracy the exact population accuracy.
@@ -140,6 +143,9 @@ def sweep_fn(sweep: Sweep):
       trained, opt_state, diverged = state
       (loss, _), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
       updates, new_opt_state = optimizer.update(grads, opt_state, trained)
+      if sweep.first_layer_step_scale != 1.0 and architecture.first_layer in updates:
+        updates = {**updates, architecture.first_layer:
+                   updates[architecture.first_layer] * sweep.first_layer_step_scale}
       new_trained = optax.apply_updates(trained, updates)
       finite = jnp.isfinite(loss) & jnp.all(jnp.array(
           [jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(new_trained)]))

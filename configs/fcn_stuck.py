@@ -17,7 +17,8 @@ def get_config(variant=""):
   c.position = -1  # the middle window
   c.task_seed = 0
   c.seeds = (0, 1, 2, 3)  # [choice]
-  c.num_train = 8192  # [choice]
+  c.min_num_train = 8192  # [choice] training sample size m, the same at every n
+  c.samples_per_readout_weight = 0.0  # [choice] m does not grow with the readout here
   c.num_test = 4096  # [choice]
   c.num_steps = 500  # [choice]
   c.log_every = 25  # [choice]
@@ -30,16 +31,17 @@ def get_config(variant=""):
   # Both by plain full-batch GD, as in the paper. [choice] widths and learning rates.
   c.fcn = ml_collections.ConfigDict(dict(
       widths=(256,), init="gaussian", trainable=("W", "b", "u"), optimizer="gd",
-      learning_rate=0.5, max_n=0))
+      learning_rate=0.5, first_layer_step="same", max_n=0))
   c.cnn = ml_collections.ConfigDict(dict(
       widths=(256,), init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
-      max_n=0))
+      first_layer_step="same", max_n=0))  # [choice] n <= 64: the same step is stable
   c.archs = ("fcn", "cnn")
+  c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":
     c.ns = (8, 16)
     c.seeds = (0, 1)
-    c.num_train = 512
+    c.min_num_train = 512
     c.num_test = 256
     c.num_steps = 20
     c.log_every = 10

@@ -34,6 +34,7 @@ def sequence_config(locality: str, variant: str) -> ml_collections.ConfigDict:
   c.batch_size = 128  # [choice]
   c.num_test = 2000  # [choice] fixed test sequences per n
   c.seeds = (0, 1, 2)  # [choice] replicates: each draws its own init and minibatches
+  c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":  # smoke test: seconds, not a result
     c.ns = (3, 5)

@@ -29,6 +29,7 @@ def get_config(variant=""):
   c.num_epochs = 10  # [choice] the paper trains 125 epochs on CIFAR-10
   c.batch_size = 128  # [choice]
   c.seeds = (0, 1)  # [choice]
+  c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":  # smoke test: seconds, not a result
     c.depths = (2, 4)

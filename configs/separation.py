@@ -19,14 +19,18 @@ def get_config(variant=""):
   c.experiment = "separation"
   # Task (docs/spec.md §3).
   c.k = 4  # [choice] pattern size: FCNs learn it at small n and fail by n = 64 here
-  c.ns = (16, 32, 64, 128, 256, 1024)  # [choice] input sizes (512 left out for time)
+  c.ns = (16, 32, 64, 128, 256, 512, 1024)  # [choice] input sizes
   c.target = "parity"  # the paper's hard g: product of the k bits
   c.localities = ("local", "nonlocal")  # the k-pattern and its non-local twin
   c.position = -1  # window start of the local pattern; -1 = the middle
   c.task_seed = 0  # draws the non-local coordinates (and g when target = "random")
   # Data and training.
   c.seeds = (0, 1, 2, 3)  # [choice] replicates: each seed draws its own sample and init
-  c.num_train = 8192  # [choice] training sample size m
+  # Sample size rule (docs/spec.md §4, "Scaling with n"): m(n) = max(min_num_train,
+  # ceil(samples_per_readout_weight x N(n))), N(n) = q (n - k + 1) the CNN's and LCN's
+  # readout, the largest of the config; every architecture, the FCN included, gets m(n).
+  c.min_num_train = 8192  # [choice]
+  c.samples_per_readout_weight = 0.25  # [choice] m = 8192 up to n = 256, 32,672 at n = 1024
   c.num_test = 4096  # [choice] held-out sample size
   c.num_steps = 600  # [choice] full-batch steps T
   c.log_every = 50  # [choice] metrics are recorded every log_every steps
@@ -36,28 +40,31 @@ def get_config(variant=""):
   # memory. Results are bitwise identical for one block size however blocks are grouped.
   c.seeds_per_block = 0
   c.seeds_per_call = 0  # seeds per jitted call, whole blocks; 0 = all seeds in one call
-  # Per architecture: widths, init, trained groups, optimiser, step, and max_n (> 0: skip
-  # the architecture at n > max_n). CNN/LCN: Theorem 4 (paper init, b fixed, GD on W and u).
-  # [choice] width q, lr η. The CNN's shared kernel sums its gradient over all n - k + 1
-  # windows: at η = 1.0 GD diverges from n = 512 on (measured), at 0.3 it is stable.
+  # Per architecture: widths, init, trained groups, optimiser, step η, first_layer_step
+  # and max_n (> 0: skip the architecture at n > max_n). CNN/LCN: Theorem 4 (paper init,
+  # b fixed, GD on W and u). [choice] width q, η. Step rule: with first_layer_step =
+  # "per_window" the first layer's step is η / (windows sharing one filter): η/(n - k + 1)
+  # for the CNN's shared kernel, whose gradient sums over all windows (at η on W too, GD
+  # diverges from n = 512 on), η for the LCN's per-window filters.
   c.cnn = ml_collections.ConfigDict(dict(
-      widths=(128,), init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=0.3,
-      max_n=0))
-  c.lcn = ml_collections.ConfigDict(dict(  # [choice] width q, lr η
       widths=(128,), init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
-      max_n=0))
+      first_layer_step="per_window", max_n=0))
+  c.lcn = ml_collections.ConfigDict(dict(
+      widths=(128,), init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
+      first_layer_step="per_window", max_n=0))
   # FCN: [choice] i.i.d. Gaussian init (permutation invariant, as Theorem 12 assumes) and
   # Adam, a stronger optimiser than the theorem's GD, so its failure is not GD's.
   # [choice] max_n: the FCN is at chance from n = 64 on; larger n would only cost time.
   c.fcn = ml_collections.ConfigDict(dict(
       widths=(128,), init="gaussian", trainable=("W", "b", "u"), optimizer="adam",
-      learning_rate=1e-3, max_n=128))
+      learning_rate=1e-3, first_layer_step="same", max_n=128))
   c.archs = ("cnn", "lcn", "fcn")
+  c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":  # smoke test: seconds, not a result
     c.ns = (16, 32)
     c.seeds = (0, 1)
-    c.num_train = 1024
+    c.min_num_train = 1024
     c.num_test = 512
     c.num_steps = 40
     c.log_every = 20

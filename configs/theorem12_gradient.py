@@ -31,6 +31,7 @@ def get_config(variant=""):
   # k for CNN/LCN), biases N(0, bias_scale^2), E u^2 = readout_scale^2 / width.
   c.closed_form_max_n = 4096
   c.seed = 0
+  c.precision = "float64"  # [choice] exact values are claimed: float64 throughout
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":
     c.ns_fixed_k = (6, 8, 12)

@@ -23,6 +23,7 @@ def get_config(variant=""):
   c.learning_rate = 1.0  # [choice] practical GD step for the success part
   c.epsilon = 0.05  # [choice] success: population accuracy >= 1 - epsilon
   c.activation_bound = 1.0  # [choice] c, the bound on |σ| in Theorem 4's terms
+  c.precision = "float64"  # [choice] exact values are claimed: float64 throughout
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":
     c.n = 8

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import CONFIG_NAMES, load_config, with_changes
 from cnnfcn_jax import checks, data, experiments, image_models, models, sweeps, tasks, train
-from cnnfcn_jax.experiments import EXPERIMENTS, PRNG_IMPLS
+from cnnfcn_jax.experiments import EXPERIMENTS, PRECISIONS, PRNG_IMPLS
 from cnnfcn_jax.experiments import mnist_sequences, params_vs_accuracy
 
 # ------------------------------------------------------------------------ the registry
@@ -51,8 +51,10 @@ def test_every_experiment_module_has_the_registry_functions(name, function):
     ("prng_impl", "mt19937", "config.prng_impl = 'mt19937' is invalid: expected one of "
      "'threefry2x32', 'rbg', 'unsafe_rbg'"),
     ("prng_impl", "", "config.prng_impl = '' is invalid"),
+    ("precision", "float16", "config.precision = 'float16' is invalid: expected one of "
+     "'float32', 'float64'"),
 ])
-def test_an_unknown_experiment_or_prng_impl_is_refused_naming_the_field(field, value, message):
+def test_an_unknown_experiment_prng_impl_or_precision_is_refused_naming_the_field(field, value, message):
   config = with_changes(load_config("lemma6_coverage", "quick"), {field: value})
   with pytest.raises(checks.ConfigError) as error:
     experiments.validate(config)
@@ -133,7 +135,8 @@ bad_seeds = bad_tuple(bad_seed)
 bad_ints = bad_tuple(bad_int())
 bad_power_of_two_ns = either(bad_ints, lambda v, c: any(n < 4 or n & (n - 1) for n in v))
 bad_log_every = either(bad_int(), lambda v, c: c["num_steps"] % v != 0)
-COMMON = {"experiment": bad_choice(EXPERIMENTS), "prng_impl": bad_choice(PRNG_IMPLS)}
+COMMON = {"experiment": bad_choice(EXPERIMENTS), "prng_impl": bad_choice(PRNG_IMPLS),
+          "precision": bad_choice(PRECISIONS)}
 
 
 def sweep_fields(archs):
@@ -147,7 +150,8 @@ def sweep_fields(archs):
       "seeds_per_block": bad_int(0),
       "seeds_per_call": either(bad_int(0), lambda v, c: v % (c["seeds_per_block"]
                                                               or len(c["seeds"])) != 0),
-      "num_train": bad_int(), "num_test": bad_int(), "num_steps": bad_int(),
+      "min_num_train": bad_int(), "samples_per_readout_weight": bad_number(allow_zero=True),
+      "num_test": bad_int(), "num_steps": bad_int(),
       "log_every": bad_log_every,
       "activation": bad_choice(models.ACTIVATIONS),
       "compute_path": bad_choice(sweeps.COMPUTE_PATHS),
@@ -163,6 +167,7 @@ def sweep_fields(archs):
         f"{arch}.init": if_arch(arch, bad_choice(models.ARCHITECTURES[arch].init_schemes)),
         f"{arch}.trainable": if_arch(arch, bad_tuple(bad_choice(models.PARAM_GROUPS))),
         f"{arch}.optimizer": if_arch(arch, bad_choice(train.OPTIMIZERS)),
+        f"{arch}.first_layer_step": if_arch(arch, bad_choice(sweeps.FIRST_LAYER_STEPS)),
         f"{arch}.max_n": if_arch(arch, bad_int(0)),
         f"{arch}.learning_rate": if_arch(arch, bad_rate),
     })

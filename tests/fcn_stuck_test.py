@@ -26,7 +26,7 @@ BAD_CONFIGS = [  # on the quick config: ns (8, 16) (k = 3, 4), archs fcn and cnn
     (dict(task_seed=-1), "config.task_seed = -1 is invalid"),
     (dict(archs=("fcn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
     (dict(seeds=(0, 0)), "config.seeds = (0, 0) is invalid: expected a tuple without repeated"),
-    (dict(num_train=0), "config.num_train = 0 is invalid"),
+    (dict(min_num_train=0), "config.min_num_train = 0 is invalid"),
     (dict(num_test=0), "config.num_test = 0 is invalid"),
     (dict(log_every=3), "config.log_every = 3 is invalid: expected a divisor of "
      "config.num_steps = 20"),

@@ -203,7 +203,11 @@ BAD_CONFIGS = [
     (dict(archs=("cnn", "rnn")),
      "config.archs[1] = 'rnn' is invalid: expected one of 'cnn', 'lcn', 'fcn'"),
     (dict(seeds=(-1,)), "config.seeds[0] = -1"),
-    (dict(num_train=0), "config.num_train = 0 is invalid: expected an integer >= 1"),
+    (dict(min_num_train=0), "config.min_num_train = 0 is invalid: expected an integer >= 1"),
+    (dict(samples_per_readout_weight=-0.5), "config.samples_per_readout_weight = -0.5 is "
+     "invalid: expected a finite number >= 0"),
+    ({"cnn.first_layer_step": "shared"}, "config.cnn.first_layer_step = 'shared' is invalid: "
+     "expected one of 'same', 'per_window'"),
     ({"fcn.max_n": 8}, "config.fcn.max_n = 8 is invalid: expected 0 (no limit) or at least "
      "min(config.ns) = 16"),
     (dict(seeds_per_block=2, seeds_per_call=3), "config.seeds_per_call = 3 is invalid: "

@@ -32,7 +32,7 @@ def test_make_sweep_reads_the_architecture_settings():
 
 def test_unit_rows_has_one_row_per_seed_and_width_with_final_metrics():
   config = with_changes(load_config("separation", "quick"),
-                        {"num_steps": 4, "log_every": 2, "num_train": 64, "num_test": 32,
+                        {"num_steps": 4, "log_every": 2, "min_num_train": 64, "num_test": 32,
                          "cnn.widths": (2, 3)})
   rows = sweeps.unit_rows(config, "cnn", "local", 16, 4)
   assert [(r["seed"], r["width"]) for r in rows] == [(0, 2), (0, 3), (1, 2), (1, 3)]
@@ -40,3 +40,47 @@ def test_unit_rows_has_one_row_per_seed_and_width_with_final_metrics():
     assert r["steps"] == [0, 2, 4] and set(r["curves"]) == set(train.METRICS)
     assert r["test_accuracy"] == r["curves"]["test_accuracy"][-1]
     assert r["compute_path"] == "table" and r["coordinates"] == [6, 7, 8, 9]
+    # The rules' values at this n are recorded: m = ceil(0.25 x 32 x 13) = 104 (the LCN's
+    # width 32 gives the largest readout), CNN kernel step 1/13.
+    assert r["num_train"] == 104 and r["learning_rate"] == 1.0
+    assert abs(r["first_layer_learning_rate"] - 1.0 / 13) < 1e-12
+
+
+def test_sample_size_rule_takes_the_largest_readout_of_the_config_for_every_arch():
+  config = load_config("separation")  # q = 128 CNN/LCN, rho = 1/4, floor 8192, k = 4
+  # N(n) = 128 (n - 3): 8192 is the floor up to n = 256 (0.25 * 128 * 253 = 8096).
+  assert sweeps.num_train(config, 256, 4) == 8192
+  assert sweeps.num_train(config, 512, 4) == 16288  # ceil(0.25 * 128 * 509)
+  assert sweeps.num_train(config, 1024, 4) == 32672  # ceil(0.25 * 128 * 1021)
+  fcn_only = with_changes(config, {"archs": ("fcn",)})  # readout of the FCN: 128 weights
+  assert sweeps.num_train(fcn_only, 1024, 4) == 8192
+  # Every architecture of the config trains on the same m(n), the FCN included.
+  ms = {sweeps.make_sweep(config, arch, "local", 512, 4).num_train for arch in config.archs}
+  assert ms == {16288}
+  assert sweeps.num_train(with_changes(config, {"samples_per_readout_weight": 0.0}),
+                          1024, 4) == 8192
+
+
+def test_step_rule_divides_the_first_layer_step_by_the_windows_sharing_a_filter():
+  config = load_config("separation")
+  assert sweeps.first_layer_step_scale(config, "cnn", 1024, 4) == 1 / 1021
+  assert sweeps.first_layer_step_scale(config, "lcn", 1024, 4) == 1.0  # one window per filter
+  same = with_changes(config, {"cnn.first_layer_step": "same"})
+  assert sweeps.first_layer_step_scale(same, "cnn", 1024, 4) == 1.0
+
+
+def test_the_first_layer_step_scale_scales_only_the_first_layer_update_of_gd():
+  import dataclasses
+
+  import numpy as np
+  config = with_changes(load_config("separation", "quick"),
+                        {"num_steps": 1, "log_every": 1, "min_num_train": 64, "num_test": 32,
+                         "cnn.widths": (4,), "cnn.init": "gaussian"})
+  sweep = sweeps.make_sweep(config, "cnn", "local", 16, 4)
+  moves = {}
+  for scale in (1.0, 0.25):
+    out = train.run_sweep(dataclasses.replace(sweep, first_layer_step_scale=scale), (0,))
+    moves[scale] = {g: out["params"][g] - out["params0"][g] for g in ("W", "u")}
+  assert np.abs(moves[1.0]["W"]).max() > 0
+  np.testing.assert_allclose(moves[0.25]["W"], 0.25 * moves[1.0]["W"], rtol=1e-5, atol=1e-9)
+  np.testing.assert_array_equal(moves[0.25]["u"], moves[1.0]["u"])  # u's step untouched

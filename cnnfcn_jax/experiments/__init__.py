@@ -18,12 +18,15 @@ EXPERIMENTS = {name: importlib.import_module(f"cnnfcn_jax.experiments.{name}") f
     "params_vs_accuracy",
 )}
 PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
+# Floating-point precision of a whole run (jax_enable_x64); every row records it.
+PRECISIONS = ("float32", "float64")
 
 
 def validate(config):
   """Raise checks.ConfigError naming the first invalid field of any experiment's config."""
   checks.choice("experiment", config.get("experiment"), tuple(EXPERIMENTS))
   checks.choice("prng_impl", config.get("prng_impl"), PRNG_IMPLS)
+  checks.choice("precision", config.get("precision"), PRECISIONS)
   try:
     EXPERIMENTS[config.experiment].validate(config)
   except (AttributeError, KeyError) as missing:  # a field that experiment needs is absent

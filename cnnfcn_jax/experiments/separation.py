@@ -160,6 +160,18 @@ def report(rows, config, workdir) -> list[str]:
       values = groups.get((locality, arch, width, n))
       cells.append("%.3f ± %.3f" % plots.mean_std(values) if values else "")
     lines.append(f"| {locality} | {plots.label(arch)} | {width} | " + " | ".join(cells) + " |")
+  lines += ["", "Scaling with n (docs/spec.md §4): training sample size m(n) = max(min_num_train, "
+            f"ceil({config['samples_per_readout_weight']:g} x largest readout)), the same for "
+            "every architecture; first-layer step by the config's first_layer_step rule.", "",
+            "| n | m(n) | " + " | ".join(f"{plots.label(a)} step u / W" for a in config["archs"])
+            + " |", "|---|---|" + "---|" * len(config["archs"])]
+  for n in ns:
+    at_n = [r for r in rows if r["n"] == n]
+    steps = []
+    for arch in config["archs"]:
+      r = next((r for r in at_n if r["arch"] == arch), None)
+      steps.append(f"{r['learning_rate']:.3g} / {r['first_layer_learning_rate']:.3g}" if r else "")
+    lines.append(f"| {n} | {at_n[0]['num_train']} | " + " | ".join(steps) + " |")
   lines += ["", "## The paper's claims, measured (widest network of each architecture)", ""]
   lines += [v.line() for v in claim_verdicts(rows, config["num_test"])]
   lines += ["", "![accuracy against n](accuracy_vs_n.png)", "",
