@@ -36,6 +36,9 @@ import numpy as np
 #   "paper"     Theorem 4: W uniform on {±1/k}, b = 1/k - 1 (not trained), u = 0.
 #   "gaussian"  W ~ N(0, 1/fan_in) i.i.d., b = 0, u ~ N(0, 1/readout_fan_in); i.i.d.
 #               entries make the FCN's init permutation invariant (Theorem 12).
+#   "gaussian_bias"  "gaussian" with b ~ N(0, 1) i.i.d. (still permutation invariant). With
+#               b = 0 a ReLU unit t/2 + |t|/2 of t = <w, x> has no odd Fourier weight above
+#               degree 1, so an odd-k parity (k >= 3) starts from a zero population gradient.
 # Each Architecture record lists the schemes it takes.
 PARAM_GROUPS = ("W", "b", "u")
 MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
@@ -160,7 +163,7 @@ ARCHITECTURES = {
         fan_in=lambda n, k: k, readout_fan_in=lambda n, k, width: num_windows(n, k) * width,
         windows_per_filter=lambda n, k: 1),
     "fcn": Architecture(
-        "fcn", "FCN", "tab:red", apply_fcn, None, ("gaussian",),
+        "fcn", "FCN", "tab:red", apply_fcn, None, ("gaussian", "gaussian_bias"),
         unit_shapes=lambda n, k: ((n,), (), ()), unit_axes=(0, 0, 0),
         fan_in=lambda n, k: n, readout_fan_in=lambda n, k, width: width,
         windows_per_filter=lambda n, k: 1),
@@ -190,9 +193,10 @@ def _unit_params(record, scheme, key, n, k, width, dtype):
     W = jax.random.rademacher(key_w, w_shape, dtype) / k
     b = jnp.full(b_shape, 1.0 / k - 1.0, dtype)
     u = jnp.zeros(u_shape, dtype)
-  else:  # gaussian
+  else:  # gaussian, gaussian_bias
     W = jax.random.normal(key_w, w_shape, dtype) / jnp.sqrt(record.fan_in(n, k))
-    b = jnp.zeros(b_shape, dtype)
+    b = (jax.random.normal(jax.random.fold_in(key, 2), b_shape, dtype)
+         if scheme == "gaussian_bias" else jnp.zeros(b_shape, dtype))
     readout_fan_in = record.readout_fan_in(n, k, width)
     u = jax.random.normal(key_u, u_shape, dtype) / jnp.sqrt(readout_fan_in).astype(dtype)
   return W, b, u

@@ -153,3 +153,26 @@ def test_a_tiny_run_gives_the_theorems_terms_and_a_report(tmp_path):
   report = (tmp_path / "report.md").read_text()
   assert "- holds: measured average loss <= Theorem 4's bound at every q" in report
   assert "at these sizes it is vacuous" in report  # bound 304 >= 1
+  # k = 2, q = 2 < 2^k: no init can cover the 4 patterns, and the exact probability is 0.
+  assert not any(r["covered"] for r in success)
+  assert "| CNN | 2 | 2 | " in report and "| 0.000 [0.000, 0.658] | 0.0000 |" in report
+
+
+@pytest.mark.parametrize("arch", ["cnn", "lcn"])
+def test_covered_is_read_from_the_filters_at_the_patterns_window(arch):
+  import numpy as np
+
+  from cnnfcn_jax import models, theory, train
+  config = with_changes(load_config("theorem4_width", "quick"), {
+      "n": 6, "k": 2, "archs": (arch,), "widths": (3, 8), "seeds": (0, 1, 2, 3),
+      "num_steps": 2, "log_every": 1})
+  rows = theorem4_width.success_unit_rows(config, arch)
+  window = 2  # the middle window of n = 6, k = 2
+  for r in rows:
+    init_key, _ = train.seed_keys(r["seed"])
+    W = np.asarray(models.init_params(arch, init_key, 6, 2, r["width"], "paper")["W"])
+    W = W[window] if arch == "lcn" else W
+    ids = {int(p) for p in np.asarray(theory.filter_pattern_ids(W))}
+    assert r["covered"] == (ids == {0, 1, 2, 3})
+  assert not any(r["covered"] for r in rows if r["width"] == 3)  # 3 filters, 4 patterns
+  assert any(r["covered"] for r in rows if r["width"] == 8)

@@ -16,6 +16,7 @@ EXPERIMENTS = {name: importlib.import_module(f"cnnfcn_jax.experiments.{name}") f
     "fcn_stuck",
     "mnist_sequences",
     "params_vs_accuracy",
+    "time_to_learn",
 )}
 PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 # Floating-point precision of a whole run (jax_enable_x64); every row records it.

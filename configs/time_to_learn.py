@@ -1,0 +1,87 @@
+"""How many SGD steps do CNN, LCN and FCN need to learn a k-parity, as n grows? (docs/spec.md §9)
+
+Online SGD on the hinge loss (a fresh batch every step, after Barak et al. 2022), many seeds
+per (arch, n, k) in one jitted call; each network records the first step at which its
+accuracy on a fixed evaluation batch reaches success_accuracy (censored at num_steps).
+Two series: fixed k over n, and k = log2 n (Theorem 12's regime).
+
+  python -m cnnfcn_jax.main --config=configs/time_to_learn.py --workdir=runs/time_to_learn
+  python -m cnnfcn_jax.main --config=configs/time_to_learn.py:quick --workdir=/tmp/ttl
+  python -m cnnfcn_jax.main --config=configs/time_to_learn.py:paper --workdir=runs/ttl_paper
+
+`:paper` is sized for an accelerator (1024 seeds per cell, larger n and k, both localities).
+Defaults marked [choice] are ours: this experiment is not in the paper.
+"""
+
+import ml_collections
+
+
+def get_config(variant=""):
+  c = ml_collections.ConfigDict()
+  c.experiment = "time_to_learn"
+  # Task (docs/spec.md §3): parity of k bits, the middle window by default.
+  c.target = "parity"
+  c.localities = ("local",)  # [choice] add "nonlocal" for the non-local twin
+  c.position = -1  # window start of the local pattern; -1 = the middle
+  c.task_seed = 0
+  # Series. Fixed k: every k of fixed_ks at every n of ns. k = log2 n: every n of log2_ns.
+  c.fixed_ks = (2, 3, 4)  # [choice]
+  c.ns = (8, 16, 32, 64, 128, 256, 512, 1024)  # [choice] n of the fixed-k series
+  c.log2_ns = (8, 16, 32, 64)  # [choice] n of the k = log2 n series (k = 3 ... 6)
+  c.seeds = tuple(range(32))  # [choice] networks per cell, one jitted call
+  # Protocol: "online" (a fresh i.i.d. batch every step) or "full_batch" (GD on num_train
+  # fixed samples, read only then).
+  c.protocol = "online"  # [choice]
+  c.batch_size = 32  # [choice] Barak et al.'s batch
+  c.num_train = 8192  # [choice] full_batch only
+  c.num_steps = 30000  # [choice] step budget: networks not successful by then are censored
+  # Evaluations at step 0, then every eval_every steps while the gap stays below
+  # eval_growth x the step, geometrically after that: a recorded step is resolved to
+  # within eval_every steps or a factor eval_growth, whichever is coarser.
+  c.eval_every = 2  # [choice]
+  c.eval_growth = 1.05  # [choice]
+  c.num_eval = 8192  # [choice] fresh evaluation samples per seed
+  c.success_accuracy = 0.99  # [choice]
+  c.activation = "relu"
+  c.compute_path = "auto"  # CNN/LCN: "table" (exact on {±1}^n), "dense", or auto
+  # Per architecture. Width q = max(width, width_per_pattern x 2^k): CNN/LCN need q >= 2^k
+  # filters to hold every pattern (Lemma 6). max_n / log2_max_n (> 0) skip the
+  # architecture above that n in the fixed-k / log2 series. Step rule as in separation:
+  # "per_window" divides the CNN's shared-kernel step by its n - k + 1 windows.
+  # [choice] paper init, plain SGD at step 1.0 on (W, u), 4 filters per pattern.
+  c.cnn = ml_collections.ConfigDict(dict(
+      width=0, width_per_pattern=4, init="paper", trainable=("W", "u"), optimizer="sgd",
+      learning_rate=1.0, first_layer_step="per_window", max_n=0, log2_max_n=0))
+  c.lcn = ml_collections.ConfigDict(dict(
+      width=0, width_per_pattern=4, init="paper", trainable=("W", "u"), optimizer="sgd",
+      learning_rate=1.0, first_layer_step="per_window", max_n=0, log2_max_n=0))
+  # [choice] FCN of width 128 (Barak et al. use 100), W ~ N(0, 1/n), b ~ N(0, 1): with
+  # b = 0 odd-k parities start from an exactly zero population gradient (docs/spec.md §2).
+  # Plain SGD at step 0.1 (Barak et al.'s). max_n = 64: beyond, k = 4 outruns the budget.
+  c.fcn = ml_collections.ConfigDict(dict(
+      width=128, width_per_pattern=0, init="gaussian_bias", trainable=("W", "b", "u"),
+      optimizer="sgd", learning_rate=0.1, first_layer_step="same", max_n=64, log2_max_n=0))
+  c.archs = ("cnn", "lcn", "fcn")
+  c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
+  c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
+  if variant == "quick":  # smoke test: seconds, not a result
+    c.fixed_ks = (2, 3)
+    c.ns = (8, 16)
+    c.log2_ns = (8,)
+    c.seeds = tuple(range(4))
+    c.num_steps = 300
+    c.num_eval = 1024
+    c.eval_every = 5
+  elif variant == "paper":  # for an accelerator
+    c.localities = ("local", "nonlocal")
+    c.fixed_ks = (2, 3, 4, 5)
+    c.ns = (32, 64, 128, 256, 512, 1024, 2048)  # nonlocal needs n >= (k - 1) k + 1 = 21
+    c.log2_ns = (8, 16, 32, 64, 128)
+    c.seeds = tuple(range(1024))
+    c.num_steps = 200000
+    c.fcn.max_n = 256
+    c.fcn.log2_max_n = 64
+  elif variant:
+    raise ValueError(f"configs/time_to_learn.py: unknown variant {variant!r}; "
+                     "use '', 'quick' or 'paper'")
+  return c
