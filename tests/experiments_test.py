@@ -15,7 +15,8 @@ import pytest
 from hypothesis import strategies as st
 
 from conftest import CONFIG_NAMES, load_config, with_changes
-from cnnfcn_jax import checks, data, experiments, image_models, models, sweeps, tasks, train
+from cnnfcn_jax import (checks, data, experiments, image_models, models, online, sweeps, tasks,
+                        train)
 from cnnfcn_jax.experiments import EXPERIMENTS, PRECISIONS, PRNG_IMPLS
 from cnnfcn_jax.experiments import mnist_sequences, params_vs_accuracy
 
@@ -260,6 +261,35 @@ INVALID = {
         "seed": bad_seed,
     },
     "mnist_sequences": MNIST,
+    "time_to_learn": {
+        **COMMON,
+        "target": bad_choice(tasks.TARGETS),
+        "localities": bad_tuple(bad_choice(tasks.LOCALITIES)),
+        "position": bad_position(lambda c: max(c["fixed_ks"])),
+        "task_seed": bad_int(0),
+        "fixed_ks": either(bad_ints, lambda v, c: max(v) > 20),
+        "ns": either(bad_ints, lambda v, c: min(v) < max(c["fixed_ks"])),
+        "log2_ns": bad_power_of_two_ns,
+        "archs": bad_tuple(bad_choice(models.ARCHS)),
+        "seeds": bad_seeds,
+        "protocol": bad_choice(online.PROTOCOLS),
+        "batch_size": bad_int(), "num_train": bad_int(), "num_steps": bad_int(),
+        "eval_every": bad_int(),
+        "eval_growth": either(bad_number(), lambda v, c: v < 1),
+        "num_eval": bad_int(),
+        "success_accuracy": bad_fraction,
+        "activation": bad_choice(models.ACTIVATIONS),
+        "compute_path": bad_choice(sweeps.COMPUTE_PATHS),
+        **{f"{a}.{field}": if_arch(a, predicate) for a in ("cnn", "lcn", "fcn")
+           for field, predicate in (
+               ("width", bad_int(0)), ("width_per_pattern", bad_int(0)),
+               ("init", bad_choice(models.ARCHITECTURES[a].init_schemes)),
+               ("trainable", bad_tuple(bad_choice(models.PARAM_GROUPS))),
+               ("optimizer", bad_choice(train.OPTIMIZERS)),
+               ("learning_rate", bad_number()),
+               ("first_layer_step", bad_choice(sweeps.FIRST_LAYER_STEPS)),
+               ("max_n", bad_int(0)), ("log2_max_n", bad_int(0)))},
+    },
     "params_vs_accuracy": {
         **COMMON,
         "dataset": bad_choice(params_vs_accuracy.DATASETS),

@@ -1,0 +1,196 @@
+"""Time to learn: cells, order-statistic intervals, exponents, verdicts, validation, a tiny run."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from conftest import load_config, with_changes
+from cnnfcn_jax import checks
+from cnnfcn_jax.experiments import time_to_learn as ttl
+
+
+def row(arch="fcn", n=8, k=2, seed=0, steps=100, k_schedule="fixed", locality="local",
+        num_steps=1000):
+  return dict(arch=arch, n=n, k=k, seed=seed, steps_to_success=steps, k_schedule=k_schedule,
+              locality=locality, num_steps=num_steps, width=16, steps_per_second=1.0)
+
+
+def power_law_rows(arch, k, alpha, ns=(8, 16, 32, 64, 128), seeds=32, c=5.0, spread=0.3,
+                   k_schedule="fixed", rng_seed=0, num_steps=10**9):
+  rng = np.random.default_rng(rng_seed)
+  return [row(arch, n, k, s, int(round(c * n**alpha * math.exp(spread * rng.normal()))),
+              k_schedule, num_steps=num_steps)
+          for n in ns for s in range(seeds)]
+
+
+# ------------------------------------------------------------------ order statistics
+
+
+def test_median_interval_uses_the_binomial_ranks_that_cover_95_percent():
+  value, low, high = ttl.quantile_with_interval(np.arange(1, 33), 0.5)
+  # N = 32: median rank 16; Bin(32, 1/2) quantiles 0.025 -> 10, 0.975 -> 22, so the interval
+  # is [x_(10), x_(23)], and P(10 <= B <= 22) >= 0.95.
+  assert (value, low, high) == (16.0, 10.0, 23.0)
+  assert scipy.stats.binom.cdf(22, 32, 0.5) - scipy.stats.binom.cdf(9, 32, 0.5) >= 0.95
+
+
+def test_censored_networks_make_the_median_undefined_beyond_half_and_the_upper_end_unbounded():
+  times = np.array([1, 2, 3, np.inf, np.inf, np.inf, np.inf])  # 3 of 7 succeeded
+  assert math.isinf(ttl.quantile_with_interval(times, 0.5)[0])
+  times = np.array([1, 2, 3, 4, 5, np.inf, np.inf])
+  value, _, high = ttl.quantile_with_interval(times, 0.5)
+  assert value == 4 and math.isinf(high)
+  assert ttl.quantile_with_interval(times, 0.25)[0] == 2
+
+
+# ------------------------------------------------------------------------ exponents
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 2.5])
+def test_exponents_of_synthetic_power_laws_come_back_within_their_interval(alpha):
+  rows = power_law_rows("fcn", 3, alpha)
+  fit, low, high, used = ttl.exponent_with_interval(rows, 10**9)
+  assert abs(fit - alpha) < 0.1 and low <= alpha <= high and high - low < 0.4
+  assert used == [8, 16, 32, 64, 128]
+
+
+def test_cells_without_a_median_are_left_out_of_the_fit():
+  rows = power_law_rows("fcn", 3, 1.0, ns=(8, 16, 32))
+  rows += [row("fcn", 64, 3, s, None if s < 20 else 500) for s in range(32)]  # 20/32 censored
+  assert ttl.exponent_with_interval(rows, 10**9)[3] == [8, 16, 32]
+  assert ttl.exponent_with_interval(rows[:32] + rows[-32:], 10**9) is None  # one median left
+
+
+# ------------------------------------------------------------------------- verdicts
+
+
+def test_fcn_exponent_growing_with_k_holds_and_flat_fails():
+  grows = power_law_rows("fcn", 2, 0.7) + power_law_rows("fcn", 4, 1.8, rng_seed=1)
+  [v] = ttl.claim_verdicts(grows)
+  assert v.holds and "α(k = 4) above α(k = 2)" in v.claim
+  flat = power_law_rows("fcn", 2, 1.0) + power_law_rows("fcn", 4, 1.0, rng_seed=1)
+  [v] = ttl.claim_verdicts(flat)
+  assert not v.holds
+
+
+def test_cnn_exponent_not_growing_holds_and_growing_fails():
+  flat = power_law_rows("cnn", 2, 0.8) + power_law_rows("cnn", 4, 0.85, rng_seed=1)
+  [v] = ttl.claim_verdicts(flat)
+  assert v.holds and v.claim.startswith("CNN: the exponent does not grow")
+  grows = power_law_rows("cnn", 2, 0.8) + power_law_rows("cnn", 4, 2.0, rng_seed=1)
+  [v] = ttl.claim_verdicts(grows)
+  assert not v.holds
+
+
+def log2_rows(arch, medians_by_n, successes=None, seeds=32):
+  successes = successes or {}
+  rows = []
+  for n, median in medians_by_n.items():
+    for s in range(seeds):
+      steps = None if s >= successes.get(n, seeds) else int(median * (0.8 + 0.4 * s / seeds))
+      rows.append(row(arch, n, int(math.log2(n)), s, steps, "log2_n"))
+  return rows
+
+
+def test_log2_claims_superpolynomial_fcn_and_reliable_cnn():
+  fcn = log2_rows("fcn", {8: 300, 16: 1000, 32: 8500, 64: 0}, successes={64: 5})
+  cnn = log2_rows("cnn", {8: 20, 16: 40, 32: 90, 64: 200})
+  result = {v.claim: v for v in ttl.claim_verdicts(fcn + cnn)}
+  slope = next(v for c, v in result.items() if "slope rises" in c)
+  assert slope.holds  # slopes log(1000/300)/log 2 = 1.74, log(8500/1000)/log 2 = 3.09
+  stuck = next(v for c, v in result.items() if "below 0.5" in c)
+  assert stuck.holds and stuck.measured == "0.16 at n = 64"
+  reliable = next(v for c, v in result.items() if c.startswith("CNN, k = log2 n"))
+  assert reliable.holds
+  # A polynomial FCN (constant slope) fails the slope claim; a CNN failing 2 seeds of 32
+  # (0.94 < 0.95) fails its claim; an FCN succeeding at n = 64 fails the stuck claim.
+  poly = log2_rows("fcn", {8: 100, 16: 200, 32: 400, 64: 800})
+  cnn_bad = log2_rows("cnn", {8: 20, 16: 40, 32: 90, 64: 200}, successes={32: 30})
+  result = {v.claim: v for v in ttl.claim_verdicts(poly + cnn_bad)}
+  assert not next(v for c, v in result.items() if "slope rises" in c).holds
+  assert not next(v for c, v in result.items() if "below 0.5" in c).holds
+  assert not next(v for c, v in result.items() if c.startswith("CNN, k = log2 n")).holds
+
+
+def test_nonlocal_claims():
+  local = log2_rows("fcn", {8: 300, 16: 1000})
+  twin = [dict(r, locality="nonlocal") for r in log2_rows("fcn", {8: 310, 16: 990})]
+  cnn_twin = [dict(r, locality="nonlocal") for r in log2_rows("cnn", {8: 0}, successes={8: 1})]
+  result = {v.claim: v for v in ttl.claim_verdicts(local + twin + cnn_twin)}
+  assert next(v for c, v in result.items() if c.startswith("FCN nonlocal")).holds
+  assert next(v for c, v in result.items() if c.startswith("CNN nonlocal")).holds  # 1/32
+  slower = [dict(r, locality="nonlocal") for r in log2_rows("fcn", {8: 3000, 16: 10000})]
+  cnn_learns = [dict(r, locality="nonlocal") for r in log2_rows("cnn", {8: 50})]
+  result = {v.claim: v for v in ttl.claim_verdicts(local + slower + cnn_learns)}
+  assert not next(v for c, v in result.items() if c.startswith("FCN nonlocal")).holds
+  assert not next(v for c, v in result.items() if c.startswith("CNN nonlocal")).holds
+
+
+# ------------------------------------------------------------------------ the config
+
+
+def test_cells_run_once_and_rows_appear_in_every_series():
+  config = load_config("time_to_learn")
+  cells = ttl.cells(config)
+  assert cells["fcn", "local", 8, 3] == ["fixed", "log2_n"]  # k = log2 8 = 3 is in fixed_ks
+  assert cells["cnn", "local", 64, 6] == ["log2_n"]
+  assert ("fcn", "local", 128, 2) not in cells  # fcn.max_n = 64
+  assert ("cnn", "local", 1024, 4) in cells
+  assert ttl.width(config, "cnn", 6) == 256 and ttl.width(config, "fcn", 6) == 128
+
+
+BAD_CONFIGS = [
+    (dict(fixed_ks=()), "config.fixed_ks = ()"),
+    (dict(log2_ns=(8, 12)), "config.log2_ns = (8, 12) is invalid: expected powers of two >= 4"),
+    (dict(ns=(2, 8)), "config.ns = (2, 8) is invalid: expected every n >= k = 4"),
+    (dict(protocol="offline"), "config.protocol = 'offline' is invalid: expected one of "
+     "'online', 'full_batch'"),
+    (dict(batch_size=0), "config.batch_size = 0 is invalid"),
+    (dict(eval_growth=0.5), "config.eval_growth = 0.5 is invalid: expected a factor >= 1"),
+    (dict(success_accuracy=1.0), "config.success_accuracy = 1.0 is invalid"),
+    (dict(num_eval=0), "config.num_eval = 0 is invalid"),
+    ({"cnn.width": 0, "cnn.width_per_pattern": 0}, "config.cnn.width = 0 is invalid: expected "
+     "a width > 0, or config.cnn.width_per_pattern > 0"),
+    ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid"),
+    ({"lcn.learning_rate": 0.0}, "config.lcn.learning_rate = 0.0 is invalid"),
+    ({"cnn.first_layer_step": "x"}, "config.cnn.first_layer_step = 'x' is invalid"),
+    ({"fcn.log2_max_n": -1}, "config.fcn.log2_max_n = -1 is invalid"),
+    (dict(localities=("local", "nonlocal")), "config.ns = (8, 16, 32, 64, 128, 256, 512, "
+     "1024) is invalid: expected every n >= 13 for the nonlocal twin"),
+    (dict(archs=("rnn",)), "config.archs[0] = 'rnn' is invalid"),
+]
+
+
+@pytest.mark.parametrize("changes,message", BAD_CONFIGS, ids=[m[:40] for _, m in BAD_CONFIGS])
+def test_invalid_configs_are_refused_with_a_message_naming_the_field(changes, message):
+  with pytest.raises(checks.ConfigError) as error:
+    ttl.validate(with_changes(load_config("time_to_learn"), changes))
+  assert message in str(error.value)
+
+
+@pytest.mark.parametrize("variant", ["", "quick", "paper"])
+def test_the_variants_are_valid(variant):
+  ttl.validate(load_config("time_to_learn", variant))
+
+
+def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
+  config = with_changes(load_config("time_to_learn", "quick"), {
+      "fixed_ks": (2,), "ns": (8, 16), "log2_ns": (8,), "archs": ("cnn", "fcn"),
+      "seeds": (0, 1, 2), "num_steps": 200})
+  ttl.validate(config)
+  rows = ttl.run(config)
+  # 2 archs x (2 fixed cells + 1 log2 cell), 3 seeds each.
+  assert len(rows) == 2 * 3 * 3
+  for r in rows:
+    assert r["steps_to_success"] is None or 0 < r["steps_to_success"] <= 200
+    assert r["steps_to_success"] is None or r["steps_to_success"] <= r["stopped_at"]
+    assert r["steps_per_second"] > 0 and r["compile_seconds"] > 0
+  assert {r["k_schedule"] for r in rows} == {"fixed", "log2_n"}
+  config_dict = json.loads(config.to_json_best_effort())
+  files = ttl.report(rows, config_dict, str(tmp_path))
+  assert files == ["median_steps_vs_n.png", "survival.png", "report.md"]
+  report = (tmp_path / "report.md").read_text()
+  assert "## Exponents (fixed k)" in report and "| local | CNN | 2 |" in report
