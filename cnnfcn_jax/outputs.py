@@ -17,6 +17,7 @@ CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.jsonl"
 REPORT_FILE = "report.md"
 MANIFEST_FILE = "manifest.json"  # the files a finished run wrote
+TIMING_FILE = "timing.json"  # wall, compile and run seconds of the run that wrote results
 CHECKPOINT_DIR = "checkpoint"
 
 
@@ -52,6 +53,18 @@ def write_config(workdir: str, config):
 
 def read_config(workdir: str) -> dict:
   with open(os.path.join(workdir, CONFIG_FILE)) as f:
+    return json.load(f)
+
+
+def write_timing(workdir: str, timing: dict):
+  atomic_write(os.path.join(workdir, TIMING_FILE), json.dumps(timing, indent=2) + "\n")
+
+
+def read_timing(workdir: str) -> dict | None:
+  path = os.path.join(workdir, TIMING_FILE)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
     return json.load(f)
 
 
@@ -105,13 +118,15 @@ def remove_outputs(workdir: str):
       os.remove(path)
 
 
-def claim_workdir(workdir: str, config_dict: dict, overwrite: bool) -> Checkpoint:
+def claim_workdir(workdir: str, config_dict: dict, overwrite: bool,
+                  writer: bool = True) -> Checkpoint:
   """The checkpoint of this config's run in workdir, refusing another config's workdir.
 
   A workdir holding the results of a different config is refused (WorkdirError names the
   fields that differ) unless overwrite, which removes that run's outputs first. The same
   config resumes from its checkpoints. A checkpoint folder this launcher did not write
-  (no config.json in it) is refused: it is the user's.
+  (no config.json in it) is refused: it is the user's. With writer=False (every process
+  of a multi-process run but the first) the same checks run and nothing is written.
   """
   checkpoints = os.path.join(workdir, CHECKPOINT_DIR)
   if os.path.isdir(checkpoints) and not os.path.exists(os.path.join(checkpoints, CONFIG_FILE)):
@@ -125,11 +140,13 @@ def claim_workdir(workdir: str, config_dict: dict, overwrite: bool) -> Checkpoin
       raise WorkdirError(
           f"--workdir={workdir} holds results of a different config (fields that differ: "
           f"{', '.join(changed)}). Use another --workdir, or pass --overwrite to replace them.")
-    remove_outputs(workdir)
-  os.makedirs(checkpoints, exist_ok=True)
-  atomic_write(os.path.join(checkpoints, CONFIG_FILE),
-               json.dumps(config_dict, indent=2, sort_keys=True) + "\n")
-  return Checkpoint(workdir)
+    if writer:
+      remove_outputs(workdir)
+  if writer:
+    os.makedirs(checkpoints, exist_ok=True)
+    atomic_write(os.path.join(checkpoints, CONFIG_FILE),
+                 json.dumps(config_dict, indent=2, sort_keys=True) + "\n")
+  return Checkpoint(workdir, writer)
 
 
 class Checkpoint:
@@ -138,11 +155,13 @@ class Checkpoint:
   Each unit (one jitted sweep) is saved as workdir/checkpoint/<unit>.json holding its
   result rows; running the same config on the same workdir again loads finished units
   instead of recomputing them. Units are pure functions of the config, so a resumed run
-  ends with exactly the rows of an uninterrupted one. Without a workdir nothing is kept.
+  ends with exactly the rows of an uninterrupted one. Without a workdir nothing is kept;
+  a checkpoint that is not the writer loads saved units but saves none.
   """
 
-  def __init__(self, workdir: str | None = None):
+  def __init__(self, workdir: str | None = None, writer: bool = True):
     self.directory = os.path.join(workdir, CHECKPOINT_DIR) if workdir else None
+    self.writer = writer
     self.resumed = 0
 
   def rows(self, unit: str, compute) -> list[dict]:
@@ -156,7 +175,8 @@ class Checkpoint:
       with open(path) as f:
         return json.load(f)
     rows = compute()
-    atomic_write(path, json.dumps(rows))
+    if self.writer:
+      atomic_write(path, json.dumps(rows))
     return rows
 
   def run_units(self, units, name: str) -> list[dict]:
@@ -170,5 +190,5 @@ class Checkpoint:
 
   def remove(self):
     """Drop the checkpoints once the run's results are written."""
-    if self.directory is not None:
+    if self.directory is not None and self.writer:
       _remove_checkpoints(self.directory)

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.experimental import multihost_utils
 
 from cnnfcn_jax import models
 from cnnfcn_jax.tasks import Task
@@ -239,6 +240,16 @@ def _run_call(sweep: Sweep, seeds: np.ndarray, block: int) -> dict:
   # Learning rates are arguments of the compiled sweep (sweep_axes), not part of its code:
   # sweeps that differ only in their rates share one compilation.
   compiled = _blocks_fn(dataclasses.replace(sweep, learning_rate=0.0), num_devices)
-  out = compiled(padded.reshape(num_blocks, block), *sweep_axes(sweep))
-  return jax.tree.map(lambda a: np.asarray(a).reshape(-1, *a.shape[2:])[: len(seeds)],
-                      jax.device_get(out))
+  args = (padded.reshape(num_blocks, block), *sweep_axes(sweep))
+  if jax.process_count() > 1:
+    # Every process holds all the arguments; each gives its devices their blocks, and the
+    # outputs, sharded over all processes' devices, are gathered back into every process.
+    mesh = jax.sharding.Mesh(np.array(jax.devices()), ("blocks",))
+    specs = (jax.sharding.PartitionSpec("blocks"),) + (jax.sharding.PartitionSpec(),) * 2
+    args = tuple(jax.make_array_from_callback(
+        np.shape(a), jax.sharding.NamedSharding(mesh, spec), lambda i, a=a: np.asarray(a)[i])
+        for a, spec in zip(args, specs))
+    out = multihost_utils.process_allgather(compiled(*args), tiled=True)
+  else:
+    out = jax.device_get(compiled(*args))
+  return jax.tree.map(lambda a: np.asarray(a).reshape(-1, *a.shape[2:])[: len(seeds)], out)

@@ -111,14 +111,28 @@ def test_a_killed_run_resumes_to_the_results_of_an_uninterrupted_one(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_same_config_gives_bitwise_identical_results(tmp_path):
-  first, second = tmp_path / "a", tmp_path / "b"
-  overrides = ["--config.archs=('lcn', 'fcn')", "--config.ns=(16,)"]
-  assert run_main(QUICK, first, *overrides).returncode == 0
-  assert run_main(QUICK, second, *overrides).returncode == 0
-  assert ((first / outputs.RESULTS_FILE).read_bytes()
-          == (second / outputs.RESULTS_FILE).read_bytes())
+def test_the_same_config_gives_bitwise_identical_results_from_a_cold_or_warm_cache(tmp_path):
+  first, second, third = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+  cache = tmp_path / "cache"
+  overrides = ["--config.archs=('lcn', 'fcn')", "--config.ns=(16,)",
+               f"--compilation_cache_dir={cache}"]
+  assert run_main(QUICK, first, *overrides).returncode == 0  # cold: compiles, fills the cache
+  entries = os.listdir(cache)
+  assert entries
+  assert run_main(QUICK, second, *overrides).returncode == 0  # warm: loads from the cache
+  assert sorted(os.listdir(cache)) == sorted(entries)  # nothing new was compiled
+  assert run_main(QUICK, third, *overrides, "--nocompilation_cache").returncode == 0
+  for other in (second, third):
+    assert ((first / outputs.RESULTS_FILE).read_bytes()
+            == (other / outputs.RESULTS_FILE).read_bytes())
   assert json.load(open(first / outputs.CONFIG_FILE))["prng_impl"] == "threefry2x32"
+  timing = [json.load(open(w / outputs.TIMING_FILE)) for w in (first, second, third)]
+  assert [t["compilation_cache"] for t in timing] == [True, True, False]
+  for t in timing:
+    assert t["seconds"] == pytest.approx(t["compile_seconds"] + t["run_seconds"])
+  assert timing[1]["compile_seconds"] < timing[0]["compile_seconds"]
+  assert "Time of the run that wrote these results" in (second / "report.md").read_text()
+  assert outputs.TIMING_FILE in json.load(open(second / outputs.MANIFEST_FILE))
 
 
 @pytest.mark.slow
@@ -137,3 +151,54 @@ def test_a_workdir_of_another_config_is_refused_unless_overwrite(tmp_path):
   assert replaced.returncode == 0
   assert json.load(open(workdir / outputs.CONFIG_FILE))["num_steps"] == 20
   assert (workdir / "notes.md").read_text() == "the user's own file"
+
+
+def free_port():
+  import socket
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+def start_processes(workdir, overrides, count=2):
+  port = free_port()
+  return [subprocess.Popen(
+      main_command(QUICK, workdir, *overrides, "--distributed",
+                   f"--coordinator_address=127.0.0.1:{port}", f"--num_processes={count}",
+                   f"--process_id={i}", "--distributed_timeout=10"),
+      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+      for i in range(count)]
+
+
+DISTRIBUTED = ["--config.archs=('cnn', 'lcn')", "--config.ns=(16, 32)",
+               "--config.localities=('local',)", "--config.seeds=(0, 1, 2)"]
+
+
+@pytest.mark.slow
+def test_two_processes_give_the_results_of_one_bit_for_bit(tmp_path):
+  # Two CPU processes, one device each: the 3 seeds' blocks are padded to 4 and spread
+  # over both; CNN and LCN results are bitwise those of one process on one device.
+  assert run_main(QUICK, tmp_path / "one", *DISTRIBUTED).returncode == 0
+  processes = start_processes(tmp_path / "two", DISTRIBUTED)
+  outs = [p.communicate(timeout=600) for p in processes]
+  assert [p.returncode for p in processes] == [0, 0], outs[1][1][-3000:]
+  assert "process 1 of 2, 2 devices in all" in outs[1][1]
+  assert ((tmp_path / "one" / outputs.RESULTS_FILE).read_bytes()
+          == (tmp_path / "two" / outputs.RESULTS_FILE).read_bytes())
+  # Only process 0 prints the report (both print gloo's connection line).
+  assert "holds" in outs[0][0] and "holds" not in outs[1][0]
+
+
+@pytest.mark.slow
+def test_a_dead_process_makes_the_other_exit_with_a_clear_error_in_bounded_time(tmp_path):
+  processes = start_processes(tmp_path / "two", DISTRIBUTED)
+  deadline = time.time() + 300
+  while time.time() < deadline and not checkpointed_units(tmp_path / "two"):
+    time.sleep(0.05)
+  processes[1].kill()
+  killed = time.time()
+  _, stderr = processes[0].communicate(timeout=120)
+  assert time.time() - killed < 60  # the heartbeat timeout is 10 s
+  assert processes[0].returncode != 0
+  assert "another process of this --distributed run failed" in stderr or \
+      "another task died" in stderr, stderr[-3000:]
