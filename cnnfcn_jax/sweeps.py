@@ -49,10 +49,11 @@ def validate_training(c):
   """archs and their settings, seeds, sample sizes, steps, activation, compute_path."""
   checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
   checks.seeds("seeds", c.seeds)
-  checks.positive_int("seeds_per_block", c.seeds_per_block, minimum=0)
+  if c.seeds_per_block != train.AUTO:
+    checks.positive_int("seeds_per_block", c.seeds_per_block, minimum=0)
   checks.positive_int("seeds_per_call", c.seeds_per_call, minimum=0)
   block = c.seeds_per_block or len(c.seeds)
-  if c.seeds_per_call % block:
+  if block != train.AUTO and c.seeds_per_call % block:
     checks.fail("seeds_per_call", c.seeds_per_call,
                 f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
   checks.positive_int("min_num_train", c.min_num_train)
@@ -144,7 +145,9 @@ def run(config, groups, checkpoint) -> list[dict]:
 def unit_rows(config, arch, locality, n, k) -> list[dict]:
   """Train one group's seeds x widths; one row per network."""
   sweep = make_sweep(config, arch, locality, n, k)
-  out = train.run_sweep(sweep, config.seeds, config.seeds_per_block, config.seeds_per_call)
+  block = train.resolve_block(sweep, len(config.seeds), config.seeds_per_block,
+                              config.seeds_per_call)
+  out = train.run_sweep(sweep, config.seeds, block, config.seeds_per_call)
   rows = []
   for s, seed in enumerate(config.seeds):
     for w, width in enumerate(sweep.widths):
@@ -153,7 +156,7 @@ def unit_rows(config, arch, locality, n, k) -> list[dict]:
       rows.append(dict(
           arch=arch, locality=locality, n=n, k=k, target=config.target,
           coordinates=list(sweep.task.coordinates), width=width, seed=seed,
-          num_train=sweep.num_train, learning_rate=rate,
+          num_train=sweep.num_train, learning_rate=rate, seeds_per_block=block,
           first_layer_learning_rate=rate * sweep.first_layer_step_scale,
           compute_path="table" if sweep.table else "dense",
           test_accuracy=curves["test_accuracy"][-1],

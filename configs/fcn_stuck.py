@@ -24,9 +24,11 @@ def get_config(variant=""):
   c.log_every = 25  # [choice]
   c.activation = "relu"
   c.compute_path = "auto"  # CNN forward: "table" (exact on {±1}^n, fast), "dense", or auto
-  # [choice] seeds per vmapped block (0 = all): blocks run in sequence, so a block bounds
-  # memory. Results are bitwise identical for one block size however blocks are grouped.
-  c.seeds_per_block = 0
+  # [choice] seeds per vmapped block: "auto" (train.resolve_block: cache-sized blocks on a
+  # CPU, all of a device's seeds on an accelerator when they fit), or an integer (0 = all).
+  # Blocks run in sequence, so a block bounds memory; the block used is in every row.
+  # Results are bitwise identical for one block size however blocks are grouped.
+  c.seeds_per_block = "auto"
   c.seeds_per_call = 0  # seeds per jitted call, whole blocks; 0 = all seeds in one call
   # Both by plain full-batch GD, as in the paper. [choice] widths and learning rates.
   c.fcn = ml_collections.ConfigDict(dict(

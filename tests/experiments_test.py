@@ -148,9 +148,9 @@ def sweep_fields(archs):
       "task_seed": bad_int(0),
       "archs": bad_tuple(bad_choice(models.ARCHS)),
       "seeds": bad_seeds,
-      "seeds_per_block": bad_int(0),
-      "seeds_per_call": either(bad_int(0), lambda v, c: v % (c["seeds_per_block"]
-                                                              or len(c["seeds"])) != 0),
+      "seeds_per_block": lambda v, c: v != train.AUTO and bad_int(0)(v, c),
+      "seeds_per_call": either(bad_int(0), lambda v, c: c["seeds_per_block"] != train.AUTO
+                               and v % (c["seeds_per_block"] or len(c["seeds"])) != 0),
       "min_num_train": bad_int(), "samples_per_readout_weight": bad_number(allow_zero=True),
       "num_test": bad_int(), "num_steps": bad_int(),
       "log_every": bad_log_every,

@@ -84,3 +84,29 @@ def test_the_first_layer_step_scale_scales_only_the_first_layer_update_of_gd():
   assert np.abs(moves[1.0]["W"]).max() > 0
   np.testing.assert_allclose(moves[0.25]["W"], 0.25 * moves[1.0]["W"], rtol=1e-5, atol=1e-9)
   np.testing.assert_array_equal(moves[0.25]["u"], moves[1.0]["u"])  # u's step untouched
+
+
+def test_auto_block_keeps_a_cpu_block_within_the_cache_budget_and_records_it():
+  config = load_config("separation")
+  small = sweeps.make_sweep(config, "cnn", "local", 64, 4)  # 12,288 inputs x 61 windows x 12 B
+  assert train.seed_working_set_bytes(small) == (8192 + 4096) * 61 * 12
+  assert train.resolve_block(small, 4, "auto") == 1  # 9 MB per seed: one fits in 16 MiB
+  tiny = sweeps.make_sweep(with_changes(config, {"min_num_train": 512, "num_test": 512}),
+                           "cnn", "local", 16, 4)  # 1024 x 13 x 12 B = 160 kB per seed
+  assert train.resolve_block(tiny, 64, "auto") == 64
+  assert train.resolve_block(tiny, 300, "auto") == 105  # 16,777,216 / 159,744 = 105.03
+  assert train.resolve_block(tiny, 300, "auto", seeds_per_call=100) == 100
+  assert train.resolve_block(tiny, 300, "auto", seeds_per_call=150) == 75  # a divisor
+  assert train.resolve_block(tiny, 300, 7) == 7 and train.resolve_block(tiny, 300, 0) == 300
+
+
+def test_rows_record_the_block_they_ran_in():
+  config = with_changes(load_config("separation", "quick"),
+                        {"num_steps": 2, "log_every": 2, "min_num_train": 64, "num_test": 32,
+                         "samples_per_readout_weight": 0.0, "seeds": (0, 1, 2),
+                         "seeds_per_block": 2})
+  rows = sweeps.unit_rows(config, "lcn", "local", 16, 4)
+  assert {r["seeds_per_block"] for r in rows} == {2}
+  auto = sweeps.unit_rows(with_changes(config, {"seeds_per_block": "auto"}),
+                          "lcn", "local", 16, 4)
+  assert {r["seeds_per_block"] for r in auto} == {3}  # all three fit the CPU budget
