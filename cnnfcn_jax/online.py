@@ -16,8 +16,9 @@ or above it at t. The loop stops once every network has succeeded; networks that
 did keep training until then, which cannot change their recorded step.
 
 An evaluation first counts errors on a prefix of the batch; a network with more errors
-there than the whole batch allows cannot succeed, and when that holds for every network the
-rest of the batch is skipped. The recorded steps are those of the full evaluation.
+there than the whole batch allows cannot succeed, and when that holds for every network
+still to succeed the rest of the batch is skipped. The recorded steps are those of the
+full evaluation.
 """
 
 from __future__ import annotations
@@ -127,20 +128,21 @@ def online_fn(spec: OnlineSweep):
   def errors(trained, frozen, inputs, y):
     return jnp.sum(jnp.where(output(trained, frozen, inputs) >= 0, 1.0, -1.0) != y)
 
-  def evaluate(trained, frozen, evals, screened=True):
+  def evaluate(trained, frozen, evals, pending=None):
     """Errors of every seed on its evaluation batch.
 
-    screened: count the prefix first and skip the rest when no seed can pass (then the
-    counts are those of the prefix only, still above allowed_errors for every seed).
+    With `pending` (the seeds still to succeed), the prefix is counted first and the rest
+    skipped when no pending seed can pass (the counts are then those of the prefix only,
+    above allowed_errors for every pending seed).
     """
     def count(part):
       return jax.vmap(lambda tr, fr, ev: errors(tr, fr, ev[0][part], ev[1][part]))(
           trained, frozen, evals)
-    if not screened:
+    if pending is None:
       return count(slice(None))
     head = count(slice(None, screen))
-    tail = jax.lax.cond(jnp.any(head <= allowed_errors), lambda: count(slice(screen, None)),
-                        lambda: jnp.zeros_like(head))
+    tail = jax.lax.cond(jnp.any((head <= allowed_errors) & pending),
+                        lambda: count(slice(screen, None)), lambda: jnp.zeros_like(head))
     return head + tail
 
   def call(seeds):
@@ -148,7 +150,8 @@ def online_fn(spec: OnlineSweep):
     step = jax.vmap(sgd_step, in_axes=(0, 0, 0, 0, None))
 
     def record(i, states, first):
-      passed = (evaluate(states[0], frozen, evals) <= allowed_errors) & (first < 0)
+      pending = first < 0
+      passed = (evaluate(states[0], frozen, evals, pending) <= allowed_errors) & pending
       return jnp.where(passed, checks[i], first)
 
     def cond(carry):
@@ -164,7 +167,7 @@ def online_fn(spec: OnlineSweep):
 
     first = record(0, states, jnp.full(seeds.shape, -1, jnp.int32))
     i, states, first = jax.lax.while_loop(cond, body, (1, states, first))
-    final_errors = evaluate(states[0], frozen, evals, screened=False)
+    final_errors = evaluate(states[0], frozen, evals)
     return dict(steps_to_success=first, final_eval_accuracy=1.0 - final_errors / spec.num_eval,
                 stopped_at=jnp.broadcast_to(checks[i - 1], seeds.shape))
 

@@ -5,30 +5,39 @@
 
 Rows (each a ratio of two timings taken in this run, compile time excluded and reported
 apart):
-  vmap_vs_jax_loop      our sweep of S seeds in one jitted call vs a Python loop calling
-                        the same jitted sweep once per seed (it compiles once, for S = 1)
-  vmap_vs_torch_loop    the same work as an equivalent per-seed PyTorch loop (dense conv1d
-                        CNN, hinge loss, full-batch SGD), if torch is installed
+  vmap_vs_jax_loop      our sweep of S seeds (train.run_sweep with its default block,
+                        seeds_per_block = "auto") vs a Python loop calling the jitted
+                        one-seed sweep once per seed
+  vmap_vs_torch_loop    the same sweep vs what a user would otherwise write: a per-seed
+                        PyTorch loop (dense conv1d CNN, hinge loss, full-batch SGD). Most
+                        of it is the pattern-table algorithm; the next two rows separate it:
+  dense_vmap_vs_torch_loop  the same dense CNN step, JAX (vmapped seeds) vs the PyTorch loop
+  dense_vmap_vs_torch_vmap  the same, JAX vs torch.func.vmap over the seeds
   table_vs_dense        one GD step of the CNN: pattern-table path vs dense path
-  fcn_fraction_of_peak  the FCN GD step's FLOP/s over the machine's f32 matmul FLOP/s
+  online_vmap_vs_loop   the time-to-learn online SGD step: S seeds in one call vs a loop
+                        of the jitted one-seed call (networks x steps per second of each)
+and the machine's own limits, measured in the same run:
+  fcn_fraction_of_peak          FCN GD step FLOP/s over the f32 matmul FLOP/s
+  table_fraction_of_bandwidth   the pattern-table CNN step's bytes moved per second over
+                                the memory bandwidth of a large array copy
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
 import sys
 import time
 
-import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from cnnfcn_jax import models, tasks, train  # noqa: E402
+from cnnfcn_jax import models, online, tasks, train  # noqa: E402
 
 
 def seconds(fn, repeats=3):
@@ -54,9 +63,9 @@ def sweep_settings(s):
 def bench_vmap_vs_loop(s):
   sweep = sweep_settings(s)
   seeds = np.arange(s["seeds"], dtype=np.uint32)
-  fn = jax.jit(chex.assert_max_traces(train.sweep_fn(sweep), n=1))  # fails if it retraces
   axes = train.sweep_axes(sweep)
-  first, vmapped = seconds(lambda: fn(seeds, *axes))
+  block = train.resolve_block(sweep, len(seeds), train.AUTO)
+  first, vmapped = seconds(lambda: train.run_sweep(sweep, seeds, train.AUTO))
   single = jax.jit(train.sweep_fn(sweep))
   jax.block_until_ready(single(seeds[:1], *axes))  # compile the S = 1 program once
   _, looped = seconds(lambda: [single(seeds[i:i + 1], *axes) for i in range(len(seeds))], 1)
@@ -72,7 +81,7 @@ def bench_vmap_vs_loop(s):
     _, t = seconds(lambda block=block: train.run_sweep(sweep, seeds, seeds_per_block=block), 1)
     blocks[str(block)] = t
   return dict(vmap_seconds=vmapped, jax_loop_seconds=looped, compile_seconds=first - vmapped,
-              vmap_vs_jax_loop=looped / vmapped, seconds_per_seed_by_num_seeds=per_seed,
+              auto_seeds_per_block=block, vmap_vs_jax_loop=looped / vmapped, seconds_per_seed_by_num_seeds=per_seed,
               sweep_seconds_by_seeds_per_block=blocks,
               blocks_vs_jax_loop={b: looped / t for b, t in blocks.items()})
 
@@ -116,6 +125,84 @@ def bench_torch_loop(s, vmapped_seconds):
   return dict(torch_loop_seconds=per_seed * s["seeds"], torch_seeds_timed=timed,
               torch_device=device, torch_version=torch.__version__,
               vmap_vs_torch_loop=per_seed * s["seeds"] / vmapped_seconds)
+
+
+def bench_dense_like_for_like(s):
+  """The dense CNN step of vmap_vs_torch_loop in JAX (vmapped seeds) and torch.func.vmap."""
+  try:
+    import torch
+    import torch.func
+  except ImportError:
+    return dict(dense_vmap_vs_torch_loop=None, dense_vmap_vs_torch_vmap=None)
+  torch.set_num_threads(os.cpu_count())
+  n, k, q, m, steps, seeds = s["n"], s["k"], s["q"], s["m"], s["dense_sweep_steps"], s["dense_seeds"]
+  sweep = dataclasses.replace(sweep_settings(s), num_steps=steps, log_every=steps, table=False)
+  _, jax_seconds = seconds(lambda: train.run_sweep(sweep, np.arange(seeds), train.AUTO), 1)
+  x_np, y_np = tasks.make_task(n, k).sample(jax.random.key(0), m)
+  x = torch.tensor(np.asarray(x_np))[:, None, :]
+  y = torch.tensor(np.asarray(y_np))
+  b = torch.full((q,), 1 / k - 1)
+
+  def loss(W, u):
+    h = torch.einsum("mqj,qj->m", torch.relu(torch.nn.functional.conv1d(x, W, b)), u)
+    return torch.relu(1 - y * h).mean()
+
+  def init(seed):
+    g = torch.Generator().manual_seed(int(seed))
+    return (torch.randint(0, 2, (q, 1, k), generator=g) * 2 - 1) / k, torch.zeros(q, n - k + 1)
+
+  def loop():
+    for seed in range(seeds):
+      W, u = init(seed)
+      W.requires_grad_(), u.requires_grad_()
+      optimizer = torch.optim.SGD([W, u], lr=1.0)
+      for _ in range(steps):
+        optimizer.zero_grad()
+        loss(W, u).backward()
+        optimizer.step()
+
+  grad = torch.func.vmap(torch.func.grad(loss, argnums=(0, 1)))
+
+  def vmapped():
+    W, u = (torch.stack(a) for a in zip(*[init(seed) for seed in range(seeds)]))
+    for _ in range(steps):
+      gW, gu = grad(W, u)
+      W, u = W - gW, u - gu
+
+  _, loop_seconds = seconds(loop, 1)
+  _, vmap_seconds = seconds(vmapped, 1)
+  return dict(dense_jax_seconds=jax_seconds, dense_torch_loop_seconds=loop_seconds,
+              dense_torch_vmap_seconds=vmap_seconds,
+              dense_vmap_vs_torch_loop=loop_seconds / jax_seconds,
+              dense_vmap_vs_torch_vmap=vmap_seconds / jax_seconds)
+
+
+def bench_online(s):
+  """networks x steps / s of the time-to-learn call: S seeds at once vs one seed at a time.
+
+  The FCN on the k = log2 n parity at n = 64 does not succeed within the steps timed, so
+  both run exactly online_steps steps per network.
+  """
+  spec = online.OnlineSweep(
+      arch="fcn", task=tasks.make_task(64, 6), width=128, init="gaussian_bias",
+      trainable=("W", "b", "u"), optimizer="sgd", learning_rate=0.1, batch_size=32,
+      check_steps=(0, s["online_steps"]), num_eval=8192, success_accuracy=0.99)
+  seeds = np.arange(s["online_seeds"])
+  _, together = seconds(lambda: online.run(spec, seeds), 1)
+  online.run(spec, seeds[:1])  # compile the one-seed call
+  _, alone = seconds(lambda: [online.run(spec, seeds[i:i + 1]) for i in range(len(seeds))], 1)
+  work = len(seeds) * s["online_steps"]
+  return dict(online_vmap_network_steps_per_second=work / together,
+              online_loop_network_steps_per_second=work / alone,
+              online_vmap_vs_loop=alone / together)
+
+
+def bench_bandwidth(s):
+  """Bytes per second of a copy of a large float32 array (read once, written once)."""
+  a = jnp.ones(s["bandwidth_floats"], jnp.float32)
+  copy = jax.jit(lambda a: a * 1.5)
+  _, best = seconds(lambda: copy(a), repeats=5)
+  return dict(memory_bytes_per_second=2 * a.size * 4 / best)
 
 
 def gd_steps(loss_fn, steps, lr=0.1):
@@ -163,8 +250,13 @@ def bench_table_vs_dense(s):
     loss = lambda p, inputs, y, table=table: train.hinge_loss(  # noqa: E731
         models.apply("cnn", p, inputs, table=table), y)
     per_step[name] = step_seconds(loss, params, (inputs, y), steps)
+  # Bytes the table step moves: the (m, J) int32 ids read by the forward gather and by the
+  # backward scatter-add, the gathered values written and summed, and their cotangents
+  # read by the scatter: 4 passes over m J 4-byte entries (the 2^k x q table is in cache).
+  moved = 4 * m * models.num_windows(n, k) * 4
   return dict(dense_step_seconds=per_step["dense"], table_step_seconds=per_step["table"],
-              table_vs_dense=per_step["dense"] / per_step["table"])
+              table_vs_dense=per_step["dense"] / per_step["table"],
+              table_step_bytes_per_second=moved / per_step["table"])
 
 
 def bench_fcn_peak(s):
@@ -188,9 +280,13 @@ def bench_fcn_peak(s):
 
 SETTINGS = dict(
     full=dict(n=64, k=4, q=128, m=4096, steps=100, seeds=64, torch_seeds=8,
+              dense_seeds=8, dense_sweep_steps=10, online_seeds=64, online_steps=2000,
+              bandwidth_floats=2**27,
               table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=5, table_steps=200,
               matmul_size=4096, fcn_n=512, fcn_r=1024, fcn_m=65536, fcn_steps=5),
     quick=dict(n=64, k=4, q=128, m=2048, steps=50, seeds=64, torch_seeds=4,
+               dense_seeds=4, dense_sweep_steps=5, online_seeds=32, online_steps=500,
+               bandwidth_floats=2**26,
                table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=2, table_steps=50,
                matmul_size=2048, fcn_n=256, fcn_r=512, fcn_m=32768, fcn_steps=3),
 )
@@ -207,22 +303,32 @@ def main():
   start = time.perf_counter()
   result.update(bench_vmap_vs_loop(s))
   result.update(bench_torch_loop(s, result["vmap_seconds"]))
+  result.update(bench_dense_like_for_like(s))
   result.update(bench_table_vs_dense(s))
+  result.update(bench_online(s))
   result.update(bench_fcn_peak(s))
+  result.update(bench_bandwidth(s))
+  result["table_fraction_of_bandwidth"] = (result["table_step_bytes_per_second"]
+                                           / result["memory_bytes_per_second"])
   result["total_seconds"] = time.perf_counter() - start
   with open(args.out + ".tmp", "w") as f:
     json.dump(result, f, indent=2)
   os.replace(args.out + ".tmp", args.out)
-  rows = [("vmap_vs_jax_loop", "S seeds in one vmapped call vs a jitted per-seed loop", 5),
+  rows = [("vmap_vs_jax_loop", "S seeds, default blocks, vs a jitted per-seed loop", 1.1),
           ("vmap_vs_torch_loop", "the same vs a per-seed PyTorch loop", 10),
+          ("dense_vmap_vs_torch_loop", "dense CNN step: vmapped JAX vs PyTorch loop", None),
+          ("dense_vmap_vs_torch_vmap", "dense CNN step: vmapped JAX vs torch.func.vmap", None),
           ("table_vs_dense", "CNN GD step: pattern table vs dense", 20),
-          ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5)]
+          ("online_vmap_vs_loop", "online SGD step: S seeds in one call vs a loop", None),
+          ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5),
+          ("table_fraction_of_bandwidth", "table CNN step bytes/s / copy bytes/s", 0.3)]
   print(f"device: {result['device']}  ({result['platform']}, {result['cpu_count']} CPUs)")
-  print(f"{'row':24s} {'measured':>10s} {'target':>8s}  what")
+  print(f"{'row':28s} {'measured':>10s} {'target':>8s}  what")
   for key, what, target in rows:
     value = result.get(key)
     shown = "n/a" if value is None else f"{value:.3g}"
-    print(f"{key:24s} {shown:>10s} {'>= ' + str(target):>8s}  {what}")
+    goal = "" if target is None else f">= {target}"
+    print(f"{key:28s} {shown:>10s} {goal:>8s}  {what}")
   print("vmapped sweep, seconds per seed at S seeds per call: " + ", ".join(
       f"S={size}: {t:.3g}" for size, t in result["seconds_per_seed_by_num_seeds"].items()))
   print("the same sweep in blocks (seeds_per_block), vs the per-seed loop: " + ", ".join(
