@@ -24,24 +24,25 @@ FIRST_LAYER_STEPS = ("same", "per_window")
 MIDDLE = -1  # config.position value meaning "the middle window"
 
 
-def validate_task(c, ns, k):
-  """ns, target, localities, position, task_seed, for patterns of size k (largest k if many)."""
-  checks.nonempty_tuple("ns", ns, checks.positive_int)
+def validate_task(c, ns, k, field="ns"):
+  """ns (config.<field>), target, localities, position, task_seed, for patterns of size k
+  (the largest k if many)."""
+  checks.nonempty_tuple(field, ns, checks.positive_int)
   if min(ns) < k:
-    checks.fail("ns", ns, f"every n >= k = {k} (a k-pattern needs k input bits); "
+    checks.fail(field, ns, f"every n >= k = {k} (a k-pattern needs k input bits); "
                 "lower config.k or raise config.ns")
   checks.choice("target", c.target, tasks.TARGETS)
   checks.nonempty_tuple("localities", c.localities,
                         lambda f, v: checks.choice(f, v, tasks.LOCALITIES))
   if "nonlocal" in c.localities and min(ns) < tasks.min_nonlocal_n(k):
-    checks.fail("ns", ns, f"every n >= {tasks.min_nonlocal_n(k)} for the nonlocal twin with "
+    checks.fail(field, ns, f"every n >= {tasks.min_nonlocal_n(k)} for the nonlocal twin with "
                 f"k = {k} (k coordinates pairwise >= k apart), or drop 'nonlocal' from "
                 "config.localities")
   if not isinstance(c.position, int) or isinstance(c.position, bool):
     checks.fail("position", c.position, f"an integer window start, or {MIDDLE} for the middle")
   if c.position != MIDDLE and not 0 <= c.position <= min(ns) - k:
     checks.fail("position", c.position, f"{MIDDLE} (middle) or a window start in "
-                f"[0, min(ns) - k] = [0, {min(ns) - k}]")
+                f"[0, min({field}) - k] = [0, {min(ns) - k}]")
   checks.positive_int("task_seed", c.task_seed, minimum=0)
 
 

@@ -268,8 +268,6 @@ INVALID = {
         "position": bad_position(lambda c: max(c["fixed_ks"])),
         "task_seed": bad_int(0),
         "fixed_ks": either(bad_ints, lambda v, c: max(v) > 20),
-        "ns": either(bad_ints, lambda v, c: min(v) < max(c["fixed_ks"])),
-        "log2_ns": bad_power_of_two_ns,
         "archs": bad_tuple(bad_choice(models.ARCHS)),
         "seeds": bad_seeds,
         "protocol": bad_choice(online.PROTOCOLS),
@@ -288,7 +286,8 @@ INVALID = {
                ("optimizer", bad_choice(train.OPTIMIZERS)),
                ("learning_rate", bad_number()),
                ("first_layer_step", bad_choice(sweeps.FIRST_LAYER_STEPS)),
-               ("max_n", bad_int(0)), ("log2_max_n", bad_int(0)))},
+               ("ns", either(bad_ints, lambda v, c: min(v) < max(c["fixed_ks"]))),
+               ("log2_ns", bad_power_of_two_ns))},
     },
     "params_vs_accuracy": {
         **COMMON,

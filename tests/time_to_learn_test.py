@@ -137,15 +137,21 @@ def test_cells_run_once_and_rows_appear_in_every_series():
   cells = ttl.cells(config)
   assert cells["fcn", "local", 8, 3] == ["fixed", "log2_n"]  # k = log2 8 = 3 is in fixed_ks
   assert cells["cnn", "local", 64, 6] == ["log2_n"]
-  assert ("fcn", "local", 128, 2) not in cells  # fcn.max_n = 64
-  assert ("cnn", "local", 1024, 4) in cells
+  assert ("fcn", "local", 128, 2) not in cells  # fcn.ns ends at 64
+  assert ("cnn", "local", 1024, 4) in cells and ("cnn", "local", 16, 2) not in cells
+  assert len(cells) == 2 * (15 + 3) + (12 + 2)  # CNN/LCN 5 n x 3 k + log2 16, 32, 64
   assert ttl.width(config, "cnn", 6) == 256 and ttl.width(config, "fcn", 6) == 128
 
 
 BAD_CONFIGS = [
     (dict(fixed_ks=()), "config.fixed_ks = ()"),
-    (dict(log2_ns=(8, 12)), "config.log2_ns = (8, 12) is invalid: expected powers of two >= 4"),
-    (dict(ns=(2, 8)), "config.ns = (2, 8) is invalid: expected every n >= k = 4"),
+    ({"fcn.log2_ns": (8, 12)}, "config.fcn.log2_ns = (8, 12) is invalid: expected powers of "
+     "two >= 4"),
+    ({"cnn.ns": (2, 8)}, "config.cnn.ns = (2, 8) is invalid: expected every n >= k = 4"),
+    ({"cnn.ns": 8}, "config.cnn.ns = 8 is invalid: expected a tuple of input sizes"),
+    ({"cnn.ns": (), "cnn.log2_ns": (), "lcn.ns": (), "lcn.log2_ns": (), "fcn.ns": (),
+      "fcn.log2_ns": ()}, "config.archs = ('cnn', 'lcn', 'fcn') is invalid: expected at "
+     "least one architecture with a non-empty ns or log2_ns"),
     (dict(protocol="offline"), "config.protocol = 'offline' is invalid: expected one of "
      "'online', 'full_batch'"),
     (dict(batch_size=0), "config.batch_size = 0 is invalid"),
@@ -157,9 +163,8 @@ BAD_CONFIGS = [
     ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid"),
     ({"lcn.learning_rate": 0.0}, "config.lcn.learning_rate = 0.0 is invalid"),
     ({"cnn.first_layer_step": "x"}, "config.cnn.first_layer_step = 'x' is invalid"),
-    ({"fcn.log2_max_n": -1}, "config.fcn.log2_max_n = -1 is invalid"),
-    (dict(localities=("local", "nonlocal")), "config.ns = (8, 16, 32, 64, 128, 256, 512, "
-     "1024) is invalid: expected every n >= 13 for the nonlocal twin"),
+    (dict(localities=("local", "nonlocal")), "config.cnn.ns = (8, 32, 128, 512, 1024) is "
+     "invalid: expected every n >= 13 for the nonlocal twin"),
     (dict(archs=("rnn",)), "config.archs[0] = 'rnn' is invalid"),
 ]
 
@@ -178,8 +183,7 @@ def test_the_variants_are_valid(variant):
 
 def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
   config = with_changes(load_config("time_to_learn", "quick"), {
-      "fixed_ks": (2,), "ns": (8, 16), "log2_ns": (8,), "archs": ("cnn", "fcn"),
-      "seeds": (0, 1, 2), "num_steps": 200})
+      "fixed_ks": (2,), "archs": ("cnn", "fcn"), "seeds": (0, 1, 2), "num_steps": 200})
   ttl.validate(config)
   rows = ttl.run(config)
   # 2 archs x (2 fixed cells + 1 log2 cell), 3 seeds each.

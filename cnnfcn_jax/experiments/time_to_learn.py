@@ -1,8 +1,8 @@
 """Time to learn (docs/spec.md §9): SGD steps until a k-parity is learned, against n.
 
 One checkpointed unit per (arch, locality, n, k) cell: all seeds in one compiled call of
-online.run. A cell belongs to the fixed-k series when k is in fixed_ks and n in ns, to the
-k = log2 n series when n is in log2_ns and k = log2 n; a cell in both is run once and its
+online.run. A cell belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns,
+to the k = log2 n series when n is in <arch>.log2_ns and k = log2 n; a cell in both is run once and its
 rows appear once per series (field k_schedule). One row per network.
 
 The report gives, per cell, the success fraction by num_steps (Wilson interval) and the
@@ -38,14 +38,24 @@ def validate(c):
   checks.nonempty_tuple("fixed_ks", c.fixed_ks, checks.positive_int)
   if max(c.fixed_ks) > 20:
     checks.fail("fixed_ks", c.fixed_ks, "k <= 20 (targets are tables of 2^k entries)")
-  checks.nonempty_tuple("ns", c.ns, checks.positive_int)
-  checks.nonempty_tuple("log2_ns", c.log2_ns, checks.positive_int)
-  if any(n < 4 or n & (n - 1) for n in c.log2_ns):
-    checks.fail("log2_ns", c.log2_ns, "powers of two >= 4 (k = log2 n)")
-  sweeps.validate_task(c, c.ns, max(c.fixed_ks))
-  # n - log2 n and the room for a nonlocal twin grow with n: the smallest n binds.
-  sweeps.validate_task(c, c.log2_ns, int(math.log2(min(c.log2_ns))))
   checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
+  for arch in c.archs:
+    if arch not in c:
+      checks.fail("archs", c.archs, f"architectures with their settings in the config; "
+                  f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
+    a = c[arch]
+    # An empty tuple leaves the arch out of a series; the others are checked as tasks.
+    for field in ("ns", "log2_ns"):
+      if not isinstance(a[field], (tuple, list)):
+        checks.fail(f"{arch}.{field}", a[field], "a tuple of input sizes, () for none")
+    if a.ns:
+      sweeps.validate_task(c, a.ns, max(c.fixed_ks), field=f"{arch}.ns")
+    if a.log2_ns:
+      if any(not isinstance(n, int) or n < 4 or n & (n - 1) for n in a.log2_ns):
+        checks.fail(f"{arch}.log2_ns", a.log2_ns, "powers of two >= 4 (k = log2 n)")
+      # n - log2 n and the room for a nonlocal twin grow with n: the smallest n binds.
+      sweeps.validate_task(c, a.log2_ns, int(math.log2(min(a.log2_ns))),
+                           field=f"{arch}.log2_ns")
   checks.seeds("seeds", c.seeds)
   checks.choice("protocol", c.protocol, online.PROTOCOLS)
   checks.positive_int("batch_size", c.batch_size)
@@ -60,9 +70,6 @@ def validate(c):
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
   checks.choice("compute_path", c.compute_path, sweeps.COMPUTE_PATHS)
   for arch in c.archs:
-    if arch not in c:
-      checks.fail("archs", c.archs, f"architectures with their settings in the config; "
-                  f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
     a = c[arch]
     checks.positive_int(f"{arch}.width", a.width, minimum=0)
     checks.positive_int(f"{arch}.width_per_pattern", a.width_per_pattern, minimum=0)
@@ -75,11 +82,8 @@ def validate(c):
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
     checks.positive_float(f"{arch}.learning_rate", a.learning_rate)
     checks.choice(f"{arch}.first_layer_step", a.first_layer_step, sweeps.FIRST_LAYER_STEPS)
-    checks.positive_int(f"{arch}.max_n", a.max_n, minimum=0)
-    checks.positive_int(f"{arch}.log2_max_n", a.log2_max_n, minimum=0)
   if not cells(c):
-    checks.fail("archs", c.archs, "at least one (arch, n) within the archs' max_n and "
-                "log2_max_n")
+    checks.fail("archs", c.archs, "at least one architecture with a non-empty ns or log2_ns")
 
 
 # -------------------------------------------------------------------------------- run
@@ -92,12 +96,10 @@ def cells(c) -> dict:
     for arch in c.archs:
       a = c[arch]
       for k in c.fixed_ks:
-        for n in c.ns:
-          if not a.max_n or n <= a.max_n:
-            result.setdefault((arch, locality, n, k), []).append("fixed")
-      for n in c.log2_ns:
-        if not a.log2_max_n or n <= a.log2_max_n:
-          result.setdefault((arch, locality, n, int(math.log2(n))), []).append("log2_n")
+        for n in a.ns:
+          result.setdefault((arch, locality, n, k), []).append("fixed")
+      for n in a.log2_ns:
+        result.setdefault((arch, locality, n, int(math.log2(n))), []).append("log2_n")
   return result
 
 
