@@ -81,10 +81,10 @@ def online_fn(spec: OnlineSweep):
   """The un-jitted call: seeds (S,) -> dict of (S,) arrays.
 
   steps_to_success: int32, the first check step with accuracy >= success_accuracy, or -1.
-  final_eval_accuracy: accuracy at the last check the call ran; stopped_at: that step.
+  final_eval_accuracy: accuracy on the whole evaluation batch when the call stopped, at
+  stopped_at (the slowest network's success, or the budget).
   """
   task, arch = spec.task, spec.arch
-  architecture = models.ARCHITECTURES[arch]
   features = (lambda x: models.pattern_ids(x, task.k)) if spec.table else (lambda x: x)
   optimizer = train.OPTIMIZERS[spec.optimizer](spec.learning_rate)
   checks = jnp.asarray(spec.check_steps, jnp.int32)
@@ -120,9 +120,7 @@ def online_fn(spec: OnlineSweep):
       inputs = features(x)
     grads = jax.grad(loss)(trained, frozen, inputs, y)
     updates, opt_state = optimizer.update(grads, opt_state, trained)
-    if spec.first_layer_step_scale != 1.0 and architecture.first_layer in updates:
-      updates = {**updates, architecture.first_layer:
-                 updates[architecture.first_layer] * spec.first_layer_step_scale}
+    updates = train.scale_first_layer(updates, arch, spec.first_layer_step_scale)
     return optax.apply_updates(trained, updates), opt_state
 
   def errors(trained, frozen, inputs, y):

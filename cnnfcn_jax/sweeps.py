@@ -138,7 +138,7 @@ def make_sweep(config, arch, locality, n, k) -> train.Sweep:
 def run(config, groups, checkpoint) -> list[dict]:
   """One checkpointed sweep per (arch, locality, n, k) of `groups`; rows of all of them."""
   return checkpoint.run_units(
-      [(f"{arch}-{locality}-n{n}-k{k}", n * max(config[arch].widths),
+      [(f"{arch}-{locality}-n{n}-k{k}", n * num_train(config, n, k),
         lambda arch=arch, locality=locality, n=n, k=k: unit_rows(config, arch, locality, n, k))
        for arch, locality, n, k in groups], "sweep")
 
@@ -149,11 +149,13 @@ def unit_rows(config, arch, locality, n, k) -> list[dict]:
   block = train.resolve_block(sweep, len(config.seeds), config.seeds_per_block,
                               config.seeds_per_call)
   out = train.run_sweep(sweep, config.seeds, block, config.seeds_per_call)
+  rates = (sweep.learning_rate if isinstance(sweep.learning_rate, tuple)
+           else (sweep.learning_rate,) * len(sweep.widths))
   rows = []
   for s, seed in enumerate(config.seeds):
     for w, width in enumerate(sweep.widths):
       curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
-      rate = float(train.sweep_axes(sweep)[1][w])
+      rate = rates[w]
       rows.append(dict(
           arch=arch, locality=locality, n=n, k=k, target=config.target,
           coordinates=list(sweep.task.coordinates), width=width, seed=seed,

@@ -67,6 +67,14 @@ def accuracy(h, y):
   return jnp.mean(jnp.where(h >= 0, 1.0, -1.0) == y)
 
 
+def scale_first_layer(updates, arch, scale):
+  """The optimiser's updates with the first layer's (if trained) multiplied by scale."""
+  group = models.ARCHITECTURES[arch].first_layer
+  if scale == 1.0 or group not in updates:
+    return updates
+  return {**updates, group: updates[group] * scale}
+
+
 @dataclasses.dataclass(frozen=True)
 class Sweep:
   """Everything static about one jitted sweep (hashable: it keys the compile cache)."""
@@ -144,9 +152,7 @@ def sweep_fn(sweep: Sweep):
       trained, opt_state, diverged = state
       (loss, _), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
       updates, new_opt_state = optimizer.update(grads, opt_state, trained)
-      if sweep.first_layer_step_scale != 1.0 and architecture.first_layer in updates:
-        updates = {**updates, architecture.first_layer:
-                   updates[architecture.first_layer] * sweep.first_layer_step_scale}
+      updates = scale_first_layer(updates, arch, sweep.first_layer_step_scale)
       new_trained = optax.apply_updates(trained, updates)
       finite = jnp.isfinite(loss) & jnp.all(jnp.array(
           [jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(new_trained)]))
