@@ -17,7 +17,9 @@ apart):
   online_vmap_vs_loop   the time-to-learn online SGD step: S seeds in one call vs a loop
                         of the jitted one-seed call (networks x steps per second of each)
 and the machine's own limits, measured in the same run:
-  fcn_fraction_of_peak          FCN GD step FLOP/s over the f32 matmul FLOP/s
+  fcn_fraction_of_peak          FCN GD step FLOP/s over the f32 matmul FLOP/s (a square
+                                matmul); fcn_fraction_of_its_matmuls: over the step's own
+                                two matmuls timed alone at its shapes
   table_fraction_of_bandwidth   the pattern-table CNN step's bytes moved per second over
                                 the memory bandwidth of a large array copy
 """
@@ -64,7 +66,7 @@ def bench_vmap_vs_loop(s):
   sweep = sweep_settings(s)
   seeds = np.arange(s["seeds"], dtype=np.uint32)
   axes = train.sweep_axes(sweep)
-  block = train.resolve_block(sweep, len(seeds), train.AUTO)
+  auto_block = train.resolve_block(sweep, len(seeds), train.AUTO)
   first, vmapped = seconds(lambda: train.run_sweep(sweep, seeds, train.AUTO))
   single = jax.jit(train.sweep_fn(sweep))
   jax.block_until_ready(single(seeds[:1], *axes))  # compile the S = 1 program once
@@ -81,7 +83,7 @@ def bench_vmap_vs_loop(s):
     _, t = seconds(lambda block=block: train.run_sweep(sweep, seeds, seeds_per_block=block), 1)
     blocks[str(block)] = t
   return dict(vmap_seconds=vmapped, jax_loop_seconds=looped, compile_seconds=first - vmapped,
-              auto_seeds_per_block=block, vmap_vs_jax_loop=looped / vmapped, seconds_per_seed_by_num_seeds=per_seed,
+              auto_seeds_per_block=auto_block, vmap_vs_jax_loop=looped / vmapped, seconds_per_seed_by_num_seeds=per_seed,
               sweep_seconds_by_seeds_per_block=blocks,
               blocks_vs_jax_loop={b: looped / t for b, t in blocks.items()})
 
@@ -274,8 +276,15 @@ def bench_fcn_peak(s):
   # Forward x W^T (2mnr) and backward dW (2mnr); the readout and elementwise work add
   # O(mr), counted too. x needs no gradient.
   flops = steps * (4 * m * n * r + 8 * m * r)
+  # The step's two matmuls alone, at its own shapes: what XLA's CPU matmul reaches there.
+  delta = jnp.ones((m, r), jnp.float32)
+  forward, backward = jax.jit(lambda W, x: x @ W.T), jax.jit(lambda d, x: d.T @ x)
+  _, t_forward = seconds(lambda: forward(params["W"], x), repeats=5)
+  _, t_backward = seconds(lambda: backward(delta, x), repeats=5)
+  shapes_flops = 4 * m * n * r / (t_forward + t_backward)
   return dict(matmul_peak_flops=peak, fcn_step_flops=flops / best,
-              fcn_fraction_of_peak=flops / best / peak)
+              fcn_fraction_of_peak=flops / best / peak, fcn_matmuls_flops=shapes_flops,
+              fcn_fraction_of_its_matmuls=flops / best / shapes_flops)
 
 
 SETTINGS = dict(
@@ -321,6 +330,7 @@ def main():
           ("table_vs_dense", "CNN GD step: pattern table vs dense", 20),
           ("online_vmap_vs_loop", "online SGD step: S seeds in one call vs a loop", None),
           ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5),
+          ("fcn_fraction_of_its_matmuls", "the same / its two matmuls alone", None),
           ("table_fraction_of_bandwidth", "table CNN step bytes/s / copy bytes/s", 0.3)]
   print(f"device: {result['device']}  ({result['platform']}, {result['cpu_count']} CPUs)")
   print(f"{'row':28s} {'measured':>10s} {'target':>8s}  what")
