@@ -20,8 +20,9 @@ and the machine's own limits, measured in the same run:
   fcn_fraction_of_peak          FCN GD step FLOP/s over the f32 matmul FLOP/s (a square
                                 matmul); fcn_fraction_of_its_matmuls: over the step's own
                                 two matmuls timed alone at its shapes
-  table_fraction_of_bandwidth   the pattern-table CNN step's bytes moved per second over
-                                the memory bandwidth of a large array copy
+  table_fraction_of_bandwidth   the pattern-table CNN step's bytes moved per second (at
+                                n = 1024, ids of 64-128 MB) over the memory bandwidth of
+                                a large array copy
 """
 
 from __future__ import annotations
@@ -252,13 +253,25 @@ def bench_table_vs_dense(s):
     loss = lambda p, inputs, y, table=table: train.hinge_loss(  # noqa: E731
         models.apply("cnn", p, inputs, table=table), y)
     per_step[name] = step_seconds(loss, params, (inputs, y), steps)
-  # Bytes the table step moves: the (m, J) int32 ids read by the forward gather and by the
-  # backward scatter-add, the gathered values written and summed, and their cotangents
-  # read by the scatter: 4 passes over m J 4-byte entries (the 2^k x q table is in cache).
-  moved = 4 * m * models.num_windows(n, k) * 4
   return dict(dense_step_seconds=per_step["dense"], table_step_seconds=per_step["table"],
-              table_vs_dense=per_step["dense"] / per_step["table"],
-              table_step_bytes_per_second=moved / per_step["table"])
+              table_vs_dense=per_step["dense"] / per_step["table"])
+
+
+def bench_table_bandwidth(s):
+  """Bytes per second the pattern-table CNN step moves, at a size whose ids leave the cache.
+
+  Bytes moved per step: the (m, J) int32 ids read by the forward gather and by the
+  backward scatter-add, the gathered values written and summed, and their cotangents read
+  by the scatter: 4 passes over m J 4-byte entries (the 2^k x q table stays in cache).
+  """
+  n, k, q, m = s["bandwidth_n"], 4, 128, s["bandwidth_m"]
+  x, y = tasks.make_task(n, k).sample(jax.random.key(6), m)
+  ids = models.pattern_ids(x, k)
+  params = models.init_params("cnn", jax.random.key(7), n, k, q, "gaussian")
+  loss = lambda p, ids, y: train.hinge_loss(models.apply("cnn", p, ids, table=True), y)  # noqa: E731
+  per_step = step_seconds(loss, params, (ids, y), 3)
+  moved = 4 * m * models.num_windows(n, k) * 4
+  return dict(table_large_step_seconds=per_step, table_step_bytes_per_second=moved / per_step)
 
 
 def bench_fcn_peak(s):
@@ -290,12 +303,12 @@ def bench_fcn_peak(s):
 SETTINGS = dict(
     full=dict(n=64, k=4, q=128, m=4096, steps=100, seeds=64, torch_seeds=8,
               dense_seeds=8, dense_sweep_steps=10, online_seeds=64, online_steps=2000,
-              bandwidth_floats=2**27,
+              bandwidth_floats=2**27, bandwidth_n=1024, bandwidth_m=32768,
               table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=5, table_steps=200,
               matmul_size=4096, fcn_n=512, fcn_r=1024, fcn_m=65536, fcn_steps=5),
     quick=dict(n=64, k=4, q=128, m=2048, steps=50, seeds=64, torch_seeds=4,
                dense_seeds=4, dense_sweep_steps=5, online_seeds=32, online_steps=500,
-               bandwidth_floats=2**26,
+               bandwidth_floats=2**26, bandwidth_n=1024, bandwidth_m=16384,
                table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=2, table_steps=50,
                matmul_size=2048, fcn_n=256, fcn_r=512, fcn_m=32768, fcn_steps=3),
 )
@@ -317,6 +330,7 @@ def main():
   result.update(bench_online(s))
   result.update(bench_fcn_peak(s))
   result.update(bench_bandwidth(s))
+  result.update(bench_table_bandwidth(s))
   result["table_fraction_of_bandwidth"] = (result["table_step_bytes_per_second"]
                                            / result["memory_bytes_per_second"])
   result["total_seconds"] = time.perf_counter() - start
