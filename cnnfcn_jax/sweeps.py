@@ -50,10 +50,11 @@ def validate_training(c):
   """archs and their settings, seeds, sample sizes, steps, activation, compute_path."""
   checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
   checks.seeds("seeds", c.seeds)
-  if c.seeds_per_block != train.AUTO:
-    checks.positive_int("seeds_per_block", c.seeds_per_block, minimum=0)
+  block = seeds_per_block(c)
+  if block != train.AUTO:
+    checks.positive_int("seeds_per_block", block, minimum=0)
   checks.positive_int("seeds_per_call", c.seeds_per_call, minimum=0)
-  block = c.seeds_per_block or len(c.seeds)
+  block = block or len(c.seeds)
   if block != train.AUTO and c.seeds_per_call % block:
     checks.fail("seeds_per_call", c.seeds_per_call,
                 f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
@@ -89,6 +90,13 @@ def validate_training(c):
         checks.positive_float(f"{arch}.learning_rate[{i}]", rate, allow_zero=True)
     else:
       checks.positive_float(f"{arch}.learning_rate", rates, allow_zero=True)
+
+
+def seeds_per_block(config):
+  """config.seeds_per_block: "auto" or an integer. The default is the string "auto", so an
+  integer given on the command line (--config.seeds_per_block=4) arrives as a string."""
+  value = config.seeds_per_block
+  return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
 def arch_ns(config, arch) -> tuple[int, ...]:
@@ -146,7 +154,7 @@ def run(config, groups, checkpoint) -> list[dict]:
 def unit_rows(config, arch, locality, n, k) -> list[dict]:
   """Train one group's seeds x widths; one row per network."""
   sweep = make_sweep(config, arch, locality, n, k)
-  block = train.resolve_block(sweep, len(config.seeds), config.seeds_per_block,
+  block = train.resolve_block(sweep, len(config.seeds), seeds_per_block(config),
                               config.seeds_per_call)
   out = train.run_sweep(sweep, config.seeds, block, config.seeds_per_call)
   rates = (sweep.learning_rate if isinstance(sweep.learning_rate, tuple)

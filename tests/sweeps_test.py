@@ -110,3 +110,10 @@ def test_rows_record_the_block_they_ran_in():
   auto = sweeps.unit_rows(with_changes(config, {"seeds_per_block": "auto"}),
                           "lcn", "local", 16, 4)
   assert {r["seeds_per_block"] for r in auto} == {3}  # all three fit the CPU budget
+
+
+def test_an_integer_block_from_the_command_line_arrives_as_a_string_and_is_read_as_one():
+  config = load_config("separation", "quick")
+  assert sweeps.seeds_per_block(with_changes(config, {"seeds_per_block": "4"})) == 4
+  assert sweeps.seeds_per_block(config) == "auto"
+  sweeps.validate_training(with_changes(config, {"seeds_per_block": "2"}))
