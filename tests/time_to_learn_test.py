@@ -181,6 +181,7 @@ def test_the_variants_are_valid(variant):
   ttl.validate(load_config("time_to_learn", variant))
 
 
+@pytest.mark.slow
 def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
   config = with_changes(load_config("time_to_learn", "quick"), {
       "fixed_ks": (2,), "archs": ("cnn", "fcn"), "seeds": (0, 1, 2), "num_steps": 200})
