@@ -158,10 +158,9 @@ def cell_rows(c, arch, locality, n, k, series) -> list[dict]:
 # ---------------------------------------------------------------------------- analyse
 
 
-def times_of(rows) -> np.ndarray:
-  """Steps to success, censored networks as +inf."""
-  return np.array([np.inf if r["steps_to_success"] is None else r["steps_to_success"]
-                   for r in rows], float)
+def times_of(steps_to_success) -> np.ndarray:
+  """Rows' steps_to_success values as floats, censored networks (None) as +inf."""
+  return np.array([np.inf if t is None else t for t in steps_to_success], float)
 
 
 def quantile_with_interval(times, q, confidence=CONFIDENCE):
@@ -199,7 +198,7 @@ def fitted_cells(rows):
   """[(n, times)] of the cells with a defined median (more than half the seeds succeeded)."""
   result = []
   for (n,), group in sorted(plots.group_rows(rows, ("n",), "steps_to_success").items()):
-    times = times_of([{"steps_to_success": t} for t in group])
+    times = times_of(group)
     if np.isfinite(quantile_with_interval(times, 0.5)[0]):
       result.append((n, times))
   return result
@@ -233,18 +232,20 @@ def exponent_with_interval(rows, num_steps, seed=0):
 
 def cell_table(rows):
   """{(k_schedule, locality, arch, k, n): stats} for every cell of rows."""
+  keys = ("k_schedule", "locality", "arch", "k", "n")
+  first = {}  # one row of each cell, for the fields its rows share
+  for r in rows:
+    first.setdefault(tuple(r[k] for k in keys), r)
   table = {}
-  for key, group in plots.group_rows(rows, ("k_schedule", "locality", "arch", "k", "n"),
-                                     "steps_to_success").items():
-    times = times_of([{"steps_to_success": t} for t in group])
+  for key, group in plots.group_rows(rows, keys, "steps_to_success").items():
+    times = times_of(group)
     hits = int(np.isfinite(times).sum())
-    cell = [r for r in rows if (r["k_schedule"], r["locality"], r["arch"], r["k"], r["n"]) == key]
     table[key] = dict(
         seeds=len(times), successes=hits, fraction=hits / len(times),
         wilson=theory.wilson_interval(hits, len(times)),
         median=quantile_with_interval(times, 0.5), q1=quantile_with_interval(times, 0.25),
         q3=quantile_with_interval(times, 0.75), times=times,
-        steps_per_second=cell[0]["steps_per_second"], width=cell[0]["width"])
+        steps_per_second=first[key]["steps_per_second"], width=first[key]["width"])
   return table
 
 
