@@ -12,7 +12,8 @@ equal). The dense CNN runs as a 1-D convolution, the LCN as a per-window einsum.
 Pattern tables. On x in {±1}^n every window is one of 2^k patterns, so the first layer
 only needs σ(W z + b) for the 2^k patterns z. `apply_*_table` take per-window pattern
 ids (from `pattern_ids`) instead of x and give the same outputs as the dense path in
-O(2^k q J + m J) work instead of O(m J q k).
+O(2^k q J + m J) work instead of O(m J q k). The m J part, reading the table at every
+window's id, runs in table_kernels (native kernels on the CPU).
 
 Every architecture is one `Architecture` record in ARCHITECTURES (init shapes, apply,
 pattern-table apply, parameter groups, label, colour); the rest of the package reads the
@@ -31,6 +32,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from cnnfcn_jax import table_kernels
 
 # Init schemes (docs/spec.md §2):
 #   "paper"     Theorem 4: W uniform on {±1/k}, b = 1/k - 1 (not trained), u = 0.
@@ -90,35 +93,32 @@ def all_patterns(k: int, dtype=None) -> jnp.ndarray:
   return jnp.asarray(1 - 2 * bits, dtype=dtype or jnp.result_type(float))
 
 
+def pattern_id_dtype(k: int):
+  """The smallest unsigned integer type that holds a pattern id in [0, 2^k)."""
+  return jnp.uint8 if k <= 8 else jnp.uint16
+
+
 def pattern_ids(x, k: int) -> jnp.ndarray:
-  """(m, J) int32 ids in [0, 2^k) of every window of x in {±1}^n; inverse of all_patterns."""
+  """(m, J) ids in [0, 2^k) of every window of x in {±1}^n, of pattern_id_dtype(k) (a
+  quarter of int32's memory traffic at k <= 8); inverse of all_patterns."""
   bits_mJk = (x[:, window_index(x.shape[1], k)] < 0).astype(jnp.int32)
-  return jnp.sum(bits_mJk << jnp.arange(k, dtype=jnp.int32), axis=-1)
-
-
-def _table_readout(table_JP, ids_mJ):
-  """h(x) = sum_j table[j, id_j(x)], as one gather from the flattened table.
-
-  One flat index per (x, j) vmaps into a plain batched gather (and scatter-add in the
-  backward pass), about twice as fast under vmap as take_along_axis on the CPU.
-  """
-  num_windows, num_patterns = table_JP.shape
-  flat_mJ = ids_mJ + num_patterns * jnp.arange(num_windows, dtype=ids_mJ.dtype)
-  return table_JP.reshape(-1)[flat_mJ].sum(axis=-1)
+  ids = jnp.sum(bits_mJk << jnp.arange(k, dtype=jnp.int32), axis=-1)
+  return ids.astype(pattern_id_dtype(k))
 
 
 def apply_cnn_table(params, ids, activation="relu"):
   """apply_cnn on pattern ids (m, J); equals apply_cnn(params, x) for ids = pattern_ids(x, k)."""
   W, b, u = params["W"], params["b"], params["u"]
   hidden_Pq = ACTIVATIONS[activation](all_patterns(W.shape[-1], W.dtype) @ W.T + b)
-  return _table_readout(u @ hidden_Pq.T, ids)
+  return table_kernels.readout(u @ hidden_Pq.T, ids)
 
 
 def apply_lcn_table(params, ids, activation="relu"):
   """apply_lcn on pattern ids (m, J); one activation table per window."""
   W, b, u = params["W"], params["b"], params["u"]
   pre_JPq = jnp.einsum("pk,jqk->jpq", all_patterns(W.shape[-1], W.dtype), W) + b[:, None, :]
-  return _table_readout(jnp.einsum("jpq,jq->jp", ACTIVATIONS[activation](pre_JPq), u), ids)
+  return table_kernels.readout(jnp.einsum("jpq,jq->jp", ACTIVATIONS[activation](pre_JPq), u),
+                              ids)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -210,8 +210,8 @@ ACCELERATOR_MEMORY_FRACTION = 0.5
 def seed_working_set_bytes(sweep: Sweep) -> int:
   """Bytes one seed's sweep touches at every step: its inputs and first-layer activations.
 
-  Table path: per input, J pattern ids and the J gathered table values (and their
-  gradient); dense windowed path: the input and J x q activations and gradients; FCN:
+  Table path: per input, J pattern ids and the J gathered table values and their gradient
+  (XLA's gather materialises those; the CPU kernels of table_kernels do not); dense windowed path: the input and J x q activations and gradients; FCN:
   the input and r activations and gradients.
   """
   n, k = sweep.task.n, sweep.task.k
@@ -219,7 +219,8 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
   item = jnp.dtype(jnp.result_type(float)).itemsize
   windows, width = models.num_windows(n, k), max(sweep.widths)
   if sweep.table:
-    per_input = windows * (4 + 2 * item)
+    id_bytes = jnp.dtype(models.pattern_id_dtype(k)).itemsize
+    per_input = windows * (id_bytes + 2 * item)
   elif models.ARCHITECTURES[sweep.arch].windowed:
     per_input = n * item + 2 * windows * width * item
   else:

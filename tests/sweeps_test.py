@@ -88,13 +88,14 @@ def test_the_first_layer_step_scale_scales_only_the_first_layer_update_of_gd():
 
 def test_auto_block_keeps_a_cpu_block_within_the_cache_budget_and_records_it():
   config = load_config("separation")
-  small = sweeps.make_sweep(config, "cnn", "local", 64, 4)  # 12,288 inputs x 61 windows x 12 B
-  assert train.seed_working_set_bytes(small) == (8192 + 4096) * 61 * 12
-  assert train.resolve_block(small, 4, "auto") == 1  # 9 MB per seed: one fits in 16 MiB
+  # 12,288 inputs x 61 windows x 9 B (a uint8 id, a float32 table value and its gradient)
+  small = sweeps.make_sweep(config, "cnn", "local", 64, 4)
+  assert train.seed_working_set_bytes(small) == (8192 + 4096) * 61 * 9
+  assert train.resolve_block(small, 4, "auto") == 2  # 6.7 MB per seed: two fit in 16 MiB
   tiny = sweeps.make_sweep(with_changes(config, {"min_num_train": 512, "num_test": 512}),
-                           "cnn", "local", 16, 4)  # 1024 x 13 x 12 B = 160 kB per seed
+                           "cnn", "local", 16, 4)  # 1024 x 13 x 9 B = 120 kB per seed
   assert train.resolve_block(tiny, 64, "auto") == 64
-  assert train.resolve_block(tiny, 300, "auto") == 105  # 16,777,216 / 159,744 = 105.03
+  assert train.resolve_block(tiny, 300, "auto") == 140  # 16,777,216 / 119,808 = 140.03
   assert train.resolve_block(tiny, 300, "auto", seeds_per_call=100) == 100
   assert train.resolve_block(tiny, 300, "auto", seeds_per_call=150) == 75  # a divisor
   assert train.resolve_block(tiny, 300, 7) == 7 and train.resolve_block(tiny, 300, 0) == 300

@@ -1,0 +1,214 @@
+// CPU kernels of the pattern-table readout, called from JAX through XLA's FFI
+// (cnnfcn_jax/table_kernels.py builds this file and says what each kernel computes).
+//
+//   cnnfcn_table_gather   table (B.., J, P), ids (B.., m, J) -> h (B.., m)
+//                         h[x] = sum_j table[j, ids[x, j]]
+//   cnnfcn_table_scatter  g (B.., m), ids (B.., m, J), attribute num_patterns = P
+//                         -> grad (B.., J, P), grad[j, p] = sum_x g[x] [ids[x, j] == p]
+//
+// Leading batch axes come from jax.vmap (vmap_method "expand_dims"): every operand has the
+// same number of them, each of size 1 (broadcast) or the output's size.
+//
+// The sums run in a fixed order that does not depend on the batch or the number of
+// threads: h[x] adds its windows in order; the scatter adds samples in chunks of kChunk
+// in order and then the chunks in order. A network's result is therefore the same
+// whatever else is batched with it and however many cores the machine has.
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "xla/ffi/api/ffi.h"
+
+namespace ffi = xla::ffi;
+
+namespace {
+
+constexpr int64_t kChunk = 4096;          // samples per scatter partial sum
+constexpr int64_t kMinParallelWork = 1 << 18;  // ids below which one thread does it all
+
+// Runs body(i) for i in [0, count) on the caller and the XLA CPU thread pool, and returns
+// when every item is done. The caller works too, so this finishes even when no pool
+// thread is free; late pool tasks find no item left and only touch the shared state.
+void ParallelFor(ffi::ThreadPool& pool, int64_t count, int64_t work,
+                 const std::function<void(int64_t)>& body) {
+  int64_t threads = std::min<int64_t>(pool.num_threads(), count - 1);
+  if (work < kMinParallelWork || threads <= 0) {
+    for (int64_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+  struct State {
+    std::atomic<int64_t> next{0};
+    int64_t done = 0;
+    std::mutex mutex;
+    std::condition_variable all_done;
+  };
+  auto state = std::make_shared<State>();
+  auto run = [state, count, body]() {
+    for (int64_t i; (i = state->next.fetch_add(1)) < count;) {
+      body(i);
+      std::lock_guard<std::mutex> lock(state->mutex);
+      if (++state->done == count) state->all_done.notify_all();
+    }
+  };
+  for (int64_t t = 0; t < threads; ++t) pool.Schedule(std::function<void()>(run));
+  run();
+  std::unique_lock<std::mutex> lock(state->mutex);
+  state->all_done.wait(lock, [&] { return state->done == count; });
+}
+
+// Offsets of each batch element into operands that broadcast over size-1 batch axes.
+struct Batch {
+  int64_t size = 1;
+  std::vector<int64_t> dims;                  // the output's batch axes
+  std::vector<std::vector<int64_t>> strides;  // per operand, in elements of one batch slot
+
+  Batch(const std::vector<ffi::Span<const int64_t>>& operand_dims, int64_t batch_rank) {
+    dims.assign(batch_rank, 1);
+    for (const auto& d : operand_dims)
+      for (int64_t a = 0; a < batch_rank; ++a) dims[a] = std::max(dims[a], d[a]);
+    for (int64_t a = 0; a < batch_rank; ++a) size *= dims[a];
+    for (const auto& d : operand_dims) {
+      std::vector<int64_t> s(batch_rank, 0);
+      int64_t stride = 1;
+      for (int64_t a = batch_rank - 1; a >= 0; --a) {
+        s[a] = d[a] == 1 ? 0 : stride;
+        stride *= d[a];
+      }
+      strides.push_back(s);
+    }
+  }
+
+  int64_t Offset(size_t operand, int64_t index) const {
+    int64_t offset = 0;
+    for (int64_t a = static_cast<int64_t>(dims.size()) - 1; a >= 0; --a) {
+      offset += (index % dims[a]) * strides[operand][a];
+      index /= dims[a];
+    }
+    return offset;
+  }
+};
+
+std::vector<ffi::Span<const int64_t>> Dims(std::initializer_list<ffi::AnyBuffer> buffers) {
+  std::vector<ffi::Span<const int64_t>> out;
+  for (const auto& b : buffers) out.push_back(b.dimensions());
+  return out;
+}
+
+template <typename F, typename I>
+void Gather(ffi::ThreadPool& pool, const F* table, const I* ids, F* h, const Batch& batch,
+            int64_t m, int64_t J, int64_t P) {
+  const int64_t chunks = (m + kChunk - 1) / kChunk;
+  ParallelFor(pool, batch.size * chunks, batch.size * m * J, [&](int64_t item) {
+    const int64_t b = item / chunks, start = (item % chunks) * kChunk;
+    const F* t = table + batch.Offset(0, b) * J * P;
+    const I* id = ids + batch.Offset(1, b) * m * J;
+    F* out = h + b * m;
+    for (int64_t x = start; x < std::min(m, start + kChunk); ++x) {
+      const I* row = id + x * J;
+      F sum = 0;
+      for (int64_t j = 0; j < J; ++j) sum += t[j * P + row[j]];
+      out[x] = sum;
+    }
+  });
+}
+
+template <typename F, typename I>
+void Scatter(ffi::ThreadPool& pool, const F* g, const I* ids, F* grad, const Batch& batch,
+             int64_t m, int64_t J, int64_t P) {
+  const int64_t chunks = (m + kChunk - 1) / kChunk;
+  std::vector<F> partial(batch.size * chunks * J * P);
+  ParallelFor(pool, batch.size * chunks, batch.size * m * J, [&](int64_t item) {
+    const int64_t b = item / chunks, start = (item % chunks) * kChunk;
+    const F* gb = g + batch.Offset(0, b) * m;
+    const I* id = ids + batch.Offset(1, b) * m * J;
+    F* acc = partial.data() + item * J * P;
+    std::fill(acc, acc + J * P, F(0));
+    for (int64_t x = start; x < std::min(m, start + kChunk); ++x) {
+      const I* row = id + x * J;
+      const F gx = gb[x];
+      for (int64_t j = 0; j < J; ++j) acc[j * P + row[j]] += gx;
+    }
+  });
+  for (int64_t b = 0; b < batch.size; ++b) {
+    F* out = grad + b * J * P;
+    const F* first = partial.data() + b * chunks * J * P;
+    std::copy(first, first + J * P, out);
+    for (int64_t c = 1; c < chunks; ++c) {
+      const F* part = first + c * J * P;
+      for (int64_t i = 0; i < J * P; ++i) out[i] += part[i];
+    }
+  }
+}
+
+// Calls fn(F*, I*) typed by the float operand's and the ids' element types.
+template <typename Fn>
+ffi::Error Dispatch(ffi::DataType float_type, ffi::DataType id_type, Fn&& fn) {
+  auto with_ids = [&](auto float_zero) -> ffi::Error {
+    using F = decltype(float_zero);
+    switch (id_type) {
+      case ffi::DataType::U8: fn(F(), uint8_t()); return ffi::Error::Success();
+      case ffi::DataType::U16: fn(F(), uint16_t()); return ffi::Error::Success();
+      case ffi::DataType::S32: fn(F(), int32_t()); return ffi::Error::Success();
+      default:
+        return ffi::Error::InvalidArgument("pattern ids must be uint8, uint16 or int32");
+    }
+  };
+  switch (float_type) {
+    case ffi::DataType::F32: return with_ids(float());
+    case ffi::DataType::F64: return with_ids(double());
+    default: return ffi::Error::InvalidArgument("the table must be float32 or float64");
+  }
+}
+
+ffi::Error GatherImpl(ffi::ThreadPool pool, ffi::AnyBuffer table, ffi::AnyBuffer ids,
+                      ffi::Result<ffi::AnyBuffer> h) {
+  const auto t = table.dimensions(), d = ids.dimensions();
+  const int64_t rank = t.size() - 2, J = t[rank], P = t[rank + 1], m = d[rank];
+  if (static_cast<int64_t>(d.size()) != rank + 2 || d[rank + 1] != J)
+    return ffi::Error::InvalidArgument("table (..., J, P) and ids (..., m, J) disagree");
+  const Batch batch(Dims({table, ids}), rank);
+  return Dispatch(table.element_type(), ids.element_type(), [&](auto f, auto i) {
+    using F = decltype(f);
+    using I = decltype(i);
+    Gather<F, I>(pool, table.typed_data<F>(), ids.typed_data<I>(), h->typed_data<F>(), batch,
+                 m, J, P);
+  });
+}
+
+ffi::Error ScatterImpl(ffi::ThreadPool pool, ffi::AnyBuffer g, ffi::AnyBuffer ids,
+                       ffi::Result<ffi::AnyBuffer> grad, int64_t num_patterns) {
+  const auto gd = g.dimensions(), d = ids.dimensions();
+  const int64_t rank = gd.size() - 1, m = gd[rank], J = d[rank + 1];
+  if (static_cast<int64_t>(d.size()) != rank + 2 || d[rank] != m)
+    return ffi::Error::InvalidArgument("g (..., m) and ids (..., m, J) disagree");
+  const Batch batch(Dims({g, ids}), rank);
+  return Dispatch(g.element_type(), ids.element_type(), [&](auto f, auto i) {
+    using F = decltype(f);
+    using I = decltype(i);
+    Scatter<F, I>(pool, g.typed_data<F>(), ids.typed_data<I>(), grad->typed_data<F>(), batch,
+                  m, J, num_patterns);
+  });
+}
+
+}  // namespace
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(CnnfcnTableGather, GatherImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::AnyBuffer>()
+                                  .Arg<ffi::AnyBuffer>()
+                                  .Ret<ffi::AnyBuffer>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(CnnfcnTableScatter, ScatterImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::AnyBuffer>()
+                                  .Arg<ffi::AnyBuffer>()
+                                  .Ret<ffi::AnyBuffer>()
+                                  .Attr<int64_t>("num_patterns"));

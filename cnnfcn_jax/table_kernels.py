@@ -1,0 +1,133 @@
+"""The pattern-table readout h(x) = sum_j table[j, id_j(x)] and its gradient.
+
+On {±1}^n the CNN and LCN are a (J, P) table of per-window pattern values read at every
+input's J window ids (models.py, "Pattern tables"). The readout gathers m·J table entries
+and its gradient scatter-adds m·J values into the table: at n = 1024 that is 33 million
+ids per step, the whole cost of the step. XLA's CPU gather and scatter-add take about 1.6
+and 3.4 ns per id there, so on the CPU both run as the C++ kernels of table_kernels.cc
+(about 4x faster on one core, and they use every core), which this module compiles once
+per machine with the system's C++ compiler into the per-user cache and calls through
+XLA's FFI. On other platforms, or where the build fails (a warning says why), the XLA
+path `readout_xla` runs. The two agree to float rounding (tests/table_kernels_test.py);
+the kernels sum in a fixed order, so a network's result does not depend on what else is
+batched with it or on the number of cores.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import pathlib
+import platform
+import subprocess
+import tempfile
+
+import jax
+import jax.numpy as jnp
+import jaxlib
+from absl import logging
+
+SOURCE = pathlib.Path(__file__).with_name("table_kernels.cc")
+COMPILE_FLAGS = ("-O3", "-std=c++17", "-shared", "-fPIC")
+GATHER, SCATTER = "cnnfcn_table_gather", "cnnfcn_table_scatter"
+
+
+def cache_folder() -> pathlib.Path:
+  """Per-user folder of the built kernels: $XDG_CACHE_HOME/cnnfcn_jax/native."""
+  cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                 ".cache")
+  return pathlib.Path(cache_home, "cnnfcn_jax", "native")
+
+
+def build(folder: pathlib.Path | None = None) -> pathlib.Path:
+  """Compile table_kernels.cc (once: the library is named by a hash of everything that
+  goes into it) and return the shared library's path. Raises on a failed build."""
+  compiler = os.environ.get("CXX", "g++")
+  command = [compiler, *COMPILE_FLAGS, f"-I{jax.ffi.include_dir()}"]
+  key = hashlib.sha256("\0".join([SOURCE.read_text(), *command, jaxlib.__version__,
+                                  platform.machine()]).encode()).hexdigest()[:16]
+  folder = folder or cache_folder()
+  library = folder / f"table_kernels-{key}.so"
+  if library.exists():
+    return library
+  folder.mkdir(parents=True, exist_ok=True)
+  # Build under a temporary name and rename: processes building at once never load a
+  # half-written library.
+  fd, partial = tempfile.mkstemp(suffix=".so", dir=folder)
+  os.close(fd)
+  try:
+    subprocess.run([*command, str(SOURCE), "-o", partial], check=True, capture_output=True,
+                   text=True)
+    os.replace(partial, library)
+  finally:
+    if os.path.exists(partial):
+      os.remove(partial)
+  return library
+
+
+@functools.cache
+def native_available() -> bool:
+  """Whether the CPU kernels are built and registered (builds them on the first call)."""
+  try:
+    library = ctypes.cdll.LoadLibrary(str(build()))
+  except (OSError, subprocess.CalledProcessError) as e:
+    detail = e.stderr if isinstance(e, subprocess.CalledProcessError) else e
+    logging.warning("native table kernels unavailable (%s); using XLA's gather/scatter, "
+                    "about 4x slower on the CPU", detail)
+    return False
+  jax.ffi.register_ffi_target(GATHER, jax.ffi.pycapsule(library.CnnfcnTableGather),
+                              platform="cpu")
+  jax.ffi.register_ffi_target(SCATTER, jax.ffi.pycapsule(library.CnnfcnTableScatter),
+                              platform="cpu")
+  return True
+
+
+def readout_xla(table_JP, ids_mJ):
+  """h(x) = sum_j table[j, id_j(x)], as one XLA gather from the flattened table.
+
+  One flat index per (x, j) vmaps into a plain batched gather (and scatter-add in the
+  backward pass), about twice as fast under vmap as take_along_axis on the CPU.
+  """
+  num_windows, num_patterns = table_JP.shape
+  flat_mJ = ids_mJ.astype(jnp.int32) + num_patterns * jnp.arange(num_windows, dtype=jnp.int32)
+  return table_JP.reshape(-1)[flat_mJ].sum(axis=-1)
+
+
+def _gather(table_JP, ids_mJ):
+  out = jax.ShapeDtypeStruct(ids_mJ.shape[:-1], table_JP.dtype)
+  return jax.ffi.ffi_call(GATHER, out, vmap_method="expand_dims")(table_JP, ids_mJ)
+
+
+def _scatter(g_m, ids_mJ, num_patterns):
+  out = jax.ShapeDtypeStruct((ids_mJ.shape[-1], num_patterns), g_m.dtype)
+  return jax.ffi.ffi_call(SCATTER, out, vmap_method="expand_dims")(
+      g_m, ids_mJ, num_patterns=num_patterns)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _readout_native(table_JP, ids_mJ, num_patterns):
+  del num_patterns
+  return _gather(table_JP, ids_mJ)
+
+
+def _readout_native_fwd(table_JP, ids_mJ, num_patterns):
+  del num_patterns
+  return _gather(table_JP, ids_mJ), ids_mJ
+
+
+def _readout_native_bwd(num_patterns, ids_mJ, g_m):
+  return _scatter(g_m, ids_mJ, num_patterns), None  # ids are integers: no cotangent
+
+
+_readout_native.defvjp(_readout_native_fwd, _readout_native_bwd)
+
+
+def readout(table_JP, ids_mJ):
+  """h(x) = sum_j table[j, id_j(x)]: table (J, P), ids (m, J) -> (m,), differentiable in
+  the table; the native kernels on the CPU, XLA's gather elsewhere."""
+  if not native_available():
+    return readout_xla(table_JP, ids_mJ)
+  native = lambda t, i: _readout_native(t, i, t.shape[-1])  # noqa: E731
+  return jax.lax.platform_dependent(table_JP, ids_mJ, cpu=native, default=readout_xla)
