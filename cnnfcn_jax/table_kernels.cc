@@ -138,8 +138,9 @@ void Scatter(ffi::ThreadPool& pool, const F* g, const I* ids, F* grad, const Bat
     F* acc = partial.data() + item * J * P;
     std::fill(acc, acc + J * P, F(0));
     for (int64_t x = start; x < std::min(m, start + kChunk); ++x) {
-      const I* row = id + x * J;
       const F gx = gb[x];
+      if (gx == F(0)) continue;  // exact: x adds nothing (e.g. hinge margin >= 1)
+      const I* row = id + x * J;
       for (int64_t j = 0; j < J; ++j) acc[j * P + row[j]] += gx;
     }
   });
