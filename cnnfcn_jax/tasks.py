@@ -28,15 +28,31 @@ class Task:
 
   def target(self, x):
     """f(x) in {±1} for x (m, n) in {±1}^n."""
-    x = jnp.asarray(x)
-    bits_mk = (x[:, np.asarray(self.coordinates)] < 0).astype(jnp.int32)
-    ids = jnp.sum(bits_mk << jnp.arange(self.k, dtype=jnp.int32), axis=-1)
-    return jnp.asarray(self.truth_table, x.dtype)[ids]
+    return labels(jnp.asarray(x), *self.arrays())
+
+  def arrays(self):
+    """(coordinates (k,) int32, truth table (2^k,) float): the task as arguments of `labels`."""
+    return (jnp.asarray(self.coordinates, jnp.int32),
+            jnp.asarray(self.truth_table, jnp.result_type(float)))
 
   def sample(self, key, m, dtype=None):
     """(x, y): m inputs uniform on {±1}^n and their labels."""
-    x = jax.random.rademacher(key, (m, self.n), dtype or jnp.result_type(float))
+    x = sample_inputs(key, m, self.n, dtype)
     return x, self.target(x)
+
+
+def sample_inputs(key, m, n, dtype=None):
+  """(m, n) inputs uniform on {±1}^n."""
+  return jax.random.rademacher(key, (m, n), dtype or jnp.result_type(float))
+
+
+def labels(x, coordinates, truth_table):
+  """g(x_I) for x (m, n) in {±1}^n, I = coordinates (k,) and g = truth_table (2^k,), indexed
+  by pattern id. Taking arrays, not a Task, lets one compiled program serve every task of
+  the same n and k (a local task and its non-local twin)."""
+  bits_mk = (x[:, coordinates] < 0).astype(jnp.int32)
+  ids = jnp.sum(bits_mk << jnp.arange(coordinates.shape[0], dtype=jnp.int32), axis=-1)
+  return truth_table.astype(x.dtype)[ids]
 
 
 def middle_position(n: int, k: int) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 import optax
 from jax.experimental import multihost_utils
 
-from cnnfcn_jax import models
+from cnnfcn_jax import models, tasks
 from cnnfcn_jax.tasks import Task
 
 # "gd" is the paper's full-batch gradient descent, θ <- θ - η ∇L; the rest are optax
@@ -105,7 +105,10 @@ class Sweep:
 
 
 def sweep_fn(sweep: Sweep):
-  """The un-jitted sweep: (seeds (S,), *sweep_axes(sweep)) -> arrays with leading axes (S, W).
+  """The un-jitted sweep: (seeds (S,), *sweep_args(sweep)) -> arrays with leading axes (S, W).
+
+  Only sweep.task's n and k are read here: its coordinates and truth table are arguments
+  (sweep_args), like the widths and learning rates.
 
   Returned arrays: each name in METRICS with shape (S, W, R) over `record_steps`, and
   `params0` / `params`, the initial and final parameters, (S, W, ...) each.
@@ -172,30 +175,44 @@ def sweep_fn(sweep: Sweep):
     history = jax.tree.map(lambda a, rest: jnp.concatenate([a[None], rest]), first, history)
     return dict(history, params0=params0, params={**frozen, **state[0]})
 
-  def one_seed(seed, widths, learning_rates):
+  def one_seed(seed, widths, learning_rates, coordinates, truth_table):
     init_key, data_key = seed_keys(seed)
     if sweep.population:
       x_train = x_test = models.all_patterns(task.n)
-      y_train = y_test = task.target(x_train)
     else:
-      x_train, y_train = task.sample(jax.random.fold_in(data_key, 0), sweep.num_train)
-      x_test, y_test = task.sample(jax.random.fold_in(data_key, 1), sweep.num_test)
+      x_train = tasks.sample_inputs(jax.random.fold_in(data_key, 0), sweep.num_train, task.n)
+      x_test = tasks.sample_inputs(jax.random.fold_in(data_key, 1), sweep.num_test, task.n)
+    y_train = tasks.labels(x_train, coordinates, truth_table)
+    y_test = tasks.labels(x_test, coordinates, truth_table)
     train_inputs, test_inputs = features(x_train), features(x_test)
     per_width = jax.vmap(one_network, in_axes=(0, 0, None, None, None, None, None))
     return per_width(widths, learning_rates, init_key, train_inputs, y_train, test_inputs,
                      y_test)
 
-  def sweep_seeds(seeds, widths, learning_rates):
-    return jax.vmap(one_seed, in_axes=(0, None, None))(seeds, widths, learning_rates)
+  def sweep_seeds(seeds, *args):
+    return jax.vmap(one_seed, in_axes=(0,) + (None,) * len(args))(seeds, *args)
 
   return sweep_seeds
 
 
-def sweep_axes(sweep: Sweep):
-  """The per-width arguments of sweep_fn: widths and learning rates, (W,) each."""
+def sweep_args(sweep: Sweep):
+  """The arguments of sweep_fn after the seeds: widths and learning rates, (W,) each, and
+  the task's coordinates and truth table (Task.arrays)."""
   rates = sweep.learning_rate
   rates = rates if isinstance(rates, tuple) else (rates,) * len(sweep.widths)
-  return jnp.asarray(sweep.widths, jnp.int32), jnp.asarray(rates, jnp.result_type(float))
+  return (jnp.asarray(sweep.widths, jnp.int32), jnp.asarray(rates, jnp.result_type(float)),
+          *sweep.task.arrays())
+
+
+NUM_ARGS = 4  # len(sweep_args(sweep))
+
+
+def program_key(sweep: Sweep) -> Sweep:
+  """`sweep` without what sweep_args passes at run time (learning rates, the task's
+  coordinates and truth table): sweeps with equal keys share one compiled program, so a
+  local task and its non-local twin compile once."""
+  task = dataclasses.replace(sweep.task, coordinates=(), truth_table=())
+  return dataclasses.replace(sweep, learning_rate=0.0, task=task)
 
 
 AUTO = "auto"
@@ -280,13 +297,13 @@ def _blocks_fn(sweep: Sweep, num_devices: int):
   """jit((blocks, block) seeds -> outputs (blocks, block, W, ...)), blocks run in sequence."""
   one_block = sweep_fn(sweep)
 
-  def blocks(seeds, widths, learning_rates):
-    return jax.lax.map(lambda b: one_block(b, widths, learning_rates), seeds)
+  def blocks(seeds, *args):
+    return jax.lax.map(lambda b: one_block(b, *args), seeds)
 
   if num_devices > 1:
     mesh = jax.sharding.Mesh(np.array(jax.devices()), ("blocks",))
     spec, replicated = jax.sharding.PartitionSpec("blocks"), jax.sharding.PartitionSpec()
-    blocks = jax.shard_map(blocks, mesh=mesh, in_specs=(spec, replicated, replicated),
+    blocks = jax.shard_map(blocks, mesh=mesh, in_specs=(spec,) + (replicated,) * NUM_ARGS,
                            out_specs=spec, check_vma=False)  # per-device code: no collectives
   return jax.jit(blocks)
 
@@ -296,15 +313,13 @@ def _run_call(sweep: Sweep, seeds: np.ndarray, block: int) -> dict:
   num_blocks = -(-len(seeds) // block)
   num_blocks += (-num_blocks) % num_devices
   padded = np.concatenate([seeds, np.repeat(seeds[-1:], num_blocks * block - len(seeds))])
-  # Learning rates are arguments of the compiled sweep (sweep_axes), not part of its code:
-  # sweeps that differ only in their rates share one compilation.
-  compiled = _blocks_fn(dataclasses.replace(sweep, learning_rate=0.0), num_devices)
-  args = (padded.reshape(num_blocks, block), *sweep_axes(sweep))
+  compiled = _blocks_fn(program_key(sweep), num_devices)
+  args = (padded.reshape(num_blocks, block), *sweep_args(sweep))
   if jax.process_count() > 1:
     # Every process holds all the arguments; each gives its devices their blocks, and the
     # outputs, sharded over all processes' devices, are gathered back into every process.
     mesh = jax.sharding.Mesh(np.array(jax.devices()), ("blocks",))
-    specs = (jax.sharding.PartitionSpec("blocks"),) + (jax.sharding.PartitionSpec(),) * 2
+    specs = (jax.sharding.PartitionSpec("blocks"),) + (jax.sharding.PartitionSpec(),) * NUM_ARGS
     args = tuple(jax.make_array_from_callback(
         np.shape(a), jax.sharding.NamedSharding(mesh, spec), lambda i, a=a: np.asarray(a)[i])
         for a, spec in zip(args, specs))

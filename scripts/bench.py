@@ -66,7 +66,7 @@ def sweep_settings(s):
 def bench_vmap_vs_loop(s):
   sweep = sweep_settings(s)
   seeds = np.arange(s["seeds"], dtype=np.uint32)
-  axes = train.sweep_axes(sweep)
+  axes = train.sweep_args(sweep)
   auto_block = train.resolve_block(sweep, len(seeds), train.AUTO)
   first, vmapped = seconds(lambda: train.run_sweep(sweep, seeds, train.AUTO))
   single = jax.jit(train.sweep_fn(sweep))

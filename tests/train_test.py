@@ -114,8 +114,8 @@ def test_frozen_groups_do_not_move():
 def test_sweep_compiles_once_for_new_seeds():
   sweep = small_sweep("cnn")
   fn = jax.jit(chex.assert_max_traces(train.sweep_fn(sweep), n=1))
-  first = fn(np.asarray([0, 1], np.uint32), *train.sweep_axes(sweep))
-  second = fn(np.asarray([2, 3], np.uint32), *train.sweep_axes(sweep))  # raises if retraced
+  first = fn(np.asarray([0, 1], np.uint32), *train.sweep_args(sweep))
+  second = fn(np.asarray([2, 3], np.uint32), *train.sweep_args(sweep))  # raises if retraced
   assert not np.array_equal(first["params0"]["W"], second["params0"]["W"])
 
 
@@ -245,7 +245,7 @@ for arch in ("cnn", "lcn", "fcn"):
   sweep = t.small_sweep(arch)
   # 6 seeds in blocks of 2: 3 blocks, padded to 4 to fill the 4 devices.
   placed = train._blocks_fn(sweep, 4)(np.arange(8, dtype=np.uint32).reshape(4, 2),
-                                      *train.sweep_axes(sweep))
+                                      *train.sweep_args(sweep))
   assert len(placed["params"]["W"].sharding.device_set) == 4
   for path, a in jax.tree_util.tree_leaves_with_path(train.run_sweep(sweep, range(6), 2)):
     out[arch + jax.tree_util.keystr(path)] = a
