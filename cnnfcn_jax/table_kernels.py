@@ -15,6 +15,7 @@ batched with it or on the number of cores.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -32,6 +33,7 @@ from absl import logging
 SOURCE = pathlib.Path(__file__).with_name("table_kernels.cc")
 COMPILE_FLAGS = ("-O3", "-std=c++17", "-shared", "-fPIC")
 GATHER, SCATTER = "cnnfcn_table_gather", "cnnfcn_table_scatter"
+_xla_only = False  # set by use_xla()
 
 
 def cache_folder() -> pathlib.Path:
@@ -124,10 +126,23 @@ def _readout_native_bwd(num_patterns, ids_mJ, g_m):
 _readout_native.defvjp(_readout_native_fwd, _readout_native_bwd)
 
 
+@contextlib.contextmanager
+def use_xla():
+  """Functions traced inside this context read tables with XLA's gather and scatter-add,
+  on every platform (for side-by-side timings and tests). Already-compiled functions keep
+  the path they were traced with."""
+  global _xla_only
+  previous, _xla_only = _xla_only, True
+  try:
+    yield
+  finally:
+    _xla_only = previous
+
+
 def readout(table_JP, ids_mJ):
   """h(x) = sum_j table[j, id_j(x)]: table (J, P), ids (m, J) -> (m,), differentiable in
   the table; the native kernels on the CPU, XLA's gather elsewhere."""
-  if not native_available():
+  if _xla_only or not native_available():
     return readout_xla(table_JP, ids_mJ)
   native = lambda t, i: _readout_native(t, i, t.shape[-1])  # noqa: E731
   return jax.lax.platform_dependent(table_JP, ids_mJ, cpu=native, default=readout_xla)

@@ -14,6 +14,8 @@ apart):
   dense_vmap_vs_torch_loop  the same dense CNN step, JAX (vmapped seeds) vs the PyTorch loop
   dense_vmap_vs_torch_vmap  the same, JAX vs torch.func.vmap over the seeds
   table_vs_dense        one GD step of the CNN: pattern-table path vs dense path
+  table_native_vs_xla   the table CNN step at n = 1024: the native CPU kernels of
+                        table_kernels vs XLA's gather and scatter-add
   online_vmap_vs_loop   the time-to-learn online SGD step: S seeds in one call vs a loop
                         of the jitted one-seed call (networks x steps per second of each)
 and the machine's own limits, measured in the same run:
@@ -21,7 +23,8 @@ and the machine's own limits, measured in the same run:
                                 matmul); fcn_fraction_of_its_matmuls: over the step's own
                                 two matmuls timed alone at its shapes
   table_fraction_of_bandwidth   the pattern-table CNN step's bytes moved per second (at
-                                n = 1024, ids of 64-128 MB) over the memory bandwidth of
+                                n = 1024, m = 32768: 33 MB of ids, above the 32 MB L3
+                                of the test machine) over the memory bandwidth of
                                 a large array copy
 """
 
@@ -40,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from cnnfcn_jax import models, online, tasks, train  # noqa: E402
+from cnnfcn_jax import models, online, table_kernels, tasks, train  # noqa: E402
 
 
 def seconds(fn, repeats=3):
@@ -259,11 +262,12 @@ def bench_table_vs_dense(s):
 
 
 def bench_table_bandwidth(s):
-  """Bytes per second the pattern-table CNN step moves, at a size whose ids leave the cache.
+  """The pattern-table CNN step at a size whose ids leave the cache (n = 1024): the native
+  CPU kernels against XLA's gather and scatter-add, and the bytes per second they move.
 
-  Bytes moved per step: the (m, J) int32 ids read by the forward gather and by the
-  backward scatter-add, the gathered values written and summed, and their cotangents read
-  by the scatter: 4 passes over m J 4-byte entries (the 2^k x q table stays in cache).
+  Bytes moved per step by the native kernels: the (m, J) pattern ids (one byte each at
+  k = 4), read by the forward gather and again by the backward scatter-add; the 2^k x J
+  table and its gradient stay in cache, and the per-input values are m floats.
   """
   n, k, q, m = s["bandwidth_n"], 4, 128, s["bandwidth_m"]
   x, y = tasks.make_task(n, k).sample(jax.random.key(6), m)
@@ -271,8 +275,13 @@ def bench_table_bandwidth(s):
   params = models.init_params("cnn", jax.random.key(7), n, k, q, "gaussian")
   loss = lambda p, ids, y: train.hinge_loss(models.apply("cnn", p, ids, table=True), y)  # noqa: E731
   per_step = step_seconds(loss, params, (ids, y), 3)
-  moved = 4 * m * models.num_windows(n, k) * 4
-  return dict(table_large_step_seconds=per_step, table_step_bytes_per_second=moved / per_step)
+  with table_kernels.use_xla():
+    xla_per_step = step_seconds(loss, params, (ids, y), 3)
+  moved = 2 * ids.size * ids.dtype.itemsize
+  return dict(table_large_step_seconds=per_step, table_large_xla_step_seconds=xla_per_step,
+              table_native_vs_xla=xla_per_step / per_step,
+              table_ids_per_second=2 * ids.size / per_step,
+              table_step_bytes_per_second=moved / per_step)
 
 
 def bench_fcn_peak(s):
@@ -309,7 +318,7 @@ SETTINGS = dict(
               matmul_size=4096, fcn_n=512, fcn_r=1024, fcn_m=65536, fcn_steps=5),
     quick=dict(n=64, k=4, q=128, m=2048, steps=50, seeds=64, torch_seeds=4,
                dense_seeds=4, dense_sweep_steps=5, online_seeds=32, online_steps=500,
-               bandwidth_floats=2**26, bandwidth_n=1024, bandwidth_m=16384,
+               bandwidth_floats=2**26, bandwidth_n=1024, bandwidth_m=32768,
                table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=2, table_steps=50,
                matmul_size=2048, fcn_n=256, fcn_r=512, fcn_m=32768, fcn_steps=3),
 )
@@ -343,6 +352,7 @@ def main():
           ("dense_vmap_vs_torch_loop", "dense CNN step: vmapped JAX vs PyTorch loop", None),
           ("dense_vmap_vs_torch_vmap", "dense CNN step: vmapped JAX vs torch.func.vmap", None),
           ("table_vs_dense", "CNN GD step: pattern table vs dense", 20),
+          ("table_native_vs_xla", "table CNN step, n=1024: native kernels vs XLA", None),
           ("online_vmap_vs_loop", "online SGD step: S seeds in one call vs a loop", None),
           ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5),
           ("fcn_fraction_of_its_matmuls", "the same / its two matmuls alone", None),

@@ -64,11 +64,14 @@ def test_a_network_gives_the_same_bits_alone_or_batched():
     np.testing.assert_array_equal(f(tables[s:s + 1], ids[s:s + 1])[0], together[s])
 
 
-def test_the_cpu_program_calls_the_kernels():
+def test_the_cpu_program_calls_the_kernels_unless_told_to_use_xla():
   table, ids = jnp.zeros((5, 4)), jnp.zeros((7, 5), jnp.uint8)
   loss = lambda t: jnp.sum(table_kernels.readout(t, ids) ** 2)  # noqa: E731
   text = jax.jit(jax.grad(loss)).lower(table).as_text()
   assert table_kernels.GATHER in text and table_kernels.SCATTER in text
+  with table_kernels.use_xla():
+    text = jax.jit(jax.grad(loss)).lower(table).as_text()
+  assert table_kernels.GATHER not in text and table_kernels.SCATTER not in text
 
 
 def test_build_is_cached_by_content_and_a_failed_build_leaves_nothing(tmp_path, monkeypatch):
