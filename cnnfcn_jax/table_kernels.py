@@ -7,10 +7,11 @@ ids per step, the whole cost of the step. XLA's CPU gather and scatter-add take 
 and 3.4 ns per id there, so on the CPU both run as the C++ kernels of table_kernels.cc
 (about 4x faster on one core, and they use every core), which this module compiles once
 per machine with the system's C++ compiler into the per-user cache and calls through
-XLA's FFI. On other platforms, or where the build fails (a warning says why), the XLA
-path `readout_xla` runs. The two agree to float rounding (tests/table_kernels_test.py);
-the kernels sum in a fixed order, so a network's result does not depend on what else is
-batched with it or on the number of cores.
+XLA's FFI. Where the default backend is an accelerator (nothing is built there), or
+where the build fails (a warning says why), the XLA path `readout_xla` runs. The two
+agree to float rounding (tests/table_kernels_test.py); the kernels sum in a fixed order,
+so a network's result does not depend on what else is batched with it or on the number
+of cores.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def use_xla():
 def readout(table_JP, ids_mJ):
   """h(x) = sum_j table[j, id_j(x)]: table (J, P), ids (m, J) -> (m,), differentiable in
   the table; the native kernels on the CPU, XLA's gather elsewhere."""
-  if _xla_only or not native_available():
+  if _xla_only or jax.default_backend() != "cpu" or not native_available():
     return readout_xla(table_JP, ids_mJ)
   native = lambda t, i: _readout_native(t, i, t.shape[-1])  # noqa: E731
   return jax.lax.platform_dependent(table_JP, ids_mJ, cpu=native, default=readout_xla)
