@@ -94,8 +94,8 @@ def all_patterns(k: int, dtype=None) -> jnp.ndarray:
 
 
 def pattern_id_dtype(k: int):
-  """The smallest unsigned integer type that holds a pattern id in [0, 2^k)."""
-  return jnp.uint8 if k <= 8 else jnp.uint16
+  """The smallest integer type of the table kernels that holds a pattern id in [0, 2^k)."""
+  return jnp.uint8 if k <= 8 else jnp.uint16 if k <= 16 else jnp.int32
 
 
 def pattern_ids(x, k: int) -> jnp.ndarray:
@@ -106,19 +106,21 @@ def pattern_ids(x, k: int) -> jnp.ndarray:
   return ids.astype(pattern_id_dtype(k))
 
 
-def apply_cnn_table(params, ids, activation="relu"):
-  """apply_cnn on pattern ids (m, J); equals apply_cnn(params, x) for ids = pattern_ids(x, k)."""
+def apply_cnn_table(params, ids, activation="relu", readout=table_kernels.readout):
+  """apply_cnn on pattern ids (m, J); equals apply_cnn(params, x) for ids = pattern_ids(x, k).
+
+  `readout` reads the (J, 2^k) table at the ids (table_kernels.readout_xla: XLA's path).
+  """
   W, b, u = params["W"], params["b"], params["u"]
   hidden_Pq = ACTIVATIONS[activation](all_patterns(W.shape[-1], W.dtype) @ W.T + b)
-  return table_kernels.readout(u @ hidden_Pq.T, ids)
+  return readout(u @ hidden_Pq.T, ids)
 
 
-def apply_lcn_table(params, ids, activation="relu"):
-  """apply_lcn on pattern ids (m, J); one activation table per window."""
+def apply_lcn_table(params, ids, activation="relu", readout=table_kernels.readout):
+  """apply_lcn on pattern ids (m, J); one activation table per window (readout: as CNN)."""
   W, b, u = params["W"], params["b"], params["u"]
   pre_JPq = jnp.einsum("pk,jqk->jpq", all_patterns(W.shape[-1], W.dtype), W) + b[:, None, :]
-  return table_kernels.readout(jnp.einsum("jpq,jq->jp", ACTIVATIONS[activation](pre_JPq), u),
-                              ids)
+  return readout(jnp.einsum("jpq,jq->jp", ACTIVATIONS[activation](pre_JPq), u), ids)
 
 
 @dataclasses.dataclass(frozen=True)

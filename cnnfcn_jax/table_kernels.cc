@@ -94,16 +94,27 @@ struct Batch {
   }
 };
 
+// Whether every id of a row lies in [0, P), checked before the row is used: an id out of
+// range would read or write outside the table.
+template <typename I>
+bool RowInRange(const I* row, int64_t J, int64_t P) {
+  uint64_t top = 0;  // negative int32 ids wrap to huge values
+  for (int64_t j = 0; j < J; ++j) top = std::max<uint64_t>(top, static_cast<uint64_t>(row[j]));
+  return J == 0 || top < static_cast<uint64_t>(P);
+}
+
 std::vector<ffi::Span<const int64_t>> Dims(std::initializer_list<ffi::AnyBuffer> buffers) {
   std::vector<ffi::Span<const int64_t>> out;
   for (const auto& b : buffers) out.push_back(b.dimensions());
   return out;
 }
 
+// Both kernels return false when an id is out of range (that row is left out).
 template <typename F, typename I>
-void Gather(ffi::ThreadPool& pool, const F* table, const I* ids, F* h, const Batch& batch,
+bool Gather(ffi::ThreadPool& pool, const F* table, const I* ids, F* h, const Batch& batch,
             int64_t m, int64_t J, int64_t P) {
   const int64_t chunks = (m + kChunk - 1) / kChunk;
+  std::atomic<bool> in_range{true};
   ParallelFor(pool, batch.size * chunks, batch.size * m * J, [&](int64_t item) {
     const int64_t b = item / chunks, start = (item % chunks) * kChunk;
     const F* t = table + batch.Offset(0, b) * J * P;
@@ -111,6 +122,11 @@ void Gather(ffi::ThreadPool& pool, const F* table, const I* ids, F* h, const Bat
     F* out = h + b * m;
     for (int64_t x = start; x < std::min(m, start + kChunk); ++x) {
       const I* row = id + x * J;
+      if (!RowInRange(row, J, P)) {
+        in_range = false;
+        out[x] = 0;
+        continue;
+      }
       // Four running sums (windows j mod 4) keep four additions in flight.
       F s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       int64_t j = 0;
@@ -124,13 +140,19 @@ void Gather(ffi::ThreadPool& pool, const F* table, const I* ids, F* h, const Bat
       out[x] = (s0 + s1) + (s2 + s3);
     }
   });
+  return in_range;
 }
 
 template <typename F, typename I>
-void Scatter(ffi::ThreadPool& pool, const F* g, const I* ids, F* grad, const Batch& batch,
+bool Scatter(ffi::ThreadPool& pool, const F* g, const I* ids, F* grad, const Batch& batch,
              int64_t m, int64_t J, int64_t P) {
   const int64_t chunks = (m + kChunk - 1) / kChunk;
+  if (chunks == 0) {  // no samples: a zero gradient
+    std::fill(grad, grad + batch.size * J * P, F(0));
+    return true;
+  }
   std::vector<F> partial(batch.size * chunks * J * P);
+  std::atomic<bool> in_range{true};
   ParallelFor(pool, batch.size * chunks, batch.size * m * J, [&](int64_t item) {
     const int64_t b = item / chunks, start = (item % chunks) * kChunk;
     const F* gb = g + batch.Offset(0, b) * m;
@@ -141,6 +163,10 @@ void Scatter(ffi::ThreadPool& pool, const F* g, const I* ids, F* grad, const Bat
       const F gx = gb[x];
       if (gx == F(0)) continue;  // exact: x adds nothing (e.g. hinge margin >= 1)
       const I* row = id + x * J;
+      if (!RowInRange(row, J, P)) {
+        in_range = false;
+        continue;
+      }
       for (int64_t j = 0; j < J; ++j) acc[j * P + row[j]] += gx;
     }
   });
@@ -153,20 +179,26 @@ void Scatter(ffi::ThreadPool& pool, const F* g, const I* ids, F* grad, const Bat
       for (int64_t i = 0; i < J * P; ++i) out[i] += part[i];
     }
   }
+  return in_range;
 }
 
-// Calls fn(F*, I*) typed by the float operand's and the ids' element types.
+// Calls fn(F(), I()) typed by the float operand's and the ids' element types; fn returns
+// whether every id was in range.
 template <typename Fn>
 ffi::Error Dispatch(ffi::DataType float_type, ffi::DataType id_type, Fn&& fn) {
   auto with_ids = [&](auto float_zero) -> ffi::Error {
     using F = decltype(float_zero);
+    bool in_range;
     switch (id_type) {
-      case ffi::DataType::U8: fn(F(), uint8_t()); return ffi::Error::Success();
-      case ffi::DataType::U16: fn(F(), uint16_t()); return ffi::Error::Success();
-      case ffi::DataType::S32: fn(F(), int32_t()); return ffi::Error::Success();
+      case ffi::DataType::U8: in_range = fn(F(), uint8_t()); break;
+      case ffi::DataType::U16: in_range = fn(F(), uint16_t()); break;
+      case ffi::DataType::S32: in_range = fn(F(), int32_t()); break;
       default:
         return ffi::Error::InvalidArgument("pattern ids must be uint8, uint16 or int32");
     }
+    if (!in_range)
+      return ffi::Error::InvalidArgument("a pattern id lies outside [0, number of patterns)");
+    return ffi::Error::Success();
   };
   switch (float_type) {
     case ffi::DataType::F32: return with_ids(float());
@@ -178,14 +210,15 @@ ffi::Error Dispatch(ffi::DataType float_type, ffi::DataType id_type, Fn&& fn) {
 ffi::Error GatherImpl(ffi::ThreadPool pool, ffi::AnyBuffer table, ffi::AnyBuffer ids,
                       ffi::Result<ffi::AnyBuffer> h) {
   const auto t = table.dimensions(), d = ids.dimensions();
-  const int64_t rank = t.size() - 2, J = t[rank], P = t[rank + 1], m = d[rank];
-  if (static_cast<int64_t>(d.size()) != rank + 2 || d[rank + 1] != J)
+  const int64_t rank = static_cast<int64_t>(t.size()) - 2;
+  if (rank < 0 || static_cast<int64_t>(d.size()) != rank + 2 || d[rank + 1] != t[rank])
     return ffi::Error::InvalidArgument("table (..., J, P) and ids (..., m, J) disagree");
+  const int64_t J = t[rank], P = t[rank + 1], m = d[rank];
   const Batch batch(Dims({table, ids}), rank);
   return Dispatch(table.element_type(), ids.element_type(), [&](auto f, auto i) {
     using F = decltype(f);
     using I = decltype(i);
-    Gather<F, I>(pool, table.typed_data<F>(), ids.typed_data<I>(), h->typed_data<F>(), batch,
+    return Gather<F, I>(pool, table.typed_data<F>(), ids.typed_data<I>(), h->typed_data<F>(), batch,
                  m, J, P);
   });
 }
@@ -193,14 +226,15 @@ ffi::Error GatherImpl(ffi::ThreadPool pool, ffi::AnyBuffer table, ffi::AnyBuffer
 ffi::Error ScatterImpl(ffi::ThreadPool pool, ffi::AnyBuffer g, ffi::AnyBuffer ids,
                        ffi::Result<ffi::AnyBuffer> grad, int64_t num_patterns) {
   const auto gd = g.dimensions(), d = ids.dimensions();
-  const int64_t rank = gd.size() - 1, m = gd[rank], J = d[rank + 1];
-  if (static_cast<int64_t>(d.size()) != rank + 2 || d[rank] != m)
+  const int64_t rank = static_cast<int64_t>(gd.size()) - 1;
+  if (rank < 0 || static_cast<int64_t>(d.size()) != rank + 2 || d[rank] != gd[rank])
     return ffi::Error::InvalidArgument("g (..., m) and ids (..., m, J) disagree");
+  const int64_t m = gd[rank], J = d[rank + 1];
   const Batch batch(Dims({g, ids}), rank);
   return Dispatch(g.element_type(), ids.element_type(), [&](auto f, auto i) {
     using F = decltype(f);
     using I = decltype(i);
-    Scatter<F, I>(pool, g.typed_data<F>(), ids.typed_data<I>(), grad->typed_data<F>(), batch,
+    return Scatter<F, I>(pool, g.typed_data<F>(), ids.typed_data<I>(), grad->typed_data<F>(), batch,
                   m, J, num_patterns);
   });
 }

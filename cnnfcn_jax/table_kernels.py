@@ -16,13 +16,13 @@ of cores.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import hashlib
 import os
 import pathlib
 import platform
+import shlex
 import subprocess
 import tempfile
 
@@ -34,7 +34,9 @@ from absl import logging
 SOURCE = pathlib.Path(__file__).with_name("table_kernels.cc")
 COMPILE_FLAGS = ("-O3", "-std=c++17", "-shared", "-fPIC")
 GATHER, SCATTER = "cnnfcn_table_gather", "cnnfcn_table_scatter"
-_xla_only = False  # set by use_xla()
+# The element types the kernels take; other types go to XLA.
+NATIVE_FLOATS = (jnp.float32, jnp.float64)
+NATIVE_IDS = (jnp.uint8, jnp.uint16, jnp.int32)
 
 
 def cache_folder() -> pathlib.Path:
@@ -45,10 +47,11 @@ def cache_folder() -> pathlib.Path:
 
 
 def build(folder: pathlib.Path | None = None) -> pathlib.Path:
-  """Compile table_kernels.cc (once: the library is named by a hash of everything that
-  goes into it) and return the shared library's path. Raises on a failed build."""
-  compiler = os.environ.get("CXX", "g++")
-  command = [compiler, *COMPILE_FLAGS, f"-I{jax.ffi.include_dir()}"]
+  """Compile table_kernels.cc with $CXX (default g++) once, and return the shared
+  library's path: the library is named by a hash of the source, the command, the jaxlib
+  version and the machine. Raises on a failed build."""
+  command = [*shlex.split(os.environ.get("CXX", "g++")), *COMPILE_FLAGS,
+             f"-I{jax.ffi.include_dir()}"]
   key = hashlib.sha256("\0".join([SOURCE.read_text(), *command, jaxlib.__version__,
                                   platform.machine()]).encode()).hexdigest()[:16]
   folder = folder or cache_folder()
@@ -127,23 +130,16 @@ def _readout_native_bwd(num_patterns, ids_mJ, g_m):
 _readout_native.defvjp(_readout_native_fwd, _readout_native_bwd)
 
 
-@contextlib.contextmanager
-def use_xla():
-  """Functions traced inside this context read tables with XLA's gather and scatter-add,
-  on every platform (for side-by-side timings and tests). Already-compiled functions keep
-  the path they were traced with."""
-  global _xla_only
-  previous, _xla_only = _xla_only, True
-  try:
-    yield
-  finally:
-    _xla_only = previous
-
-
 def readout(table_JP, ids_mJ):
-  """h(x) = sum_j table[j, id_j(x)]: table (J, P), ids (m, J) -> (m,), differentiable in
-  the table; the native kernels on the CPU, XLA's gather elsewhere."""
-  if _xla_only or jax.default_backend() != "cpu" or not native_available():
+  """h(x) = sum_j table[j, id_j(x)]: table (J, P), ids (m, J) in [0, P) -> (m,).
+
+  On the CPU the native kernels, differentiable in the table in reverse mode (a custom
+  VJP; an id out of range is an error); XLA's gather elsewhere and for element types the
+  kernels do not take.
+  """
+  native = (jax.default_backend() == "cpu" and table_JP.dtype in NATIVE_FLOATS
+            and ids_mJ.dtype in NATIVE_IDS and native_available())
+  if not native:
     return readout_xla(table_JP, ids_mJ)
-  native = lambda t, i: _readout_native(t, i, t.shape[-1])  # noqa: E731
-  return jax.lax.platform_dependent(table_JP, ids_mJ, cpu=native, default=readout_xla)
+  on_cpu = lambda t, i: _readout_native(t, i, t.shape[-1])  # noqa: E731
+  return jax.lax.platform_dependent(table_JP, ids_mJ, cpu=on_cpu, default=readout_xla)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -273,10 +274,12 @@ def bench_table_bandwidth(s):
   x, y = tasks.make_task(n, k).sample(jax.random.key(6), m)
   ids = models.pattern_ids(x, k)
   params = models.init_params("cnn", jax.random.key(7), n, k, q, "gaussian")
-  loss = lambda p, ids, y: train.hinge_loss(models.apply("cnn", p, ids, table=True), y)  # noqa: E731
+  def loss(p, ids, y, readout=table_kernels.readout):
+    return train.hinge_loss(models.apply_cnn_table(p, ids, readout=readout), y)
+
   per_step = step_seconds(loss, params, (ids, y), 3)
-  with table_kernels.use_xla():
-    xla_per_step = step_seconds(loss, params, (ids, y), 3)
+  xla_loss = functools.partial(loss, readout=table_kernels.readout_xla)
+  xla_per_step = step_seconds(xla_loss, params, (ids, y), 3)
   moved = 2 * ids.size * ids.dtype.itemsize
   return dict(table_large_step_seconds=per_step, table_large_xla_step_seconds=xla_per_step,
               table_native_vs_xla=xla_per_step / per_step,

@@ -115,10 +115,11 @@ def test_pattern_table_path_equals_dense_path(arch):
       np.testing.assert_allclose(table[name], dense[name], rtol=1e-10, atol=1e-12, err_msg=name)
 
 
-def test_pattern_ids_invert_all_patterns():
-  k = 5
+@pytest.mark.parametrize("k", [5, 9, 17])  # uint8, uint16 and int32 ids
+def test_pattern_ids_invert_all_patterns(k):
   patterns = models.all_patterns(k)
   ids = models.pattern_ids(patterns, k)               # each row is one window of length k
+  assert ids.dtype == models.pattern_id_dtype(k)
   assert ids[:, 0].tolist() == list(range(2**k))
 
 

@@ -64,14 +64,40 @@ def test_a_network_gives_the_same_bits_alone_or_batched():
     np.testing.assert_array_equal(f(tables[s:s + 1], ids[s:s + 1])[0], together[s])
 
 
-def test_the_cpu_program_calls_the_kernels_unless_told_to_use_xla():
+def test_the_cpu_program_calls_the_kernels_and_readout_xla_does_not():
   table, ids = jnp.zeros((5, 4)), jnp.zeros((7, 5), jnp.uint8)
-  loss = lambda t: jnp.sum(table_kernels.readout(t, ids) ** 2)  # noqa: E731
-  text = jax.jit(jax.grad(loss)).lower(table).as_text()
-  assert table_kernels.GATHER in text and table_kernels.SCATTER in text
-  with table_kernels.use_xla():
+  for readout, native in ((table_kernels.readout, True), (table_kernels.readout_xla, False)):
+    loss = lambda t, readout=readout: jnp.sum(readout(t, ids) ** 2)  # noqa: E731
     text = jax.jit(jax.grad(loss)).lower(table).as_text()
-  assert table_kernels.GATHER not in text and table_kernels.SCATTER not in text
+    assert (table_kernels.GATHER in text and table_kernels.SCATTER in text) == native
+
+
+def test_no_samples_give_zero_outputs_and_a_zero_gradient():
+  table, ids = jnp.ones((5, 4)), jnp.zeros((0, 5), jnp.uint8)
+  assert table_kernels.readout(table, ids).shape == (0,)
+  grad = jax.grad(lambda t: table_kernels.readout(t, ids).sum())(table)
+  np.testing.assert_array_equal(grad, np.zeros((5, 4)))
+
+
+@pytest.mark.parametrize("bad_id", [4, 200, -1])
+def test_an_id_out_of_range_is_an_error_not_a_stray_memory_access(bad_id):
+  table = jnp.ones((5, 4))
+  ids = np.zeros((3, 5), np.int32)
+  ids[1, 2] = bad_id
+  ids = jnp.asarray(ids, jnp.uint8 if bad_id >= 0 else jnp.int32)
+  for f in (table_kernels.readout, jax.grad(lambda t, i: table_kernels.readout(t, i).sum())):
+    with pytest.raises(Exception, match="outside"):
+      jax.block_until_ready(f(table, ids))
+
+
+def test_types_the_kernels_do_not_take_go_to_xla():
+  rng = np.random.default_rng(2)
+  with jax.enable_x64(True):
+    ids = jnp.asarray(rng.integers(0, 4, (6, 5)))  # int64
+    for dtype in (jnp.float64, jnp.bfloat16):
+      table = jnp.asarray(rng.standard_normal((5, 4)), dtype)
+      np.testing.assert_array_equal(table_kernels.readout(table, ids),
+                                    table_kernels.readout_xla(table, ids))
 
 
 def test_build_is_cached_by_content_and_a_failed_build_leaves_nothing(tmp_path, monkeypatch):
