@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "xla/ffi/api/ffi.h"
@@ -95,12 +96,18 @@ struct Batch {
 };
 
 // Whether every id of a row lies in [0, P), checked before the row is used: an id out of
-// range would read or write outside the table.
+// range would read or write outside the table. Every id is at most the bitwise OR of the
+// row (negative int32 ids, as unsigned, exceed any P), and the OR vectorises; only when
+// it is >= P (never for valid ids when P is a power of two) are the ids compared.
 template <typename I>
 bool RowInRange(const I* row, int64_t J, int64_t P) {
-  uint64_t top = 0;  // negative int32 ids wrap to huge values
-  for (int64_t j = 0; j < J; ++j) top = std::max<uint64_t>(top, static_cast<uint64_t>(row[j]));
-  return J == 0 || top < static_cast<uint64_t>(P);
+  using U = std::make_unsigned_t<I>;
+  U any = 0;
+  for (int64_t j = 0; j < J; ++j) any |= static_cast<U>(row[j]);
+  if (static_cast<uint64_t>(any) < static_cast<uint64_t>(P)) return true;
+  for (int64_t j = 0; j < J; ++j)
+    if (static_cast<uint64_t>(static_cast<U>(row[j])) >= static_cast<uint64_t>(P)) return false;
+  return true;
 }
 
 std::vector<ffi::Span<const int64_t>> Dims(std::initializer_list<ffi::AnyBuffer> buffers) {
