@@ -43,9 +43,7 @@ FLAGS = flags.FLAGS
 
 def compilation_cache_dir() -> str:
   """The per-user default folder of the persistent compilation cache."""
-  cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                 ".cache")
-  return os.path.join(cache_home, "cnnfcn_jax", "jax")
+  return os.path.join(outputs.user_cache_dir(), "jax")
 
 
 def start_processes():

@@ -25,6 +25,13 @@ class WorkdirError(ValueError):
   """A workdir that holds another config's results; the message names the fix."""
 
 
+def user_cache_dir() -> str:
+  """The per-user cache folder of the package: $XDG_CACHE_HOME/cnnfcn_jax, else
+  ~/.cache/cnnfcn_jax (compiled programs in jax/, the table kernels in native/)."""
+  cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                 ".cache")
+  return os.path.join(cache_home, "cnnfcn_jax")
+
 def atomic_write(path: str, data: bytes | str):
   """Write `data` to `path` so that `path` is either absent/old or complete."""
   directory = os.path.dirname(os.path.abspath(path))

@@ -3,15 +3,15 @@
 On {±1}^n the CNN and LCN are a (J, P) table of per-window pattern values read at every
 input's J window ids (models.py, "Pattern tables"). The readout gathers m·J table entries
 and its gradient scatter-adds m·J values into the table: at n = 1024 that is 33 million
-ids per step, the whole cost of the step. XLA's CPU gather and scatter-add take about 1.6
-and 3.4 ns per id there, so on the CPU both run as the C++ kernels of table_kernels.cc
-(about 4x faster on one core, and they use every core), which this module compiles once
-per machine with the system's C++ compiler into the per-user cache and calls through
-XLA's FFI. Where the default backend is an accelerator (nothing is built there), or
-where the build fails (a warning says why), the XLA path `readout_xla` runs. The two
-agree to float rounding (tests/table_kernels_test.py); the kernels sum in a fixed order,
-so a network's result does not depend on what else is batched with it or on the number
-of cores.
+ids per step, the whole cost of the step. On the CPU both run as the C++ kernels of
+table_kernels.cc, which use every core (the n = 1024 step is 5x faster than with XLA's
+gather and scatter-add: scripts/bench.py, table_native_vs_xla). This module compiles
+them once per machine with the system's C++ compiler into the per-user cache and calls
+them through XLA's FFI. Where the default backend is an accelerator (nothing is built
+there), or where the build fails (a warning says why), the XLA path `readout_xla` runs.
+The two agree to float rounding (tests/table_kernels_test.py); the kernels sum in a
+fixed order, so a network's result does not depend on what else is batched with it or
+on the number of cores.
 """
 
 from __future__ import annotations
@@ -31,19 +31,14 @@ import jax.numpy as jnp
 import jaxlib
 from absl import logging
 
+from cnnfcn_jax import outputs
+
 SOURCE = pathlib.Path(__file__).with_name("table_kernels.cc")
 COMPILE_FLAGS = ("-O3", "-std=c++17", "-shared", "-fPIC")
 GATHER, SCATTER = "cnnfcn_table_gather", "cnnfcn_table_scatter"
 # The element types the kernels take; other types go to XLA.
 NATIVE_FLOATS = (jnp.float32, jnp.float64)
 NATIVE_IDS = (jnp.uint8, jnp.uint16, jnp.int32)
-
-
-def cache_folder() -> pathlib.Path:
-  """Per-user folder of the built kernels: $XDG_CACHE_HOME/cnnfcn_jax/native."""
-  cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                 ".cache")
-  return pathlib.Path(cache_home, "cnnfcn_jax", "native")
 
 
 def build(folder: pathlib.Path | None = None) -> pathlib.Path:
@@ -54,7 +49,7 @@ def build(folder: pathlib.Path | None = None) -> pathlib.Path:
              f"-I{jax.ffi.include_dir()}"]
   key = hashlib.sha256("\0".join([SOURCE.read_text(), *command, jaxlib.__version__,
                                   platform.machine()]).encode()).hexdigest()[:16]
-  folder = folder or cache_folder()
+  folder = folder or pathlib.Path(outputs.user_cache_dir(), "native")
   library = folder / f"table_kernels-{key}.so"
   if library.exists():
     return library
@@ -81,7 +76,7 @@ def native_available() -> bool:
   except (OSError, subprocess.CalledProcessError) as e:
     detail = e.stderr if isinstance(e, subprocess.CalledProcessError) else e
     logging.warning("native table kernels unavailable (%s); using XLA's gather/scatter, "
-                    "about 4x slower on the CPU", detail)
+                    "about 5x slower on the CPU", detail)
     return False
   jax.ffi.register_ffi_target(GATHER, jax.ffi.pycapsule(library.CnnfcnTableGather),
                               platform="cpu")
