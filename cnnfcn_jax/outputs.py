@@ -150,9 +150,16 @@ def claim_workdir(workdir: str, config_dict: dict, overwrite: bool,
     if writer:
       remove_outputs(workdir)
   if writer:
-    os.makedirs(checkpoints, exist_ok=True)
-    atomic_write(os.path.join(checkpoints, CONFIG_FILE),
-                 json.dumps(config_dict, indent=2, sort_keys=True) + "\n")
+    config_text = json.dumps(config_dict, indent=2, sort_keys=True) + "\n"
+    if os.path.isdir(checkpoints):
+      atomic_write(os.path.join(checkpoints, CONFIG_FILE), config_text)
+    else:
+      # The folder appears with its config.json already in it: the other processes of a
+      # multi-process run check the workdir at the same time and must never see it empty.
+      staging = os.path.join(workdir, f".{CHECKPOINT_DIR}-{os.getpid()}")
+      os.makedirs(staging, exist_ok=True)
+      atomic_write(os.path.join(staging, CONFIG_FILE), config_text)
+      os.rename(staging, checkpoints)
   return Checkpoint(workdir, writer)
 
 

@@ -10,9 +10,11 @@
 // same number of them, each of size 1 (broadcast) or the output's size.
 //
 // The sums run in a fixed order that does not depend on the batch or the number of
-// threads: h[x] adds its windows in order; the scatter adds samples in chunks of kChunk
-// in order and then the chunks in order. A network's result is therefore the same
-// whatever else is batched with it and however many cores the machine has.
+// threads: h[x] adds its windows into four running sums (windows j mod 4) and then those;
+// the scatter adds samples in chunks of kChunk in order and then the chunks in order. A
+// network's result is therefore the same whatever else is batched with it and however
+// many cores the machine has. Every row of ids is checked to lie in [0, P) before it is
+// used (an error otherwise), and the scatter skips samples whose g is exactly 0.
 
 #include <algorithm>
 #include <atomic>
@@ -30,8 +32,8 @@ namespace ffi = xla::ffi;
 
 namespace {
 
-constexpr int64_t kChunk = 4096;          // samples per scatter partial sum
-constexpr int64_t kMinParallelWork = 1 << 18;  // ids below which one thread does it all
+constexpr int64_t kChunk = 4096;  // samples per work item (and per scatter partial sum)
+constexpr int64_t kMinParallelWork = 1 << 18;  // ids below which the caller does it all
 
 // Runs body(i) for i in [0, count) on the caller and the XLA CPU thread pool, and returns
 // when every item is done. The caller works too, so this finishes even when no pool

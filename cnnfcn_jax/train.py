@@ -204,9 +204,6 @@ def sweep_args(sweep: Sweep):
           *sweep.task.arrays())
 
 
-NUM_ARGS = 4  # len(sweep_args(sweep))
-
-
 def program_key(sweep: Sweep) -> Sweep:
   """`sweep` without what sweep_args passes at run time (learning rates, the task's
   coordinates and truth table): sweeps with equal keys share one compiled program, so a
@@ -228,8 +225,9 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
   """Bytes one seed's sweep touches at every step: its inputs and first-layer activations.
 
   Table path: per input, J pattern ids and the J gathered table values and their gradient
-  (XLA's gather materialises those; the CPU kernels of table_kernels do not); dense windowed path: the input and J x q activations and gradients; FCN:
-  the input and r activations and gradients.
+  (XLA's gather materialises those; the CPU kernels of table_kernels do not, so there the
+  rule is conservative); dense windowed path: the input and J x q activations and
+  gradients; FCN: the input and r activations and gradients.
   """
   n, k = sweep.task.n, sweep.task.k
   samples = 2 * 2**n if sweep.population else sweep.num_train + sweep.num_test
@@ -294,16 +292,17 @@ def run_sweep(sweep: Sweep, seeds, seeds_per_block: int | str = 0,
 
 @functools.lru_cache(maxsize=None)
 def _blocks_fn(sweep: Sweep, num_devices: int):
-  """jit((blocks, block) seeds -> outputs (blocks, block, W, ...)), blocks run in sequence."""
+  """jit((blocks, block) seeds, sweep_args -> outputs (blocks, block, W, ...)), blocks run
+  in sequence."""
   one_block = sweep_fn(sweep)
 
-  def blocks(seeds, *args):
+  def blocks(seeds, args):
     return jax.lax.map(lambda b: one_block(b, *args), seeds)
 
   if num_devices > 1:
     mesh = jax.sharding.Mesh(np.array(jax.devices()), ("blocks",))
     spec, replicated = jax.sharding.PartitionSpec("blocks"), jax.sharding.PartitionSpec()
-    blocks = jax.shard_map(blocks, mesh=mesh, in_specs=(spec,) + (replicated,) * NUM_ARGS,
+    blocks = jax.shard_map(blocks, mesh=mesh, in_specs=(spec, replicated),
                            out_specs=spec, check_vma=False)  # per-device code: no collectives
   return jax.jit(blocks)
 
@@ -314,16 +313,16 @@ def _run_call(sweep: Sweep, seeds: np.ndarray, block: int) -> dict:
   num_blocks += (-num_blocks) % num_devices
   padded = np.concatenate([seeds, np.repeat(seeds[-1:], num_blocks * block - len(seeds))])
   compiled = _blocks_fn(program_key(sweep), num_devices)
-  args = (padded.reshape(num_blocks, block), *sweep_args(sweep))
+  seed_blocks, args = padded.reshape(num_blocks, block), sweep_args(sweep)
   if jax.process_count() > 1:
     # Every process holds all the arguments; each gives its devices their blocks, and the
     # outputs, sharded over all processes' devices, are gathered back into every process.
     mesh = jax.sharding.Mesh(np.array(jax.devices()), ("blocks",))
-    specs = (jax.sharding.PartitionSpec("blocks"),) + (jax.sharding.PartitionSpec(),) * NUM_ARGS
-    args = tuple(jax.make_array_from_callback(
-        np.shape(a), jax.sharding.NamedSharding(mesh, spec), lambda i, a=a: np.asarray(a)[i])
-        for a, spec in zip(args, specs))
-    out = multihost_utils.process_allgather(compiled(*args), tiled=True)
+    place = lambda a, *spec: jax.make_array_from_callback(  # noqa: E731
+        np.shape(a), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(*spec)),
+        lambda i: np.asarray(a)[i])
+    seed_blocks, args = place(seed_blocks, "blocks"), tuple(place(a) for a in args)
+    out = multihost_utils.process_allgather(compiled(seed_blocks, args), tiled=True)
   else:
-    out = jax.device_get(compiled(*args))
+    out = jax.device_get(compiled(seed_blocks, args))
   return jax.tree.map(lambda a: np.asarray(a).reshape(-1, *a.shape[2:])[: len(seeds)], out)

@@ -70,17 +70,17 @@ def sweep_settings(s):
 def bench_vmap_vs_loop(s):
   sweep = sweep_settings(s)
   seeds = np.arange(s["seeds"], dtype=np.uint32)
-  axes = train.sweep_args(sweep)
+  args = train.sweep_args(sweep)
   auto_block = train.resolve_block(sweep, len(seeds), train.AUTO)
   first, vmapped = seconds(lambda: train.run_sweep(sweep, seeds, train.AUTO))
   single = jax.jit(train.sweep_fn(sweep))
-  jax.block_until_ready(single(seeds[:1], *axes))  # compile the S = 1 program once
-  _, looped = seconds(lambda: [single(seeds[i:i + 1], *axes) for i in range(len(seeds))], 1)
+  jax.block_until_ready(single(seeds[:1], *args))  # compile the S = 1 program once
+  _, looped = seconds(lambda: [single(seeds[i:i + 1], *args) for i in range(len(seeds))], 1)
   # The profile behind the ratio: seconds per seed of one vmapped call as S grows. Flat
   # means vmap is free; rising means the seeds compete for something (cache, bandwidth).
   per_seed = {}
   for size in sorted({1, 4, 16, len(seeds)}):
-    _, t = seconds(lambda size=size: single(seeds[:size], *axes), 1)
+    _, t = seconds(lambda size=size: single(seeds[:size], *args), 1)
     per_seed[str(size)] = t / size
   # The engine's remedy for that: all S seeds in one call, run as blocks (lax.map).
   blocks = {}
@@ -274,6 +274,7 @@ def bench_table_bandwidth(s):
   x, y = tasks.make_task(n, k).sample(jax.random.key(6), m)
   ids = models.pattern_ids(x, k)
   params = models.init_params("cnn", jax.random.key(7), n, k, q, "gaussian")
+
   def loss(p, ids, y, readout=table_kernels.readout):
     return train.hinge_loss(models.apply_cnn_table(p, ids, readout=readout), y)
 

@@ -28,6 +28,25 @@ def test_jsonl_round_trip(tmp_path):
   assert outputs.read_jsonl(str(tmp_path / "r.jsonl")) == rows
 
 
+def test_another_process_checking_the_workdir_mid_claim_never_sees_an_empty_checkpoint(
+    tmp_path, monkeypatch):
+  """The processes of a multi-process run claim the workdir at the same time: the others'
+  read-only check must pass at any point of process 0's claim."""
+  workdir, config = str(tmp_path / "run"), {"k": 3}
+  write = outputs.atomic_write
+
+  def write_between_checks(path, data):
+    outputs.claim_workdir(workdir, config, overwrite=False, writer=False)
+    write(path, data)
+    outputs.claim_workdir(workdir, config, overwrite=False, writer=False)
+
+  monkeypatch.setattr(outputs, "atomic_write", write_between_checks)
+  outputs.claim_workdir(workdir, config, overwrite=False)
+  assert os.listdir(workdir) == [outputs.CHECKPOINT_DIR]  # no staging folder left
+  assert os.listdir(os.path.join(workdir, outputs.CHECKPOINT_DIR)) == [outputs.CONFIG_FILE]
+  outputs.claim_workdir(workdir, config, overwrite=False)  # resuming: config.json rewritten
+
+
 def test_checkpoint_computes_once_and_loads_after(tmp_path):
   calls = []
 

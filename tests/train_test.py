@@ -119,6 +119,18 @@ def test_sweep_compiles_once_for_new_seeds():
   assert not np.array_equal(first["params0"]["W"], second["params0"]["W"])
 
 
+def test_a_task_and_its_nonlocal_twin_share_one_program_and_keep_their_own_labels():
+  local = small_sweep("lcn", task=tasks.make_task(16, 3, locality="local"))
+  twin = small_sweep("lcn", task=tasks.make_task(16, 3, locality="nonlocal"))
+  assert train.program_key(local) == train.program_key(twin)
+  fn = jax.jit(chex.assert_max_traces(train.sweep_fn(train.program_key(local)), n=1))
+  seeds = np.asarray([0, 1], np.uint32)
+  shared = [fn(seeds, *train.sweep_args(s)) for s in (local, twin)]  # raises if retraced
+  for sweep, out in zip((local, twin), shared):  # each equals its own program's result
+    assert_trees_equal(out, jax.jit(train.sweep_fn(sweep))(seeds, *train.sweep_args(sweep)))
+  assert not np.array_equal(shared[0]["params"]["u"], shared[1]["params"]["u"])
+
+
 def test_seeds_per_call_must_be_whole_blocks():
   with pytest.raises(ValueError, match="multiple of seeds_per_block"):
     train.run_sweep(small_sweep("cnn"), range(4), seeds_per_block=2, seeds_per_call=3)
@@ -245,7 +257,7 @@ for arch in ("cnn", "lcn", "fcn"):
   sweep = t.small_sweep(arch)
   # 6 seeds in blocks of 2: 3 blocks, padded to 4 to fill the 4 devices.
   placed = train._blocks_fn(sweep, 4)(np.arange(8, dtype=np.uint32).reshape(4, 2),
-                                      *train.sweep_args(sweep))
+                                      train.sweep_args(sweep))
   assert len(placed["params"]["W"].sharding.device_set) == 4
   for path, a in jax.tree_util.tree_leaves_with_path(train.run_sweep(sweep, range(6), 2)):
     out[arch + jax.tree_util.keystr(path)] = a
