@@ -100,6 +100,7 @@ def test_types_the_kernels_do_not_take_go_to_xla():
                                     table_kernels.readout_xla(table, ids))
 
 
+@pytest.mark.slow  # compiles the kernels afresh (3 s)
 def test_build_is_cached_by_content_and_a_failed_build_leaves_nothing(tmp_path, monkeypatch):
   library = table_kernels.build(tmp_path)
   built_at = library.stat().st_mtime_ns
