@@ -32,6 +32,7 @@ def user_cache_dir() -> str:
                                                                  ".cache")
   return os.path.join(cache_home, "cnnfcn_jax")
 
+
 def atomic_write(path: str, data: bytes | str):
   """Write `data` to `path` so that `path` is either absent/old or complete."""
   directory = os.path.dirname(os.path.abspath(path))
