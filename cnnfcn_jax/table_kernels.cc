@@ -160,14 +160,13 @@ bool Scatter(ffi::ThreadPool& pool, const F* g, const I* ids, F* grad, const Bat
     std::fill(grad, grad + batch.size * J * P, F(0));
     return true;
   }
-  std::vector<F> partial(batch.size * chunks * J * P);
+  std::vector<F> partial(batch.size * chunks * J * P);  // zero-initialised
   std::atomic<bool> in_range{true};
   ParallelFor(pool, batch.size * chunks, batch.size * m * J, [&](int64_t item) {
     const int64_t b = item / chunks, start = (item % chunks) * kChunk;
     const F* gb = g + batch.Offset(0, b) * m;
     const I* id = ids + batch.Offset(1, b) * m * J;
     F* acc = partial.data() + item * J * P;
-    std::fill(acc, acc + J * P, F(0));
     for (int64_t x = start; x < std::min(m, start + kChunk); ++x) {
       const F gx = gb[x];
       if (gx == F(0)) continue;  // exact: x adds nothing (e.g. hinge margin >= 1)
