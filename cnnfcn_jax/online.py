@@ -1,19 +1,34 @@
-"""Steps to success: train many seeds until each reaches a target accuracy (docs/spec.md §9).
+"""Steps to success: train seeds x learning rates until a target accuracy (docs/spec.md §9).
 
-One jitted call trains S seeds of one (arch, task, width) by minibatch SGD on the hinge
-loss and records, per network, the first evaluation step at which its accuracy on a fixed
-evaluation batch reached `success_accuracy`:
+One jitted call trains S seeds x R learning rates of one (arch, n, k, optimiser) by
+minibatch SGD (or another optax optimiser) on the hinge loss and records, per network, the
+first evaluation step at which its accuracy on a fixed evaluation batch reached
+`success_accuracy`:
 
-  jit(while some network has not succeeded and checks remain:
-        fori_loop over the steps up to the next check (vmap over seeds(one SGD step));
-        evaluate every seed on its evaluation batch)
+  jit(while no stop and checks remain:
+        fori_loop over the steps up to the next check (
+          vmap over seeds(draw the seed's batch; vmap over rates(one step)));
+        evaluate every network on its seed's evaluation batch)
 
-Protocols: "online" draws a fresh i.i.d. batch at every step (batch t of a seed comes from
-fold_in(its data key, t), so it does not depend on the call); "full_batch" is GD on a fixed
+The learning rates, the task's coordinates and its truth table are arguments of the
+compiled call, not part of its key (program_key): a grid of rates, and a local task and
+its non-local twin, share one program. Seed s's networks share its initialisation and its
+data at every rate: batch t comes from fold_in(its data key, t), drawn as packed random
+bits (draw_inputs), so it does not depend on the call.
+
+Protocols: "online" draws a fresh i.i.d. batch at every step; "full_batch" is GD on a fixed
 sample of num_train. Evaluations happen at `check_steps` (0 and a geometric schedule, see
 check_schedule), so a recorded step t means: below the target at the previous check, at
-or above it at t. The loop stops once every network has succeeded; networks that already
-did keep training until then, which cannot change their recorded step.
+or above it at t. Stops ("stop"):
+  "all"        once every network has succeeded;
+  "best_rate"  once every seed of some rate has succeeded (and, for the rates marked in
+               `must_know`, at least half of the seeds, so their medians are known). From
+               then on no rate can have a lower median: a rate with fewer than half its
+               seeds done has a larger one, a rate with at least half done a known one.
+Networks still pending at the stop are censored there (stopped_at); networks that
+succeeded keep training until the stop, which cannot change their recorded step. A
+network whose loss or parameters become non-finite keeps its last finite state, is marked
+`diverged` and cannot succeed from then on; the others train on.
 
 An evaluation first counts errors on a prefix of the batch; a network with more errors
 there than the whole batch allows cannot succeed, and when that holds for every network
@@ -30,13 +45,14 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-from cnnfcn_jax import models, train
+from cnnfcn_jax import engine, models, tasks, train
 from cnnfcn_jax.tasks import Task
 
 PROTOCOLS = ("online", "full_batch")
+STOPS = ("best_rate", "all")
 SCREEN_SIZE = 512  # evaluation prefix counted first (see the module docstring)
+WORD_BITS = 32
 
 
 def check_schedule(num_steps: int, eval_every: int, eval_growth: float) -> tuple[int, ...]:
@@ -52,16 +68,32 @@ def check_schedule(num_steps: int, eval_every: int, eval_growth: float) -> tuple
   return tuple(steps)
 
 
+def allowed_errors(num_eval: int, success_accuracy: float) -> int:
+  """The most evaluation errors a successful network may make: the largest e with
+  (num_eval - e) / num_eval >= success_accuracy (1e-9 absorbs the rounding of 1 - a)."""
+  return math.floor((1 - success_accuracy) * num_eval + 1e-9)
+
+
+def draw_inputs(key, m: int, n: int, dtype=None):
+  """(m, n) inputs uniform on {±1}^n, 32 coordinates per random 32-bit word (one draw of
+  the generator per 32 coordinates instead of one per coordinate)."""
+  words = -(-n // WORD_BITS)
+  bits = jax.random.bits(key, (m, words, 1), jnp.uint32)
+  bits = (bits >> jnp.arange(WORD_BITS, dtype=jnp.uint32)) & 1
+  dtype = dtype or jnp.result_type(float)
+  return (1 - 2 * bits.reshape(m, words * WORD_BITS)[:, :n].astype(jnp.int32)).astype(dtype)
+
+
 @dataclasses.dataclass(frozen=True)
 class OnlineSweep:
-  """Everything static about one steps-to-success call (hashable: keys the compile cache)."""
+  """Everything about one steps-to-success call; program_key(spec) keys its compiled program."""
   arch: str
   task: Task
   width: int
   init: str
   trainable: tuple[str, ...]
   optimizer: str
-  learning_rate: float
+  learning_rates: tuple[float, ...]  # a run-time argument of the call
   batch_size: int
   check_steps: tuple[int, ...]  # evaluation steps, from 0 up to the step budget
   num_eval: int
@@ -71,115 +103,154 @@ class OnlineSweep:
   activation: str = "relu"
   first_layer_step_scale: float = 1.0
   table: bool = False
+  stop: str = "best_rate"
+  must_know: tuple[float, ...] = ()  # rates whose median the "best_rate" stop waits for
 
   @property
   def num_steps(self) -> int:
     return self.check_steps[-1]
 
 
+def program_key(spec: OnlineSweep) -> OnlineSweep:
+  """spec without what the call takes at run time (rates, must_know, the task's
+  coordinates and truth table): specs with equal keys share one compiled program."""
+  task = dataclasses.replace(spec.task, coordinates=(), truth_table=())
+  return dataclasses.replace(spec, task=task, learning_rates=(0.0,) * len(spec.learning_rates),
+                             must_know=())
+
+
+def call_args(spec: OnlineSweep):
+  """The call's arguments after the seeds: rates (R,), must_know (R,) bool, coordinates,
+  truth table."""
+  rates = jnp.asarray(spec.learning_rates, jnp.result_type(float))
+  must_know = jnp.asarray([r in spec.must_know for r in spec.learning_rates], bool)
+  return (rates, must_know, *spec.task.arrays())
+
+
 def online_fn(spec: OnlineSweep):
-  """The un-jitted call: seeds (S,) -> dict of (S,) arrays.
+  """The un-jitted call: (seeds (S,), *call_args) -> dict of (S, R) arrays.
 
   steps_to_success: int32, the first check step with accuracy >= success_accuracy, or -1.
-  final_eval_accuracy: accuracy on the whole evaluation batch when the call stopped, at
-  stopped_at (the slowest network's success, or the budget).
+  final_eval_accuracy: accuracy on the whole evaluation batch at stopped_at (the stop, or
+  the budget). diverged: the network's loss or parameters became non-finite.
   """
   task, arch = spec.task, spec.arch
-  features = (lambda x: models.pattern_ids(x, task.k)) if spec.table else (lambda x: x)
-  optimizer = train.OPTIMIZERS[spec.optimizer](spec.learning_rate)
+  optimizer = train.OPTIMIZERS[spec.optimizer]
   checks = jnp.asarray(spec.check_steps, jnp.int32)
-  allowed_errors = math.floor((1 - spec.success_accuracy) * spec.num_eval + 1e-9)
+  allowed = allowed_errors(spec.num_eval, spec.success_accuracy)
   screen = min(SCREEN_SIZE, spec.num_eval)
+  features = functools.partial(engine.input_features, k=task.k, table=spec.table)
 
   def output(trained, frozen, inputs):
     return models.apply(arch, {**frozen, **trained}, inputs, spec.activation, spec.table)
 
-  def loss(trained, frozen, inputs, y):
-    return train.hinge_loss(output(trained, frozen, inputs), y)
+  grad_fn = jax.value_and_grad(
+      lambda trained, frozen, inputs, y: engine.hinge_loss(output(trained, frozen, inputs), y))
 
-  def setup(seed):
+  def setup(seed, rates, coordinates, truth_table):
     init_key, data_key = train.seed_keys(seed)
     params = models.init_params(arch, init_key, task.n, task.k, spec.width, spec.init)
-    trained = {g: params[g] for g in spec.trainable}
-    frozen = {g: a for g, a in params.items() if g not in spec.trainable}
-    x_eval, y_eval = task.sample(jax.random.fold_in(data_key, 1), spec.num_eval)
+    trained, frozen = engine.split(params, spec.trainable)
+    x_eval = draw_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n)
+    evals = (features(x_eval), tasks.labels(x_eval, coordinates, truth_table))
     train_key = jax.random.fold_in(data_key, 0)
+    sample = ()
     if spec.protocol == "full_batch":
-      x_train, y_train = task.sample(train_key, spec.num_train)
-      sample = (features(x_train), y_train)
-    else:
-      sample = ()
-    return (trained, optimizer.init(trained)), frozen, (features(x_eval), y_eval), train_key, sample
+      x_train = draw_inputs(train_key, spec.num_train, task.n)
+      sample = (features(x_train), tasks.labels(x_train, coordinates, truth_table))
+    states = jax.vmap(lambda rate: (trained, optimizer(rate).init(trained), jnp.array(False)))(
+        rates)
+    return states, frozen, evals, train_key, sample
 
-  def sgd_step(state, frozen, train_key, sample, t):
-    trained, opt_state = state
+  def seed_step(states, frozen, train_key, sample, t, rates, coordinates, truth_table):
+    """One step of every rate of one seed, on the seed's batch t."""
     if spec.protocol == "full_batch":
       inputs, y = sample
     else:
-      x, y = task.sample(jax.random.fold_in(train_key, t), spec.batch_size)
-      inputs = features(x)
-    grads = jax.grad(loss)(trained, frozen, inputs, y)
-    updates, opt_state = optimizer.update(grads, opt_state, trained)
-    updates = train.scale_first_layer(updates, arch, spec.first_layer_step_scale)
-    return optax.apply_updates(trained, updates), opt_state
+      x = draw_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n)
+      inputs, y = features(x), tasks.labels(x, coordinates, truth_table)
 
-  def errors(trained, frozen, inputs, y):
-    return jnp.sum(jnp.where(output(trained, frozen, inputs) >= 0, 1.0, -1.0) != y)
+    def rate_step(state, rate):
+      loss, grads = grad_fn(state[0], frozen, inputs, y)
+      return engine.update(optimizer(rate), arch, spec.first_layer_step_scale, state, loss,
+                           grads)
 
-  def evaluate(trained, frozen, evals, pending=None):
-    """Errors of every seed on its evaluation batch.
+    return jax.vmap(rate_step)(states, rates)
 
-    With `pending` (the seeds still to succeed), the prefix is counted first and the rest
-    skipped when no pending seed can pass (the counts are then those of the prefix only,
-    above allowed_errors for every pending seed).
-    """
-    def count(part):
-      return jax.vmap(lambda tr, fr, ev: errors(tr, fr, ev[0][part], ev[1][part]))(
-          trained, frozen, evals)
-    if pending is None:
-      return count(slice(None))
-    head = count(slice(None, screen))
-    tail = jax.lax.cond(jnp.any((head <= allowed_errors) & pending),
-                        lambda: count(slice(screen, None)), lambda: jnp.zeros_like(head))
+  def errors(trained, frozen, evals, part):
+    """(S, R) error counts of every network on `part` of its seed's evaluation batch."""
+    def seed_errors(trained, frozen, evals):
+      inputs, y = evals[0][part], evals[1][part]
+      return jax.vmap(lambda tr: jnp.sum(engine.predictions(output(tr, frozen, inputs)) != y))(
+          trained)
+    return jax.vmap(seed_errors)(trained, frozen, evals)
+
+  def evaluate(trained, frozen, evals, pending):
+    """Errors of every network, the rest of the batch skipped when no pending network can
+    pass on the prefix (the counts are then the prefix's, above `allowed` for all)."""
+    head = errors(trained, frozen, evals, slice(None, screen))
+    tail = jax.lax.cond(jnp.any((head <= allowed) & pending),
+                        lambda: errors(trained, frozen, evals, slice(screen, None)),
+                        lambda: jnp.zeros_like(head))
     return head + tail
 
-  def call(seeds):
-    states, frozen, evals, train_keys, samples = jax.vmap(setup)(seeds)
-    step = jax.vmap(sgd_step, in_axes=(0, 0, 0, 0, None))
+  def call(seeds, rates, must_know, coordinates, truth_table):
+    states, frozen, evals, train_keys, samples = jax.vmap(
+        setup, in_axes=(0, None, None, None))(seeds, rates, coordinates, truth_table)
+    step = jax.vmap(seed_step, in_axes=(0, 0, 0, 0, None, None, None, None))
+    half = (len(seeds) + 1) // 2
 
     def record(i, states, first):
-      pending = first < 0
-      passed = (evaluate(states[0], frozen, evals, pending) <= allowed_errors) & pending
+      pending = (first < 0) & ~states[2]
+      passed = (evaluate(states[0], frozen, evals, pending) <= allowed) & pending
       return jnp.where(passed, checks[i], first)
+
+    def stop(first):
+      done = first >= 0
+      if spec.stop == "all":
+        return jnp.all(done)
+      known = jnp.sum(done, axis=0) >= half
+      return jnp.any(jnp.all(done, axis=0)) & jnp.all(known | ~must_know)
 
     def cond(carry):
       i, _, first = carry
-      return (i < len(spec.check_steps)) & jnp.any(first < 0)
+      return (i < len(spec.check_steps)) & ~stop(first)
 
     def body(carry):
       i, states, first = carry
       states = jax.lax.fori_loop(
           checks[i - 1], checks[i],
-          lambda t, s: step(s, frozen, train_keys, samples, t), states)
+          lambda t, s: step(s, frozen, train_keys, samples, t, rates, coordinates,
+                            truth_table), states)
       return i + 1, states, record(i, states, first)
 
-    first = record(0, states, jnp.full(seeds.shape, -1, jnp.int32))
+    first = record(0, states, jnp.full((len(seeds), len(rates)), -1, jnp.int32))
     i, states, first = jax.lax.while_loop(cond, body, (1, states, first))
-    final_errors = evaluate(states[0], frozen, evals)
+    final_errors = errors(states[0], frozen, evals, slice(None))
     return dict(steps_to_success=first, final_eval_accuracy=1.0 - final_errors / spec.num_eval,
-                stopped_at=jnp.broadcast_to(checks[i - 1], seeds.shape))
+                stopped_at=jnp.broadcast_to(checks[i - 1], first.shape), diverged=states[2])
 
   return call
 
 
 @functools.lru_cache(maxsize=None)
-def compiled_call(spec: OnlineSweep, num_seeds: int):
-  """The compiled call for num_seeds seeds; compiling is kept apart from running."""
-  seeds = jax.ShapeDtypeStruct((num_seeds,), jnp.uint32)
-  return jax.jit(online_fn(spec)).lower(seeds).compile()
+def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int):
+  """The compiled call of a program key for num_seeds seeds and num_rates rates; compiling
+  is kept apart from running."""
+  k, real = key.task.k, jnp.result_type(float)
+  shapes = [((num_seeds,), jnp.uint32), ((num_rates,), real), ((num_rates,), bool),
+            ((k,), jnp.int32), ((2**k,), real)]
+  return jax.jit(online_fn(key)).lower(
+      *[jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in shapes]).compile()
+
+
+def compile_call(spec: OnlineSweep, num_seeds: int):
+  """The compiled program of spec (shared by every spec with its program_key)."""
+  return compiled_call(program_key(spec), num_seeds, len(spec.learning_rates))
 
 
 def run(spec: OnlineSweep, seeds) -> dict:
-  """Steps to success of every seed, as numpy arrays (see online_fn), in one call."""
-  out = compiled_call(spec, len(seeds))(np.asarray(seeds, np.uint32))
+  """Steps to success of every (seed, rate) network, as (S, R) numpy arrays (see online_fn),
+  in one call."""
+  out = compile_call(spec, len(seeds))(np.asarray(seeds, np.uint32), *call_args(spec))
   return {name: np.asarray(a) for name, a in jax.device_get(out).items()}

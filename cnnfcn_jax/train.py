@@ -24,7 +24,8 @@ import numpy as np
 import optax
 from jax.experimental import multihost_utils
 
-from cnnfcn_jax import models, tasks
+from cnnfcn_jax import engine, models, tasks
+from cnnfcn_jax.engine import hinge_loss  # noqa: F401  (part of this module's API)
 from cnnfcn_jax.tasks import Task
 
 # "gd" is the paper's full-batch gradient descent, θ <- θ - η ∇L; the rest are optax
@@ -57,22 +58,9 @@ def seed_keys(seed):
   return init_key, data_key
 
 
-def hinge_loss(h, y):
-  """Mean of max(0, 1 - y h) (docs/spec.md §1)."""
-  return jnp.mean(jax.nn.relu(1.0 - y * h))
-
-
 def accuracy(h, y):
   """Fraction of sign(h) == y, predicting +1 at h = 0."""
-  return jnp.mean(jnp.where(h >= 0, 1.0, -1.0) == y)
-
-
-def scale_first_layer(updates, arch, scale):
-  """The optimiser's updates with the first layer's (if trained) multiplied by scale."""
-  group = models.ARCHITECTURES[arch].first_layer
-  if scale == 1.0 or group not in updates:
-    return updates
-  return {**updates, group: updates[group] * scale}
+  return jnp.mean(engine.predictions(h) == y)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +109,6 @@ def sweep_fn(sweep: Sweep):
   architecture = models.ARCHITECTURES[arch]
   readout_axis = architecture.unit_axes[models.PARAM_GROUPS.index(architecture.readout)]
   max_width = max(sweep.widths)
-  features = (lambda x: models.pattern_ids(x, task.k)) if sweep.table else (lambda x: x)
 
   def loss_and_output(trained, frozen, live, inputs, y):
     params = {**frozen, **trained}
@@ -137,8 +124,7 @@ def sweep_fn(sweep: Sweep):
     optimizer = OPTIMIZERS[sweep.optimizer](learning_rate)
     params0 = models.init_params(arch, init_key, task.n, task.k, width, sweep.init, max_width)
     live = (jnp.arange(max_width) < width).astype(params0[architecture.readout].dtype)
-    trained0 = {g: params0[g] for g in sweep.trainable}
-    frozen = {g: a for g, a in params0.items() if g not in sweep.trainable}
+    trained0, frozen = engine.split(params0, sweep.trainable)
 
     def measure(trained, diverged):
       (loss, h_train), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
@@ -152,17 +138,9 @@ def sweep_fn(sweep: Sweep):
                   diverged=diverged.astype(loss.dtype))
 
     def step(state, _):
-      trained, opt_state, diverged = state
-      (loss, _), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
-      updates, new_opt_state = optimizer.update(grads, opt_state, trained)
-      updates = scale_first_layer(updates, arch, sweep.first_layer_step_scale)
-      new_trained = optax.apply_updates(trained, updates)
-      finite = jnp.isfinite(loss) & jnp.all(jnp.array(
-          [jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(new_trained)]))
-      diverged = diverged | ~finite
-      keep = lambda old, new: jnp.where(diverged, old, new)  # noqa: E731
-      return (jax.tree.map(keep, trained, new_trained),
-              jax.tree.map(keep, opt_state, new_opt_state), diverged), None
+      (loss, _), grads = grad_fn(state[0], frozen, live, train_inputs, y_train)
+      return engine.update(optimizer, arch, sweep.first_layer_step_scale, state, loss,
+                           grads), None
 
     def logged_interval(state, _):
       state, _ = jax.lax.scan(step, state, None, length=sweep.log_every)
@@ -184,7 +162,8 @@ def sweep_fn(sweep: Sweep):
       x_test = tasks.sample_inputs(jax.random.fold_in(data_key, 1), sweep.num_test, task.n)
     y_train = tasks.labels(x_train, coordinates, truth_table)
     y_test = tasks.labels(x_test, coordinates, truth_table)
-    train_inputs, test_inputs = features(x_train), features(x_test)
+    train_inputs = engine.input_features(x_train, task.k, sweep.table)
+    test_inputs = engine.input_features(x_test, task.k, sweep.table)
     per_width = jax.vmap(one_network, in_axes=(0, 0, None, None, None, None, None))
     return per_width(widths, learning_rates, init_key, train_inputs, y_train, test_inputs,
                      y_test)

@@ -1,0 +1,79 @@
+"""Statistics of the reports: distribution-free quantile intervals, power-law fits on log-log
+axes with bootstrap intervals, and log-log slopes between consecutive points.
+
+Times are floats with censored networks (not successful by the stop) as +inf.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.stats
+
+CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def quantile_with_interval(times, q, confidence=CONFIDENCE):
+  """(estimate, low, high) of the q-quantile of times (censored = inf), order statistics.
+
+  The estimate is the order statistic of rank ceil(q N); the interval is scipy's
+  distribution-free one (quantile_test: the binomial ranks covering the quantile with
+  probability >= confidence). Entries are inf where they fall on censored networks: the
+  estimate is then undefined (more than 1 - q of the seeds censored) and an upper end
+  unbounded; a lower end no order statistic reaches is 0.
+  """
+  x = np.sort(np.asarray(times, float))
+  estimate = float(x[max(1, math.ceil(q * len(x))) - 1])
+  interval = scipy.stats.quantile_test(x, q=min(estimate, x[-1]) if np.isfinite(estimate)
+                                       else x[0], p=q).confidence_interval(confidence)
+  low = 0.0 if np.isnan(interval.low) else float(interval.low)
+  high = np.inf if np.isnan(interval.high) else float(interval.high)
+  return estimate, low, high
+
+
+def median(times, axis=-1):
+  """The order statistic of rank ceil(N / 2), the median of quantile_with_interval."""
+  return np.quantile(times, 0.5, axis=axis, method="inverted_cdf")
+
+
+def fit_power_law(xs, ys):
+  """(α, log c) of ys ≈ c xs^α, least squares on log-log axes."""
+  alpha, log_c = np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)
+  return float(alpha), float(log_c)
+
+
+def exponent_with_interval(xs, samples, resamples=BOOTSTRAP_RESAMPLES, seed=0,
+                           confidence=CONFIDENCE):
+  """(α, low, high) of best median ≈ c x^α over cells (x, sample): per cell, the lowest
+  median over its candidates (settings such as learning rates).
+
+  samples: one (seeds, candidates) array of times per cell (censored times capped, so that
+  every median is finite). The interval is scipy's percentile bootstrap over seeds, each
+  cell resampled on its own and a seed's row kept whole (a seed shares its initialisation
+  and data across the candidates); the best candidate is re-selected inside every
+  resample, so the interval includes the selection.
+  """
+  log_x = np.log(np.asarray(xs, float))
+  centred = log_x - log_x.mean()
+  samples = [np.asarray(s, float).reshape(len(s), -1) for s in samples]
+
+  def slope(*cells, axis=-1):
+    # Each cell arrives as (candidates, [resamples,] seeds), the seeds on `axis` (= -1).
+    log_best = np.log(np.stack([np.min(median(c, axis=axis), axis=0) for c in cells], -1))
+    return (log_best * centred).sum(-1) / (centred**2).sum()
+
+  alpha = float(slope(*[s.T for s in samples]))
+  result = scipy.stats.bootstrap(tuple(s.T for s in samples), slope, n_resamples=resamples,
+                                 confidence_level=confidence, method="percentile",
+                                 vectorized=True, axis=-1,
+                                 random_state=np.random.default_rng(seed))
+  ci = result.confidence_interval
+  return alpha, float(ci.low), float(ci.high)
+
+
+def segment_slopes(points):
+  """Log-log slopes between consecutive (x, y) points with finite y, in x order."""
+  points = [(x, y) for x, y in sorted(points) if np.isfinite(y)]
+  return [math.log(y2 / y1) / math.log(x2 / x1) for (x1, y1), (x2, y2) in zip(points, points[1:])]
