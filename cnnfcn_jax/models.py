@@ -98,12 +98,17 @@ def pattern_id_dtype(k: int):
   return jnp.uint8 if k <= 8 else jnp.uint16 if k <= 16 else jnp.int32
 
 
+def sign_ids(z):
+  """int32 pattern ids of the ±1 (or signed) vectors along z's last axis: bit i set <=>
+  z_i < 0. The one place the id convention is packed (all_patterns unpacks it)."""
+  k = z.shape[-1]
+  return jnp.sum((z < 0).astype(jnp.int32) << jnp.arange(k, dtype=jnp.int32), axis=-1)
+
+
 def pattern_ids(x, k: int) -> jnp.ndarray:
   """(m, J) ids in [0, 2^k) of every window of x in {±1}^n, of pattern_id_dtype(k) (a
   quarter of int32's memory traffic at k <= 8); inverse of all_patterns."""
-  bits_mJk = (x[:, window_index(x.shape[1], k)] < 0).astype(jnp.int32)
-  ids = jnp.sum(bits_mJk << jnp.arange(k, dtype=jnp.int32), axis=-1)
-  return ids.astype(pattern_id_dtype(k))
+  return sign_ids(x[:, window_index(x.shape[1], k)]).astype(pattern_id_dtype(k))
 
 
 def apply_cnn_table(params, ids, activation="relu", readout=table_kernels.readout):

@@ -1,8 +1,9 @@
-"""The files of a workdir: claimed by one config, each written atomically, listed when done.
+"""The files of a workdir, each written atomically and read back defensively.
 
-A run claims its workdir (claim_workdir), saves finished units as checkpoints, then
-writes config.json, results.jsonl, the report and manifest.json, the list of the files it
-wrote; --overwrite removes the files that list names (and the checkpoints' JSON files).
+A finished run writes config.json, results.jsonl, timing.json, the report and
+manifest.json, the list of the files it wrote (workdir.py claims the folder, checkpoints.py
+keeps finished units). Every reader here ends in OutputError naming the file (and line or
+field) and what to do, never in a traceback.
 """
 
 from __future__ import annotations
@@ -11,26 +12,16 @@ import json
 import os
 import tempfile
 
-from cnnfcn_jax.progress import Progress
-
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.jsonl"
 REPORT_FILE = "report.md"
 MANIFEST_FILE = "manifest.json"  # the files a finished run wrote
 TIMING_FILE = "timing.json"  # wall, compile and run seconds of the run that wrote results
-CHECKPOINT_DIR = "checkpoint"
+RERUN = "rerun the launcher with the same --config and --workdir to write it again"
 
 
-class WorkdirError(ValueError):
-  """A workdir that holds another config's results; the message names the fix."""
-
-
-def user_cache_dir() -> str:
-  """The per-user cache folder of the package: $XDG_CACHE_HOME/cnnfcn_jax, else
-  ~/.cache/cnnfcn_jax (compiled programs in jax/, the table kernels in native/)."""
-  cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                 ".cache")
-  return os.path.join(cache_home, "cnnfcn_jax")
+class OutputError(ValueError):
+  """A file of a workdir that cannot be read back; the message names it and the fix."""
 
 
 def atomic_write(path: str, data: bytes | str):
@@ -50,9 +41,39 @@ def write_jsonl(path: str, rows):
   atomic_write(path, "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
 
 
+def _text(path: str, what: str) -> str:
+  try:
+    with open(path, "rb") as f:
+      return f.read().decode()
+  except FileNotFoundError:
+    raise OutputError(f"{path}: not found; {what}") from None
+  except (OSError, UnicodeDecodeError) as e:
+    raise OutputError(f"{path}: cannot be read ({e}); {RERUN}") from None
+
+
 def read_jsonl(path: str) -> list[dict]:
-  with open(path) as f:
-    return [json.loads(line) for line in f if line.strip()]
+  """The rows of a .jsonl file, one JSON object a line; OutputError names a bad line."""
+  rows = []
+  for number, line in enumerate(_text(path, RERUN).splitlines(), 1):
+    if not line.strip():
+      continue
+    try:
+      row = json.loads(line)
+    except json.JSONDecodeError as e:
+      raise OutputError(f"{path} line {number}: not valid JSON ({e.msg}, column {e.colno}); "
+                        f"the file was cut short or edited: {RERUN}") from None
+    if not isinstance(row, dict):
+      raise OutputError(f"{path} line {number}: not a JSON object (a row); {RERUN}")
+    rows.append(row)
+  return rows
+
+
+def read_json(path: str, what: str):
+  """The JSON value in `path`; OutputError names the file, the line and `what` to do."""
+  try:
+    return json.loads(_text(path, what))
+  except json.JSONDecodeError as e:
+    raise OutputError(f"{path} line {e.lineno}: not valid JSON ({e.msg}); {what}") from None
 
 
 def write_config(workdir: str, config):
@@ -60,8 +81,17 @@ def write_config(workdir: str, config):
 
 
 def read_config(workdir: str) -> dict:
-  with open(os.path.join(workdir, CONFIG_FILE)) as f:
-    return json.load(f)
+  """The config.json of a finished run; OutputError when workdir is not one."""
+  if not os.path.isdir(workdir):
+    raise OutputError(f"--workdir={workdir}: no such folder; pass the --workdir of a run of "
+                      "cnnfcn_jax.main")
+  config = read_json(os.path.join(workdir, CONFIG_FILE),
+                     f"{workdir} is not the workdir of a finished run of cnnfcn_jax.main; "
+                     "pass that --workdir, or finish the run by rerunning the launcher")
+  if not isinstance(config, dict) or not isinstance(config.get("experiment"), str):
+    raise OutputError(f"{os.path.join(workdir, CONFIG_FILE)}: not a config written by "
+                      f"cnnfcn_jax.main (no 'experiment' field); {RERUN}")
+  return config
 
 
 def write_timing(workdir: str, timing: dict):
@@ -72,138 +102,21 @@ def read_timing(workdir: str) -> dict | None:
   path = os.path.join(workdir, TIMING_FILE)
   if not os.path.exists(path):
     return None
-  with open(path) as f:
-    return json.load(f)
+  timing = read_json(path, RERUN)
+  fields = ("seconds", "compile_seconds", "run_seconds", "resumed_units", "compilation_cache")
+  if not isinstance(timing, dict) or any(f not in timing for f in fields):
+    raise OutputError(f"{path}: not the timing of a run (fields {', '.join(fields)}); "
+                      f"delete it to leave the time out of the report, or {RERUN}")
+  return timing
 
 
 def write_manifest(workdir: str, files):
   atomic_write(os.path.join(workdir, MANIFEST_FILE), json.dumps(sorted(set(files)), indent=1))
 
 
-def saved_config(workdir: str) -> dict | None:
-  """The config a workdir's results (finished or checkpointed) belong to, or None."""
-  for path in (os.path.join(workdir, CONFIG_FILE),
-               os.path.join(workdir, CHECKPOINT_DIR, CONFIG_FILE)):
-    if os.path.exists(path):
-      with open(path) as f:
-        return json.load(f)
-  return None
-
-
-def _our_names(workdir: str) -> list[str]:
-  """The files the manifest lists: plain names inside workdir, or WorkdirError."""
-  path = os.path.join(workdir, MANIFEST_FILE)
-  if not os.path.exists(path):
-    return []
-  with open(path) as f:
-    names = json.load(f)
-  if not (isinstance(names, list) and all(
-      isinstance(n, str) and n and os.path.basename(n) == n and n not in (".", "..")
-      for n in names)):
-    raise WorkdirError(f"{path} is not a manifest this launcher wrote (a list of file names "
-                       "in the workdir); use another --workdir")
-  return names
-
-
-def _remove_checkpoints(directory: str):
-  """Remove the checkpoint folder's JSON files (units and config) and the folder if empty."""
-  for name in os.listdir(directory):
-    if name.endswith(".json"):
-      os.remove(os.path.join(directory, name))
-  if not os.listdir(directory):
-    os.rmdir(directory)
-
-
-def remove_outputs(workdir: str):
-  """Remove what an earlier run wrote in workdir: its manifest's files and checkpoints."""
-  names = _our_names(workdir)
-  checkpoints = os.path.join(workdir, CHECKPOINT_DIR)
-  if os.path.isdir(checkpoints):
-    _remove_checkpoints(checkpoints)
-  for name in names + [MANIFEST_FILE]:
-    path = os.path.join(workdir, name)
-    if os.path.isfile(path):
-      os.remove(path)
-
-
-def claim_workdir(workdir: str, config_dict: dict, overwrite: bool,
-                  writer: bool = True) -> Checkpoint:
-  """The checkpoint of this config's run in workdir, refusing another config's workdir.
-
-  A workdir holding the results of a different config is refused (WorkdirError names the
-  fields that differ) unless overwrite, which removes that run's outputs first. The same
-  config resumes from its checkpoints. A checkpoint folder this launcher did not write
-  (no config.json in it) is refused: it is the user's. With writer=False (every process
-  of a multi-process run but the first) the same checks run and nothing is written.
-  """
-  checkpoints = os.path.join(workdir, CHECKPOINT_DIR)
-  if os.path.isdir(checkpoints) and not os.path.exists(os.path.join(checkpoints, CONFIG_FILE)):
-    raise WorkdirError(f"--workdir={workdir} has a {CHECKPOINT_DIR}/ folder that this launcher "
-                       "did not write; use another --workdir")
-  previous = saved_config(workdir)
-  if previous is not None and previous != config_dict:
-    if not overwrite:
-      changed = sorted(k for k in set(previous) | set(config_dict)
-                       if previous.get(k) != config_dict.get(k))
-      raise WorkdirError(
-          f"--workdir={workdir} holds results of a different config (fields that differ: "
-          f"{', '.join(changed)}). Use another --workdir, or pass --overwrite to replace them.")
-    if writer:
-      remove_outputs(workdir)
-  if writer:
-    config_text = json.dumps(config_dict, indent=2, sort_keys=True) + "\n"
-    if os.path.isdir(checkpoints):
-      atomic_write(os.path.join(checkpoints, CONFIG_FILE), config_text)
-    else:
-      # The folder appears with its config.json already in it: the other processes of a
-      # multi-process run check the workdir at the same time and must never see it empty.
-      staging = os.path.join(workdir, f".{CHECKPOINT_DIR}-{os.getpid()}")
-      os.makedirs(staging, exist_ok=True)
-      atomic_write(os.path.join(staging, CONFIG_FILE), config_text)
-      os.rename(staging, checkpoints)
-  return Checkpoint(workdir, writer)
-
-
-class Checkpoint:
-  """Completed units of work of one run, saved as they finish, so a rerun resumes.
-
-  Each unit (one jitted sweep) is saved as workdir/checkpoint/<unit>.json holding its
-  result rows; running the same config on the same workdir again loads finished units
-  instead of recomputing them. Units are pure functions of the config, so a resumed run
-  ends with exactly the rows of an uninterrupted one. Without a workdir nothing is kept;
-  a checkpoint that is not the writer loads saved units but saves none.
-  """
-
-  def __init__(self, workdir: str | None = None, writer: bool = True):
-    self.directory = os.path.join(workdir, CHECKPOINT_DIR) if workdir else None
-    self.writer = writer
-    self.resumed = 0
-
-  def rows(self, unit: str, compute) -> list[dict]:
-    """The rows of `unit`: loaded if saved, else computed by compute() and saved."""
-    if self.directory is None:
-      return compute()
-    path = os.path.join(self.directory, "".join(c if c.isalnum() or c in "-_=." else "_"
-                                                for c in unit) + ".json")
-    if os.path.exists(path):
-      self.resumed += 1
-      with open(path) as f:
-        return json.load(f)
-    rows = compute()
-    if self.writer:
-      atomic_write(path, json.dumps(rows))
-    return rows
-
-  def run_units(self, units, name: str) -> list[dict]:
-    """Rows of every (unit, cost, compute) in order, logging progress and time left."""
-    progress = Progress([cost for _, cost, _ in units], name)
-    rows = []
-    for unit, _, compute in units:
-      rows += self.rows(unit, compute)
-      progress.step(unit)
-    return rows
-
-  def remove(self):
-    """Drop the checkpoints once the run's results are written."""
-    if self.directory is not None and self.writer:
-      _remove_checkpoints(self.directory)
+def __getattr__(name):
+  """The old home of Checkpoint (now checkpoints.Checkpoint), kept while callers move."""
+  if name == "Checkpoint":
+    from cnnfcn_jax import checkpoints  # pylint: disable=import-outside-toplevel
+    return checkpoints.Checkpoint
+  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,7 @@ COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
                   "/jax/core/compile/jaxpr_to_mlir_module_duration",
                   "/jax/core/compile/backend_compile_duration")
 _compile_seconds = [0.0]
+_listening = [False]
 
 
 def _on_event(event: str, duration: float, **kwargs):
@@ -21,11 +22,15 @@ def _on_event(event: str, duration: float, **kwargs):
     _compile_seconds[0] += duration
 
 
-jax.monitoring.register_event_duration_secs_listener(_on_event)
-
-
 def compile_seconds() -> float:
-  """Seconds this process has spent tracing, lowering and compiling so far."""
+  """Seconds this process has spent tracing, lowering and compiling since the first call.
+
+  The first call registers the listener of JAX's timing events (once per process), so
+  importing this module leaves JAX's global state alone.
+  """
+  if not _listening[0]:
+    jax.monitoring.register_event_duration_secs_listener(_on_event)
+    _listening[0] = True
   return _compile_seconds[0]
 
 

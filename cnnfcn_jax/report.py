@@ -1,4 +1,5 @@
-"""Figures and report.md from a workdir's saved results only (never retrains).
+"""Figures and report.md from a workdir's saved results only (never retrains), and the one
+step that finishes a run (finish: config, results, timing, report, manifest).
 
 Re-plot a finished run:  python -m cnnfcn_jax.report --workdir=DIR
 """
@@ -6,6 +7,7 @@ Re-plot a finished run:  python -m cnnfcn_jax.report --workdir=DIR
 from __future__ import annotations
 
 import os
+import sys
 
 from absl import app, flags
 
@@ -13,11 +15,38 @@ from cnnfcn_jax import outputs
 from cnnfcn_jax.experiments import EXPERIMENTS
 
 
-def write_report(workdir: str) -> str:
-  """Figures and report.md for the results saved in workdir (and its manifest); the report."""
+def finish(workdir: str, config, rows: list[dict], timing: dict) -> str:
+  """Write a run's config.json, results.jsonl and timing.json, then its figures, report.md
+  and manifest (redraw); the report's text."""
+  outputs.write_config(workdir, config)
+  outputs.write_jsonl(os.path.join(workdir, outputs.RESULTS_FILE), rows)
+  outputs.write_timing(workdir, timing)
+  return redraw(workdir)
+
+
+def redraw(workdir: str) -> str:
+  """Figures and report.md for the results saved in workdir (and its manifest); the report.
+
+  A file that cannot be read, or a row without a field the report reads, raises
+  outputs.OutputError naming the file, the line and what to do.
+  """
   config = outputs.read_config(workdir)
-  rows = outputs.read_jsonl(os.path.join(workdir, outputs.RESULTS_FILE))
-  files = EXPERIMENTS[config["experiment"]].report(rows, config, workdir)
+  if config["experiment"] not in EXPERIMENTS:
+    raise outputs.OutputError(
+        f"{os.path.join(workdir, outputs.CONFIG_FILE)}: experiment {config['experiment']!r} "
+        f"is none of this version's ({', '.join(EXPERIMENTS)}); use the version that wrote it")
+  results = os.path.join(workdir, outputs.RESULTS_FILE)
+  rows = outputs.read_jsonl(results)
+  try:
+    files = EXPERIMENTS[config["experiment"]].report(rows, config, workdir)
+  except KeyError as e:  # a row (or the config) without a field the report reads
+    field = str(e.args[0]) if e.args else "?"
+    line = next((i for i, row in enumerate(rows, 1) if field not in row), None)
+    where = (f"{results} line {line}: the row has no field {field!r}" if line else
+             f"{os.path.join(workdir, outputs.CONFIG_FILE)}: no field {field!r}")
+    raise outputs.OutputError(f"{where}, which the {config['experiment']} report reads; the "
+                              f"file was edited or written by another version: "
+                              f"{outputs.RERUN}") from None
   path = os.path.join(workdir, outputs.REPORT_FILE)
   with open(path) as f:
     text = f.read()
@@ -38,7 +67,10 @@ def write_report(workdir: str) -> str:
 
 def main(argv):
   del argv
-  print(write_report(flags.FLAGS.workdir))
+  try:
+    print(redraw(flags.FLAGS.workdir))
+  except outputs.OutputError as e:
+    sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":

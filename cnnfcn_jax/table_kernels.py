@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import jaxlib
 from absl import logging
 
-from cnnfcn_jax import outputs
+from cnnfcn_jax import cache
 
 SOURCE = pathlib.Path(__file__).with_name("table_kernels.cc")
 COMPILE_FLAGS = ("-O3", "-std=c++17", "-shared", "-fPIC")
@@ -49,7 +49,7 @@ def build(folder: pathlib.Path | None = None) -> pathlib.Path:
              f"-I{jax.ffi.include_dir()}"]
   key = hashlib.sha256("\0".join([SOURCE.read_text(), *command, jaxlib.__version__,
                                   platform.machine()]).encode()).hexdigest()[:16]
-  folder = folder or pathlib.Path(outputs.user_cache_dir(), "native")
+  folder = folder or pathlib.Path(cache.user_cache_dir(), "native")
   library = folder / f"table_kernels-{key}.so"
   if library.exists():
     return library
@@ -70,7 +70,10 @@ def build(folder: pathlib.Path | None = None) -> pathlib.Path:
 
 @functools.cache
 def native_available() -> bool:
-  """Whether the CPU kernels are built and registered (builds them on the first call)."""
+  """Whether the CPU kernels are built and registered (builds them on the first call).
+
+  Call it (or ensure_built) before tracing: readout reads it while tracing, and a build
+  there would be compile time of the first program that reads a table."""
   try:
     library = ctypes.cdll.LoadLibrary(str(build()))
   except (OSError, subprocess.CalledProcessError) as e:
@@ -83,6 +86,12 @@ def native_available() -> bool:
   jax.ffi.register_ffi_target(SCATTER, jax.ffi.pycapsule(library.CnnfcnTableScatter),
                               platform="cpu")
   return True
+
+
+def ensure_built() -> bool:
+  """Build and register the CPU kernels now, before anything is traced, when the default
+  backend is the CPU (elsewhere nothing is built); whether they are in use."""
+  return jax.default_backend() == "cpu" and native_available()
 
 
 def readout_xla(table_JP, ids_mJ):

@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from cnnfcn_jax import models
+
 TARGETS = ("parity", "random")
 LOCALITIES = ("local", "nonlocal")
 
@@ -50,9 +52,7 @@ def labels(x, coordinates, truth_table):
   """g(x_I) for x (m, n) in {±1}^n, I = coordinates (k,) and g = truth_table (2^k,), indexed
   by pattern id. Taking arrays, not a Task, lets one compiled program serve every task of
   the same n and k (a local task and its non-local twin)."""
-  bits_mk = (x[:, coordinates] < 0).astype(jnp.int32)
-  ids = jnp.sum(bits_mk << jnp.arange(coordinates.shape[0], dtype=jnp.int32), axis=-1)
-  return truth_table.astype(x.dtype)[ids]
+  return truth_table.astype(x.dtype)[models.sign_ids(x[:, coordinates])]
 
 
 def middle_position(n: int, k: int) -> int:

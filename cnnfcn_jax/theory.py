@@ -33,8 +33,7 @@ def lemma6_width_threshold(k: int, delta: float) -> float:
 
 def filter_pattern_ids(W_qk):
   """Pattern id of each paper-init filter: filter l is the indicator of z = k·W_l (sign(W_l))."""
-  k = W_qk.shape[-1]
-  return jnp.sum((W_qk < 0).astype(jnp.int32) << jnp.arange(k, dtype=jnp.int32), axis=-1)
+  return models.sign_ids(W_qk)
 
 
 def pattern_counts(W_qk):

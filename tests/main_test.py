@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import CONFIG_NAMES, ROOT, main_command, run_main
 
-from cnnfcn_jax import outputs
+from cnnfcn_jax import checkpoints, outputs
 from cnnfcn_jax.experiments import EXPERIMENTS
 
 QUICK = "configs/separation.py:quick"
@@ -81,7 +81,7 @@ def test_max_n_drops_an_architecture_from_the_larger_n_only(tmp_path):
 
 
 def checkpointed_units(workdir):
-  directory = os.path.join(workdir, outputs.CHECKPOINT_DIR)
+  directory = os.path.join(workdir, checkpoints.CHECKPOINT_DIR)
   if not os.path.isdir(directory):
     return []
   return [f for f in os.listdir(directory) if f != outputs.CONFIG_FILE and not f.startswith(".")]
@@ -107,7 +107,7 @@ def test_a_killed_run_resumes_to_the_results_of_an_uninterrupted_one(tmp_path):
   assert f"resumed: {len(done)} finished units" in resumed.stderr
   assert ((workdir / outputs.RESULTS_FILE).read_bytes()
           == (reference / outputs.RESULTS_FILE).read_bytes())
-  assert not os.path.exists(workdir / outputs.CHECKPOINT_DIR)
+  assert not os.path.exists(workdir / checkpoints.CHECKPOINT_DIR)
 
 
 @pytest.mark.slow

@@ -1,5 +1,9 @@
 """Models against hand-derived gradients, against each other, and the paper's init."""
 
+import json
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -186,3 +190,36 @@ def test_every_record_applies_with_its_own_init_and_the_table_path_when_it_has_o
       np.testing.assert_allclose(table_h, h, rtol=1e-5, atol=1e-6)
     assert models.uses_table(arch, K) == record.windowed
     assert not models.uses_table(arch, models.MAX_TABLE_K + 1)
+
+
+IMPORT_PROBE = """
+import json, sys
+import jax
+from jax._src import monitoring
+
+def listeners():
+  return [len(get()) for get in (monitoring.get_event_listeners,
+                                 monitoring.get_event_duration_listeners,
+                                 monitoring.get_event_time_span_listeners,
+                                 monitoring.get_scalar_listeners)]
+
+before = listeners()
+import cnnfcn_jax.models
+from cnnfcn_jax import table_kernels
+print(json.dumps(dict(
+    listeners=[before, listeners()],
+    modules=sorted(m for m in sys.modules if m.startswith("cnnfcn_jax")),
+    kernels_built=table_kernels.native_available.cache_info().currsize)))
+"""
+
+
+def test_importing_models_registers_no_listener_and_imports_no_workdir_code():
+  """The model maths is imported by scripts, notebooks and tests: importing it must not
+  change JAX's global state, build anything, or pull in the launcher's file handling."""
+  result = subprocess.run([sys.executable, "-c", IMPORT_PROBE], capture_output=True,
+                          text=True, timeout=120, check=True)
+  probe = json.loads(result.stdout.splitlines()[-1])
+  assert probe["listeners"][0] == probe["listeners"][1]
+  assert set(probe["modules"]) <= {"cnnfcn_jax", "cnnfcn_jax.models", "cnnfcn_jax.table_kernels",
+                                   "cnnfcn_jax.cache"}, probe["modules"]
+  assert probe["kernels_built"] == 0  # built before tracing, by the run, not on import

@@ -1,4 +1,4 @@
-"""Workdir files: atomic writes, checkpoints, the claim on a workdir, the manifest."""
+"""Workdir files: atomic writes, and readers that name the file and line they cannot read."""
 
 import json
 import os
@@ -28,87 +28,28 @@ def test_jsonl_round_trip(tmp_path):
   assert outputs.read_jsonl(str(tmp_path / "r.jsonl")) == rows
 
 
-def test_another_process_checking_the_workdir_mid_claim_never_sees_an_empty_checkpoint(
-    tmp_path, monkeypatch):
-  """The processes of a multi-process run claim the workdir at the same time: the others'
-  read-only check must pass at any point of process 0's claim."""
-  workdir, config = str(tmp_path / "run"), {"k": 3}
-  write = outputs.atomic_write
-
-  def write_between_checks(path, data):
-    outputs.claim_workdir(workdir, config, overwrite=False, writer=False)
-    write(path, data)
-    outputs.claim_workdir(workdir, config, overwrite=False, writer=False)
-
-  monkeypatch.setattr(outputs, "atomic_write", write_between_checks)
-  outputs.claim_workdir(workdir, config, overwrite=False)
-  assert os.listdir(workdir) == [outputs.CHECKPOINT_DIR]  # no staging folder left
-  assert os.listdir(os.path.join(workdir, outputs.CHECKPOINT_DIR)) == [outputs.CONFIG_FILE]
-  outputs.claim_workdir(workdir, config, overwrite=False)  # resuming: config.json rewritten
+@pytest.mark.parametrize("text,message", [
+    ('{"a": 1}\n{"a": 2\n', "line 2: not valid JSON"),
+    ('{"a": 1}\n\n[1, 2]\n', "line 3: not a JSON object"),
+    (b'{"a": "\xff"}\n', "cannot be read"),
+])
+def test_a_bad_jsonl_line_is_named_with_its_file_and_number(tmp_path, text, message):
+  path = tmp_path / "results.jsonl"
+  (path.write_bytes if isinstance(text, bytes) else path.write_text)(text)
+  with pytest.raises(outputs.OutputError) as error:
+    outputs.read_jsonl(str(path))
+  assert str(error.value).startswith(f"{path}") and message in str(error.value)
+  assert "\n" not in str(error.value)
 
 
-def test_checkpoint_computes_once_and_loads_after(tmp_path):
-  calls = []
-
-  def compute():
-    calls.append(1)
-    return [{"value": len(calls)}]
-
-  first = outputs.claim_workdir(str(tmp_path), {"x": 1}, overwrite=False)
-  assert first.rows("unit/a b", compute) == [{"value": 1}]
-  again = outputs.claim_workdir(str(tmp_path), {"x": 1}, overwrite=False)  # same config
-  assert again.rows("unit/a b", compute) == [{"value": 1}] and again.resumed == 1
-  assert len(calls) == 1
-  assert outputs.Checkpoint().rows("u", compute) == [{"value": 2}]  # no workdir: no file
-
-
-def test_a_workdir_of_another_config_is_refused_naming_the_fields(tmp_path):
-  workdir = str(tmp_path)
-  outputs.claim_workdir(workdir, {"k": 3, "ns": [8]}, overwrite=False)
-  with pytest.raises(outputs.WorkdirError, match=r"fields that differ: k\)"):
-    outputs.claim_workdir(workdir, {"k": 4, "ns": [8]}, overwrite=False)
-
-
-def test_overwrite_removes_only_the_files_of_the_manifest(tmp_path):
-  workdir = str(tmp_path)
-  outputs.claim_workdir(workdir, {"k": 3}, overwrite=False).rows("u", lambda: [{}])
-  for name in ("results.jsonl", "report.md", "figure.png", "notes.md"):
-    (tmp_path / name).write_text(name)
+def test_a_folder_that_is_not_a_workdir_is_named(tmp_path):
+  with pytest.raises(outputs.OutputError, match="no such folder"):
+    outputs.read_config(str(tmp_path / "absent"))
+  with pytest.raises(outputs.OutputError, match="config.json: not found; .* is not the workdir"):
+    outputs.read_config(str(tmp_path))
   (tmp_path / "config.json").write_text(json.dumps({"k": 3}))
-  outputs.write_manifest(workdir, ["config.json", "results.jsonl", "report.md", "figure.png"])
-  checkpoint = outputs.claim_workdir(workdir, {"k": 4}, overwrite=True)
-  assert sorted(os.listdir(tmp_path)) == ["checkpoint", "notes.md"]
-  assert os.listdir(checkpoint.directory) == ["config.json"]  # the old unit is gone
-  assert json.load(open(tmp_path / "checkpoint" / "config.json")) == {"k": 4}
-  checkpoint.remove()
-  assert sorted(os.listdir(tmp_path)) == ["notes.md"]
-
-
-def test_overwrite_never_leaves_the_workdir_nor_trusts_a_foreign_manifest(tmp_path):
-  workdir, outside = tmp_path / "run", tmp_path / "outside.txt"
-  outputs.claim_workdir(str(workdir), {"k": 3}, overwrite=False)
-  (workdir / "config.json").write_text(json.dumps({"k": 3}))
-  outside.write_text("the user's")
-  (workdir / outputs.MANIFEST_FILE).write_text(json.dumps(["../outside.txt"]))
-  with pytest.raises(outputs.WorkdirError, match="not a manifest this launcher wrote"):
-    outputs.claim_workdir(str(workdir), {"k": 4}, overwrite=True)
-  (workdir / outputs.MANIFEST_FILE).write_text(json.dumps({"icons": []}))  # a web manifest
-  with pytest.raises(outputs.WorkdirError, match="not a manifest this launcher wrote"):
-    outputs.claim_workdir(str(workdir), {"k": 4}, overwrite=True)
-  assert outside.read_text() == "the user's"
-
-
-def test_a_checkpoint_folder_of_the_users_is_refused_and_kept(tmp_path):
-  (tmp_path / "checkpoint").mkdir()
-  (tmp_path / "checkpoint" / "model.ckpt").write_text("weights")
-  with pytest.raises(outputs.WorkdirError, match="did not write"):
-    outputs.claim_workdir(str(tmp_path), {"k": 3}, overwrite=True)
-  assert (tmp_path / "checkpoint" / "model.ckpt").read_text() == "weights"
-
-
-def test_removing_checkpoints_keeps_files_that_are_not_ours(tmp_path):
-  checkpoint = outputs.claim_workdir(str(tmp_path), {"k": 3}, overwrite=False)
-  checkpoint.rows("unit", lambda: [{"a": 1}])
-  (tmp_path / "checkpoint" / "notes.txt").write_text("mine")
-  checkpoint.remove()
-  assert os.listdir(tmp_path / "checkpoint") == ["notes.txt"]
+  with pytest.raises(outputs.OutputError, match="no 'experiment' field"):
+    outputs.read_config(str(tmp_path))
+  (tmp_path / "timing.json").write_text(json.dumps({"seconds": 1.0}))
+  with pytest.raises(outputs.OutputError, match="timing.json: not the timing of a run"):
+    outputs.read_timing(str(tmp_path))

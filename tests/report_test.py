@@ -16,11 +16,11 @@ def test_a_saved_run_is_redrawn_from_its_rows_and_listed_in_the_manifest(tmp_pat
   workdir = str(tmp_path)
   outputs.write_config(workdir, config)
   outputs.write_jsonl(os.path.join(workdir, outputs.RESULTS_FILE), rows)
-  text = report.write_report(workdir)
+  text = report.redraw(workdir)
   assert text.startswith("# Lemma 6") and "![coverage](coverage.png)" in text
   manifest = json.load(open(tmp_path / outputs.MANIFEST_FILE))
   assert manifest == ["config.json", "coverage.png", "report.md", "results.jsonl"]
   assert sorted(os.listdir(tmp_path)) == sorted(manifest + [outputs.MANIFEST_FILE])
   first = (tmp_path / "report.md").read_text()
-  report.write_report(workdir)  # redrawing changes nothing
+  report.redraw(workdir)  # redrawing changes nothing
   assert (tmp_path / "report.md").read_text() == first

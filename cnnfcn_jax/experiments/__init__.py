@@ -1,12 +1,18 @@
 """The experiment registry: one line per experiment module.
 
 Each module has validate(config), run(config, checkpoint) -> rows and
-report(rows, config, workdir) -> files written; see experiments/separation.py.
+report(rows, config, workdir) -> files written; see experiments/separation.py. run()
+below is the run step every launch shares: the config's precision and PRNG, the timing,
+and the fields every row records.
 """
 
 import importlib
+import os
+import time
 
-from cnnfcn_jax import checks
+import jax
+
+from cnnfcn_jax import checks, progress, table_kernels
 
 EXPERIMENTS = {name: importlib.import_module(f"cnnfcn_jax.experiments.{name}") for name in (
     "separation",
@@ -17,6 +23,7 @@ EXPERIMENTS = {name: importlib.import_module(f"cnnfcn_jax.experiments.{name}") f
     "mnist_sequences",
     "params_vs_accuracy",
     "time_to_learn",
+    "samples_width",
 )}
 PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 # Floating-point precision of a whole run (jax_enable_x64); every row records it.
@@ -36,3 +43,45 @@ def validate(config):
         f"config.experiment = {config.experiment!r} is invalid: the config has no field "
         f"'{name}' that this experiment reads; use a config file whose experiment is "
         f"{config.experiment!r}") from None
+# Config fields that size a unit's arrays, named when a unit does not fit in memory.
+SIZE_FIELDS = ("seeds_per_block", "seeds_per_call", "inits_per_batch", "mc_batch", "batch_size",
+               "ns", "ns_fixed_k", "ns_log_k", "n", "exact_max_n", "closed_form_max_n",
+               "min_num_train", "samples_per_readout_weight", "num_train", "num_test",
+               "num_eval", "sequences_per_epoch", "width", "widths")
+
+
+def run(config, checkpoint) -> tuple[list[dict], dict]:
+  """Run config's experiment in the precision and PRNG it names: its rows, each with the
+  config's precision, and the timing (wall, compile and run seconds, resumed units)."""
+  jax.config.update("jax_default_prng_impl", config.prng_impl)
+  jax.config.update("jax_enable_x64", config.precision == "float64")
+  table_kernels.ensure_built()  # before anything is traced
+  start, compile_start = time.perf_counter(), progress.compile_seconds()
+  rows = [dict(row, precision=config.precision)
+          for row in EXPERIMENTS[config.experiment].run(config, checkpoint)]
+  elapsed = time.perf_counter() - start
+  compiling = progress.compile_seconds() - compile_start
+  return rows, dict(seconds=elapsed, compile_seconds=compiling, run_seconds=elapsed - compiling,
+                    resumed_units=checkpoint.resumed)
+
+
+def size_fields(config) -> list[str]:
+  """The fields of config that shrink a unit's arrays (config.<arch>.widths included)."""
+  fields = [f"config.{name}" for name in SIZE_FIELDS if name in config]
+  return fields + [f"config.{arch}.widths" for arch in config.get("archs", ())
+                   if arch in config and "widths" in config[arch]]
+
+
+def failure_line(error, config, checkpoint) -> str:
+  """One line for a run stopped by a unit: a corrupt checkpoint file (its message), or a
+  unit too large for the device's memory (its name, bytes and the fields that shrink it)."""
+  if not isinstance(error, MemoryError):
+    return str(error)
+  needed = (f"an allocation of {error.needed_bytes} bytes ({error.needed_bytes / 2**30:.1f} GiB)"
+            if error.needed_bytes else "more memory than the device has")
+  kept = (f"; the finished units are kept in {checkpoint.directory}"
+          if checkpoint.directory and os.path.isdir(checkpoint.directory) else "")
+  return (f"unit {error.unit!r} of config.experiment = {config.experiment!r} needs {needed} "
+          f"and does not fit in the device's memory (XLA: {error.detail[:200]}); lower one of "
+          f"{', '.join(size_fields(config))} (a different config: pass --overwrite, or "
+          f"another --workdir){kept}")

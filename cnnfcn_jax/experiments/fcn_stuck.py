@@ -13,7 +13,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, models, outputs, plots, sweeps
+from cnnfcn_jax import checkpoints, checks, models, plots, sweeps
 
 LEARNS_ACCURACY = 0.95  # the CNN: mean test accuracy at least this at every n
 CHANCE_ACCURACY = 0.60  # the FCN at the largest n: mean test accuracy at most this
@@ -27,7 +27,8 @@ def validate(c):
   sweeps.validate_training(c)
 
 
-def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
+def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
+  checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   return sweeps.run(c, [(arch, locality, n, int(math.log2(n))) for locality in c.localities
                         for arch in c.archs for n in c.ns], checkpoint)
 

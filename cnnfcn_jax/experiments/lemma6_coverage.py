@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, outputs, plots, tasks, theory
+from cnnfcn_jax import checkpoints, checks, plots, tasks, theory
 
 
 def validate(c):
@@ -55,7 +55,8 @@ def coverage_stats(key, k, q, truth_table, num_inits, inits_per_batch):
   return jax.device_get(jax.jit(lambda ks: jax.lax.map(one_init, ks, batch_size=inits_per_batch))(keys))
 
 
-def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
+def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
+  checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   return checkpoint.run_units(
       [(f"k{k}-q{q}", q * k, lambda k=k, q=q: unit_rows(c, k, q))
        for k in c.ks for q in widths_for(c, k)], "coverage")

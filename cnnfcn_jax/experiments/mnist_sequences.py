@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, data, image_models, image_train, outputs, plots, tasks, train
+from cnnfcn_jax import checkpoints, checks, data, image_models, image_train, plots, tasks, train
 
 DIGIT_SOURCES = ("embedded", "idx")
 
@@ -92,7 +92,8 @@ def make_training(c, arch, n):
                               c.sequences_per_epoch // c.batch_size)
 
 
-def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
+def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
+  checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   units = [(f"{arch}-n{n}", n * c.widths[arch], lambda arch=arch, n=n: unit_rows(c, arch, n))
            for n in c.ns for arch in c.archs]
   return checkpoint.run_units(units, "network group")

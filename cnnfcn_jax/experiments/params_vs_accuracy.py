@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, data, image_models, image_train, outputs, plots, train
+from cnnfcn_jax import checkpoints, checks, data, image_models, image_train, plots, train
 
 DATASETS = ("digits", "cifar10")
 
@@ -56,7 +56,8 @@ def dataset(name, cifar10_dir, test_fraction, data_seed):
   return tuple((images.astype(np.float32) / 255.0, labels) for images, labels in parts)
 
 
-def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
+def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
+  checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   units = [(f"{arch}-d{depth}-w{width}", depth * width * (9 if arch == "cnn" else 1),
             lambda arch=arch, depth=depth, width=width: unit_rows(c, arch, depth, width))
            for arch in c.archs for depth in c.depths for width in c.widths[arch]]

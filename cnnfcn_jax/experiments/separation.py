@@ -13,7 +13,7 @@ import collections
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, models, outputs, plots, sweeps
+from cnnfcn_jax import checkpoints, checks, models, plots, sweeps
 
 # The paper's claims as this report judges them.
 LEARNS_ACCURACY = 0.95  # CNN/LCN on the local task: mean test accuracy at least this
@@ -30,8 +30,9 @@ def validate(config):
   sweeps.validate_training(config)
 
 
-def run(config, checkpoint=outputs.Checkpoint()) -> list[dict]:
+def run(config, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
   """Train every network of the config; one row per network (arch, locality, n, width, seed)."""
+  checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   return sweeps.run(config, [(arch, locality, n, config.k) for locality in config.localities
                              for arch in config.archs for n in sweeps.arch_ns(config, arch)],
                     checkpoint)

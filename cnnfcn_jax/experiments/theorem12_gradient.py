@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import scipy.stats
 
-from cnnfcn_jax import checks, models, outputs, plots, tasks, theory
+from cnnfcn_jax import checkpoints, checks, models, plots, tasks, theory
 
 K_SCHEDULES = ("fixed", "log2_n")
 FOUR_SIGMA_TAIL = 2 * scipy.stats.norm.sf(4.0)  # two-sided tail beyond 4 standard errors
@@ -95,7 +95,8 @@ def measure(c, arch, n, k, key):
   return jax.device_get(per_init(init_keys, mc_keys, x_cube)), exact
 
 
-def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
+def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
+  checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   grid = [("fixed", arch, n, c.k) for arch in c.archs for n in c.ns_fixed_k]
   grid += [("log2_n", arch, n, int(math.log2(n))) for arch in c.archs for n in c.ns_log_k]
   units = [(f"{schedule}-{arch}-n{n}-k{k}", 2 ** min(n, c.exact_max_n) * n,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checks, models, outputs, plots, tasks, theory, train
+from cnnfcn_jax import checkpoints, checks, models, plots, tasks, theory, train
 
 
 def validate(c):
@@ -43,7 +43,8 @@ def make_sweep(c, arch, widths, learning_rate, log_every):
                      table=models.uses_table(arch, c.k), population=True)
 
 
-def run(c, checkpoint=outputs.Checkpoint()) -> list[dict]:
+def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
+  checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   units = [(f"success-{arch}", len(c.seeds) * sum(c.widths),
             lambda arch=arch: success_unit_rows(c, arch)) for arch in c.archs]
   units += [(f"bound-{arch}-q{q}", len(c.bound_seeds) * q,
