@@ -1,0 +1,156 @@
+"""Statistics of the samples_width experiment: P(success) tables, the sample frontier m*,
+its bootstrap over seeds, the exponent β of m* ≈ c n^β, and Corollary 5's sample bound.
+
+Outcomes are kept as a boolean array (seeds, grid m) per (arch, locality, n, width), seeds
+in the same order at every m: a seed's init is the same at every m (train.seed_keys), so
+the outcomes at different m are correlated, and the bootstrap resamples whole seeds.
+
+m*: with P_i the success fraction at grid point m_i (increasing), the first i with
+P_i >= 1/2; if i > 0, log m* interpolates linearly in P between (m_{i-1}, P_{i-1}) and
+(m_i, P_i); if i = 0, m* = m_0 and the frontier is at or below the grid (`below`); if no
+grid m reaches 1/2, m* = inf (beyond the grid).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cnnfcn_jax import models
+
+LEVEL = 0.5  # the frontier: P(success) reaches this
+CONFIDENCE = 0.95
+
+
+def outcomes(rows, keys=("arch", "locality", "n", "width")):
+  """{key: (grid m (M,), seeds (S,), success (S, M) bool)} from rows with a `success` field.
+
+  Every (key, m) must hold the same seeds; a missing one is an error, not a hole.
+  """
+  cells = {}
+  for r in rows:
+    cells.setdefault(tuple(r[k] for k in keys), {}).setdefault(r["num_train"], {})[
+        r["seed"]] = bool(r["success"])
+  result = {}
+  for key, by_m in cells.items():
+    ms = sorted(by_m)
+    seeds = sorted(by_m[ms[0]])
+    for m in ms:
+      if sorted(by_m[m]) != seeds:
+        raise ValueError(f"{key}: the seeds at m = {m} differ from those at m = {ms[0]}")
+    result[key] = (np.array(ms), np.array(seeds),
+                   np.array([[by_m[m][s] for m in ms] for s in seeds], bool))
+  return result
+
+
+def frontier(ms, fractions, level=LEVEL):
+  """m* (float; inf beyond the grid) from success fractions at grid ms, along the last axis.
+
+  fractions may carry leading axes (bootstrap resamples); ms is 1-D and increasing.
+  """
+  p = np.asarray(fractions, float)
+  log_m = np.log(np.asarray(ms, float))
+  reached = p >= level
+  first = np.argmax(reached, axis=-1)
+  anywhere = reached.any(axis=-1)
+  before = np.maximum(first - 1, 0)
+  p_lo = np.take_along_axis(p, before[..., None], -1)[..., 0]
+  p_hi = np.take_along_axis(p, first[..., None], -1)[..., 0]
+  t = np.where(first > 0, (level - p_lo) / np.where(p_hi > p_lo, p_hi - p_lo, 1.0), 0.0)
+  value = np.exp(log_m[before] + t * (log_m[first] - log_m[before]))
+  grid = np.asarray(ms, float)
+  value = np.where((first == 0) | (p_hi == level), grid[first], value)  # on a grid point
+  return np.where(anywhere, value, np.inf)
+
+
+def quantiles(values, confidence=CONFIDENCE):
+  """(low, high) percentile interval of bootstrap values, inf allowed (order statistics)."""
+  alpha = (1 - confidence) / 2
+  values = np.sort(np.asarray(values, float))
+  return (float(np.quantile(values, alpha, method="inverted_cdf")),
+          float(np.quantile(values, 1 - alpha, method="inverted_cdf")))
+
+
+def resample_indices(num_seeds, resamples, seed=0):
+  """(resamples, num_seeds) seed indices drawn with replacement."""
+  return np.random.default_rng(seed).integers(0, num_seeds, (resamples, num_seeds))
+
+
+def frontier_with_interval(ms, success, resamples=1000, seed=0):
+  """(m*, low, high, below): m* of the seeds' outcomes (S, M) and its percentile bootstrap
+  interval over seeds; below = the frontier is at or below the smallest grid m."""
+  m_star = float(frontier(ms, success.mean(0)))
+  index = resample_indices(len(success), resamples, seed)
+  boot = frontier(ms, success[index].mean(1))
+  low, high = quantiles(boot)
+  return m_star, low, high, bool(success.mean(0)[0] >= LEVEL)
+
+
+def fit_exponent(ns, m_stars):
+  """β and log c of m* ≈ c n^β, least squares on log-log axes (finite m* only)."""
+  beta, log_c = np.polyfit(np.log(np.asarray(ns, float)), np.log(np.asarray(m_stars, float)),
+                           1)
+  return float(beta), float(log_c)
+
+
+def exponent_with_interval(cells, resamples=1000, seed=0):
+  """β of m*(n) over the n whose m* is inside the grid, with a percentile bootstrap interval.
+
+  cells: {n: (ms, success (S, M))} of one (arch, locality, width). Returns a dict: beta,
+  low, high, log_c, ns (fitted), beyond (n with m* beyond the grid), m_star {n: m*}.
+  beta is None with fewer than two fitted n. Each resample draws the seeds of every n
+  afresh (different n are independent experiments); a resample whose m* leaves the grid at
+  a fitted n gives β = +inf there if that n is the largest, -inf if the smallest, and is
+  dropped from the fit otherwise (it still counts in the percentiles through the others).
+  """
+  ns = sorted(cells)
+  m_star = {n: float(frontier(cells[n][0], cells[n][1].mean(0))) for n in ns}
+  fitted = [n for n in ns if np.isfinite(m_star[n])]
+  result = dict(beta=None, low=None, high=None, log_c=None, ns=fitted,
+                beyond=[n for n in ns if not np.isfinite(m_star[n])], m_star=m_star)
+  if len(fitted) < 2:
+    return result
+  result["beta"], result["log_c"] = fit_exponent(fitted, [m_star[n] for n in fitted])
+  rng = np.random.default_rng(seed)
+  boot = np.stack([frontier(cells[n][0], cells[n][1][rng.integers(
+      0, len(cells[n][1]), (resamples, len(cells[n][1])))].mean(1)) for n in fitted], -1)
+  log_n = np.log(np.array(fitted, float))
+  betas = []
+  for row in np.log(boot):
+    keep = np.isfinite(row)
+    if keep.all():
+      betas.append(np.polyfit(log_n, row, 1)[0])
+    elif not keep[-1]:
+      betas.append(np.inf)
+    elif not keep[0]:
+      betas.append(-np.inf)
+    elif keep.sum() >= 2:
+      betas.append(np.polyfit(log_n[keep], row[keep], 1)[0])
+  result["low"], result["high"] = quantiles(betas)
+  return result
+
+
+def success_table(rows, keys=("arch", "locality", "n", "width", "num_train")):
+  """{key: (successes, trials, fraction, wilson low, wilson high)}."""
+  from cnnfcn_jax import theory  # scipy: imported where used
+  table = {}
+  for r in rows:
+    s, t = table.get(tuple(r[k] for k in keys), (0, 0))
+    table[tuple(r[k] for k in keys)] = (s + bool(r["success"]), t + 1)
+  return {key: (s, t, s / t, *theory.wilson_interval(s, t)) for key, (s, t) in table.items()}
+
+
+def num_weights(arch, n, k, width) -> int:
+  """Trained and fixed weights of a depth-2 network (W, b and u of docs/spec.md §2)."""
+  shapes = models.ARCHITECTURES[arch].unit_shapes(n, k)
+  return int(width * sum(math.prod(shape) for shape in shapes))
+
+
+def corollary5_sample_bound(arch, n, k, width, epsilon, delta):
+  """m = (N log2 N + log(1/δ)) / ε², the agnostic VC sample size with the VC dimension
+  N log2 N of a depth-2 ReLU net with N weights (Bartlett et al. 2019) and every constant 1:
+  the paper's own expression did not survive (docs/spec.md §4, Corollary 5), so this is the
+  bound's order with the smallest constants it could carry, not the paper's number."""
+  weights = num_weights(arch, n, k, width)
+  return (weights * math.log2(weights) + math.log(1 / delta)) / epsilon**2

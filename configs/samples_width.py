@@ -1,0 +1,110 @@
+"""Samples, width and luck: P(success) over sample size x width, and the sample frontier m*(n).
+
+Parity of k consecutive bits in the middle of x ~ uniform{±1}^n (the non-local twin as an
+option). Full-batch training on m samples for a fixed number of steps with the separation
+experiment's rules per architecture (CNN and LCN: the paper's init and GD, W's step divided
+by the windows sharing a filter; FCN: an i.i.d. Gaussian init and Adam); success = test
+accuracy >= success_accuracy on fresh samples. All seeds x widths of one (arch, locality, n,
+m) train in one jitted call.
+
+Two parts:
+  phase diagram  at n = phase_n: every width of phase_widths x every m of phase_num_trains;
+  frontier       at each n of <arch>.frontier_ns: the width <arch>.frontier_width at the m of
+                 frontier_num_trains that bracket P(success) = 1/2; m*(n) = the smallest m
+                 with P(success) >= 1/2 (interpolated in log m), and the exponent β of
+                 m* ≈ c n^β.
+
+  python -m cnnfcn_jax.main --config=configs/samples_width.py --workdir=runs/samples_width
+  python -m cnnfcn_jax.main --config=configs/samples_width.py:quick --workdir=/tmp/samples_width
+  python -m cnnfcn_jax.main --config=configs/samples_width.py:paper --workdir=runs/sw_paper
+
+`:paper` is sized for an accelerator (256 seeds per point, larger n and grids). Defaults
+marked [choice] are ours: this experiment is not in the paper.
+"""
+
+import ml_collections
+
+
+def get_config(variant=""):
+  c = ml_collections.ConfigDict()
+  c.experiment = "samples_width"
+  # Task (docs/spec.md §3).
+  c.k = 3  # [choice] pattern size: the FCN's frontier at n = 32 is inside the grid here
+  c.target = "parity"  # the paper's hard g: product of the k bits
+  c.localities = ("local",)  # [choice] add "nonlocal" for the non-local twin
+  c.position = -1  # window start of the local pattern; -1 = the middle
+  c.task_seed = 0  # draws the non-local coordinates (and g when target = "random")
+  # Phase diagram [choice]: n = 32, widths 2 ... 2^(k+3), every m by factors of 2 over 2.1
+  # decades (one program per (arch, m)).
+  c.phase_n = 32
+  c.phase_widths = (2, 4, 8, 16, 32, 64)
+  c.phase_num_trains = (32, 64, 128, 256, 512, 1024, 2048, 4096)
+  # Frontier [choice]: m by factors of 2 over 2.7 decades; at each n only the m that
+  # bracket P(success) = 1/2 are run (experiments/samples_width.py, frontier_search).
+  c.frontier_num_trains = tuple(2**i for i in range(5, 15))  # 32 ... 16,384
+  c.seeds = tuple(range(64))  # [choice] networks per point: each its own sample and init
+  c.num_test = 2048  # [choice] fresh test samples per seed
+  c.success_accuracy = 0.95  # [choice] success: test accuracy >= this
+  c.bootstrap_resamples = 1000  # [choice] resamples of the seeds for m* and β intervals
+  c.activation = "relu"  # the paper's σ
+  c.compute_path = "auto"  # CNN/LCN forward: "table" (exact on {±1}^n, fast), "dense", or auto
+  c.seeds_per_block = "auto"  # as in configs/separation.py
+  c.seeds_per_call = 0  # seeds per jitted call, whole blocks; 0 = all seeds in one call
+  # Per architecture: training (as in configs/separation.py unless marked), steps, and the
+  # frontier's width and input sizes. CNN/LCN: Theorem 4's init (b fixed), GD on (W, u) at
+  # η = 1, W's step divided by the windows sharing a filter (n - k + 1 for the CNN).
+  # [choice] frontier width 2^(k+1) (two filters per pattern); n from 16 to 256; 300 steps.
+  c.cnn = ml_collections.ConfigDict(dict(
+      init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
+      first_layer_step="per_window", num_steps=300, log_every=300, frontier_width=16,
+      frontier_ns=(16, 32, 64, 128, 256), frontier_max_num_train=0))
+  c.lcn = ml_collections.ConfigDict(dict(
+      init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
+      first_layer_step="per_window", num_steps=300, log_every=300, frontier_width=16,
+      frontier_ns=(16, 32, 64, 128, 256), frontier_max_num_train=0))
+  # FCN: i.i.d. Gaussian init and Adam on (W, b, u), as in separation, with [choice]:
+  # b ~ N(0, 1) ("gaussian_bias"; with b = 0 the population gradient on an odd-k parity is
+  # exactly 0, docs/spec.md §2; separation's k = 4 is even); Adam at 1e-2 for 150 steps
+  # (separation: 1e-3 for 600; at 1e-2 the FCN reaches its frontier in a quarter of the
+  # time, which this CPU budget needs); frontier at the widest phase width, n up to 64,
+  # m up to 8192 (frontier_max_num_train; 0 = the whole grid).
+  c.fcn = ml_collections.ConfigDict(dict(
+      init="gaussian_bias", trainable=("W", "b", "u"), optimizer="adam", learning_rate=1e-2,
+      first_layer_step="same", num_steps=150, log_every=150, frontier_width=64,
+      frontier_ns=(16, 32, 64), frontier_max_num_train=8192))
+  c.archs = ("cnn", "lcn", "fcn")
+  c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
+  c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
+  if variant == "quick":  # smoke test: seconds, not a result
+    c.phase_num_trains = (64, 512)
+    c.frontier_num_trains = (64, 512)
+    c.phase_n = 16
+    c.phase_widths = (4, 8)
+    c.seeds = tuple(range(4))
+    c.num_test = 256
+    c.bootstrap_resamples = 50
+    for arch in c.archs:
+      c[arch].num_steps = 60
+      c[arch].log_every = 60
+      c[arch].frontier_width = 8
+      c[arch].frontier_ns = (16, 32)
+  elif variant == "paper":  # for an accelerator
+    c.localities = ("local", "nonlocal")
+    c.phase_num_trains = tuple(2**i for i in range(4, 17))  # 16 ... 65,536: 3.6 decades
+    c.frontier_num_trains = tuple(2**i for i in range(4, 19))  # 16 ... 262,144
+    c.phase_widths = tuple(2**i for i in range(1, 9))  # 2 ... 256 = 2^(k+5)
+    c.seeds = tuple(range(256))
+    c.num_test = 8192
+    c.bootstrap_resamples = 2000
+    for arch in ("cnn", "lcn"):
+      c[arch].num_steps = 600
+      c[arch].log_every = 600
+      c[arch].frontier_ns = (16, 32, 64, 128, 256, 512, 1024)
+    c.fcn.num_steps = 600
+    c.fcn.log_every = 600
+    c.fcn.frontier_ns = (16, 24, 32, 48, 64, 96, 128)
+    c.fcn.frontier_max_num_train = 0
+  elif variant:
+    raise ValueError(f"configs/samples_width.py: unknown variant {variant!r}; "
+                     "use '', 'quick' or 'paper'")
+  return c
