@@ -24,7 +24,6 @@ EXPERIMENTS = {name: importlib.import_module(f"cnnfcn_jax.experiments.{name}") f
     "params_vs_accuracy",
     "time_to_learn",
     "samples_width",
-    "samples_width",
 )}
 PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 # Floating-point precision of a whole run (jax_enable_x64); every row records it.
