@@ -82,38 +82,3 @@ class DeepNet(nn.Module):
         if layer % 2 == 1:
           x = nn.max_pool(x, (2, 2), strides=(2, 2))
     return nn.Dense(self.num_classes)(x.reshape(len(x), -1))
-
-
-def sequence_windows(image_width: int, kernel_width: int, stride: int) -> int:
-  """Number of kernel positions along the sequence (VALID padding)."""
-  return (image_width - kernel_width) // stride + 1
-
-
-def sequence_param_count(arch, width, image_shape, kernel, stride) -> int:
-  """SequenceNet's trainable parameters, in closed form (the tests check flax agrees)."""
-  height, image_width = image_shape
-  if arch == "fcn":
-    return (height * image_width + 1) * width + width + 1
-  positions = (height - kernel[0] + 1) * sequence_windows(image_width, kernel[1], stride)
-  weights = kernel[0] * kernel[1] * width
-  hidden = weights + width if arch == "cnn" else positions * (weights + width)
-  return hidden + positions * width + 1
-
-
-def deep_param_count(arch, depth, width, image_shape, num_classes=10) -> int:
-  """DeepNet's trainable parameters, in closed form (the tests check flax agrees)."""
-  height, image_width, channels = image_shape
-  count = 0
-  if arch == "fcn":
-    inputs = height * image_width * channels
-    for _ in range(depth - 1):
-      count += (inputs + 1) * width
-      inputs = width
-  else:
-    for layer in range(depth - 1):
-      count += (9 * channels + 1) * width
-      channels = width
-      if layer % 2 == 1:
-        height, image_width = height // 2, image_width // 2
-    inputs = height * image_width * channels
-  return count + (inputs + 1) * num_classes

@@ -47,6 +47,13 @@ def train_seeds(training: Training, batch_fn: Callable, data, test_x, test_y, se
   batch_fn(data, key, step) -> (images, labels) draws the minibatch of global step
   `step` for the seed whose data key is `key`; data is any pytree of arrays.
   """
+  out = seeds_fn(training, batch_fn)(jnp.asarray(seeds, jnp.uint32), data, test_x, test_y)
+  return jax.tree.map(np.asarray, out)
+
+
+def seeds_fn(training: Training, batch_fn: Callable):
+  """The compiled program of train_seeds: jit((seeds (S,), data, test_x, test_y) ->
+  {train_loss, test_accuracy}), every seed's whole training in one call."""
   model, tx = training.model, OPTIMIZERS[training.optimizer](training.learning_rate)
   steps = training.steps_per_epoch
 
@@ -81,9 +88,7 @@ def train_seeds(training: Training, batch_fn: Callable, data, test_x, test_y, se
         epoch, (params, tx.init(params)), jnp.arange(training.num_epochs))
     return dict(train_loss=train_loss, test_accuracy=test_accuracy)
 
-  run = jax.jit(jax.vmap(one_seed, in_axes=(0, None, None, None)))
-  out = run(jnp.asarray(seeds, jnp.uint32), data, test_x, test_y)
-  return jax.tree.map(np.asarray, out)
+  return jax.jit(jax.vmap(one_seed, in_axes=(0, None, None, None)))
 
 
 def seed_results(out) -> list[dict]:

@@ -242,7 +242,10 @@ def lcn_from_cnn(params, n):
 
 
 def fcn_from_lcn(params, n):
-  """The FCN of width J*q whose first layer is the banded embedding of an LCN."""
+  """The FCN of width J*q whose first layer is the banded embedding of an LCN.
+
+  Public for what it shows: every LCN (so every CNN) is an FCN, so the separation is one
+  of learning, not of expressiveness (tests/models_test.py checks the outputs agree)."""
   W_Jqk = params["W"]
   J, q, k = W_Jqk.shape
   W_full = jnp.zeros((J, q, n), W_Jqk.dtype)

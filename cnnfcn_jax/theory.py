@@ -202,6 +202,8 @@ def parseval_sums(params, n, k, activation="relu"):
   Loops over all C(n, k) subsets: small n only. Returns (sum_u, per-unit sum_W (r,)), to
   be compared with the deterministic Parseval inequalities
   sum_I ||∂L_I/∂u||^2 <= sum_i E ψ_i^2 and sum_I ||∂L_I/∂w_i||^2 <= n u_i^2 E φ_i^2.
+  Public as the exact left sides of Theorem 12's proof (docs/spec.md §8), which the tests
+  hold to those inequalities.
   """
   x = cube(n, params["W"].dtype)
   sum_u = 0.0

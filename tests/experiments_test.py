@@ -10,13 +10,15 @@ import copy
 import math
 
 import hypothesis
+import jax
 import ml_collections
+import numpy as np
 import pytest
 from hypothesis import strategies as st
 
 from conftest import CONFIG_NAMES, load_config, with_changes
-from cnnfcn_jax import (checks, data, experiments, image_models, models, online, sweeps, tasks,
-                        train)
+from cnnfcn_jax import (checkpoints, checks, data, experiments, image_models, models, online,
+                        sweeps, tasks, train)
 from cnnfcn_jax.experiments import EXPERIMENTS, PRECISIONS, PRNG_IMPLS
 from cnnfcn_jax.experiments import mnist_sequences, params_vs_accuracy
 
@@ -414,3 +416,25 @@ def test_a_config_of_another_experiment_is_refused_naming_the_experiment_field()
   with pytest.raises(checks.ConfigError, match=r"config.experiment = 'lemma6_coverage' is "
                      r"invalid: the config has no field 'ks' that this experiment reads"):
     experiments.validate(config)
+
+
+# ------------------------------------------------------------------ the run step
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_the_run_step_computes_in_the_precision_the_config_names(precision):
+  """experiments.run, which the launcher calls, enables float64 for a float64 config: its
+  losses are then not float32 numbers (tests/main_test.py checks it through the launcher)."""
+  config = with_changes(load_config("separation", "quick"), {
+      "ns": (16,), "archs": ("cnn",), "localities": ("local",), "seeds": (0,),
+      "precision": precision})
+  saved = jax.config.jax_enable_x64, jax.config.jax_default_prng_impl
+  try:
+    rows, timing = experiments.run(config, checkpoints.Checkpoint())
+  finally:
+    jax.config.update("jax_enable_x64", saved[0])
+    jax.config.update("jax_default_prng_impl", saved[1])
+  assert {row["precision"] for row in rows} == {precision}
+  losses = [v for row in rows for v in row["curves"]["train_loss"]]
+  assert all(float(np.float32(v)) == v for v in losses) == (precision == "float32")
+  assert timing["seconds"] == pytest.approx(timing["compile_seconds"] + timing["run_seconds"])
