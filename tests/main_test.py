@@ -3,14 +3,18 @@ kill and resume, bitwise reruns, the workdir guard."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
 
+import numpy as np
 import pytest
-from conftest import CONFIG_NAMES, ROOT, main_command, run_main
+from conftest import CONFIG_NAMES, ROOT, load_config, main_command, run_main
+from data_test import write_cifar, write_mnist
 
 from cnnfcn_jax import checkpoints, outputs
+from cnnfcn_jax import workdir as workdir_module
 from cnnfcn_jax.experiments import EXPERIMENTS
 
 QUICK = "configs/separation.py:quick"
@@ -205,3 +209,135 @@ def test_a_dead_process_makes_the_other_exit_with_a_clear_error_in_bounded_time(
   assert processes[0].returncode != 0
   assert "another process of this --distributed run failed" in stderr or \
       "another task died" in stderr, stderr[-3000:]
+
+
+# ------------------------------------------------ precision, and what is on disk
+
+TINY = ["--config.ns=(16,)", "--config.archs=('cnn',)", "--config.localities=('local',)",
+        "--config.seeds=(0,)"]
+
+
+def float32_exact(values):
+  return all(float(np.float32(v)) == v for v in values)
+
+
+@pytest.mark.slow
+def test_a_run_computes_and_saves_in_the_precision_its_config_names(tmp_path):
+  # A float32 run's losses are float32 numbers; a float64 run's are not (they would be,
+  # were float64 not enabled). Both save the precision in every row.
+  for precision in ("float32", "float64"):
+    result = run_main(QUICK, tmp_path / precision, *TINY, f"--config.precision={precision}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [json.loads(line) for line in open(tmp_path / precision / outputs.RESULTS_FILE)]
+    assert {row["precision"] for row in rows} == {precision}
+    losses = [v for row in rows for v in row["curves"]["train_loss"]]
+    assert float32_exact(losses) == (precision == "float32"), (precision, losses)
+
+
+@pytest.mark.slow
+def test_a_second_launcher_on_a_workdir_in_use_is_refused_and_the_first_finishes(tmp_path):
+  workdir = tmp_path / "run"
+  first = subprocess.Popen(main_command(QUICK, workdir, *SMALL), cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+  deadline = time.time() + 120
+  while not (workdir / workdir_module.LOCK_FILE).exists() and time.time() < deadline:
+    time.sleep(0.05)
+  second = run_main(QUICK, workdir, *SMALL)
+  assert second.returncode != 0 and "Traceback" not in second.stderr
+  assert f"--workdir={workdir} is in use by another launcher (process {first.pid}" in \
+      second.stderr.strip().splitlines()[-1]
+  assert first.wait(timeout=600) == 0, first.stderr.read()[-2000:]
+  assert sorted(os.listdir(workdir)) == sorted(
+      json.load(open(workdir / outputs.MANIFEST_FILE)) + [outputs.MANIFEST_FILE])
+
+
+@pytest.mark.slow
+def test_a_corrupt_checkpoint_unit_is_named_and_recomputed_only_when_asked(tmp_path):
+  workdir = tmp_path / "run"
+  assert run_main(QUICK, workdir, *TINY).returncode == 0
+  results = (workdir / outputs.RESULTS_FILE).read_bytes()
+  directory = workdir / checkpoints.CHECKPOINT_DIR
+  directory.mkdir()  # a run of the same config stopped with one unit half-edited
+  shutil.copy(workdir / outputs.CONFIG_FILE, directory / outputs.CONFIG_FILE)
+  unit = directory / "cnn-local-n16-k4.json"
+  unit.write_text('[{"arch": "cnn", "n": 1')
+  refused = run_main(QUICK, workdir, *TINY)
+  assert refused.returncode != 0 and "Traceback" not in refused.stderr
+  line = refused.stderr.strip().splitlines()[-1]
+  assert f"{unit}: the saved rows of unit 'cnn-local-n16-k4' are not valid JSON" in line
+  assert "--recompute_corrupt_units" in line
+  assert unit.read_text() == '[{"arch": "cnn", "n": 1'  # kept as it was
+  assert (workdir / outputs.RESULTS_FILE).read_bytes() == results
+  again = run_main(QUICK, workdir, *TINY, "--recompute_corrupt_units")
+  assert again.returncode == 0, again.stderr[-2000:]
+  assert (workdir / outputs.RESULTS_FILE).read_bytes() == results
+  assert not directory.exists()
+
+
+@pytest.mark.slow
+def test_a_unit_too_large_for_memory_is_named_with_its_size_and_leaves_nothing(tmp_path):
+  workdir = tmp_path / "run"
+  result = run_main(QUICK, workdir, "--config.ns=(16384,)", "--config.archs=('cnn',)",
+                    "--config.localities=('local',)")
+  assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
+  line = result.stderr.strip().splitlines()[-1]
+  assert line.startswith("error: unit 'cnn-local-n16384-k4' of config.experiment = "
+                         "'separation' needs an allocation of "), line
+  assert "bytes" in line and "config.seeds_per_block" in line and "config.ns" in line
+  assert "config.cnn.widths" in line
+  assert not workdir.exists()  # nothing half-written: no checkpoint folder, no lock
+
+
+# ------------------------------------------- every :paper variant, sizes reduced
+#
+# The paper-scale settings are what a user with an accelerator runs first: each runs here
+# end to end through the launcher, with only sizes reduced (seeds, n, epochs, sequences,
+# widths), on IDX and CIFAR files written in the real formats, so that every code path of
+# `:paper` (the IDX and CIFAR readers, the largest n, every depth) runs once.
+
+def has_paper_variant(name):
+  try:
+    load_config(name, "paper")
+  except ValueError:
+    return False
+  return True
+
+
+# The k-pattern experiments' :paper variants have their own tests (their test files).
+OWN_PAPER_TESTS = ("time_to_learn", "samples_width")
+PAPER_CONFIGS = [name for name in CONFIG_NAMES if name not in OWN_PAPER_TESTS
+                 and has_paper_variant(name)]
+
+
+def paper_overrides(name, data_dir):
+  """Size-only overrides of configs/<name>.py:paper, and its data written in data_dir."""
+  if name.startswith("mnist"):
+    write_mnist(data_dir, "train", count=40)
+    write_mnist(data_dir, "test", count=20)
+    return [f"--config.mnist_dir={data_dir}", "--config.ns=(3, 19)", "--config.seeds=(0,)",
+            "--config.num_epochs=1", "--config.sequences_per_epoch=128", "--config.num_test=64"]
+  write_cifar(data_dir, count=24)
+  return [f"--config.cifar10_dir={data_dir}", "--config.seeds=(0,)", "--config.num_epochs=1",
+          "--config.batch_size=32", "--config.widths.cnn=(2, 4)", "--config.widths.fcn=(8, 16)"]
+
+
+def test_the_paper_variants_tested_are_every_config_with_one():
+  assert PAPER_CONFIGS == ["mnist_local", "mnist_nonlocal", "params_vs_accuracy"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PAPER_CONFIGS)
+def test_every_paper_variant_runs_end_to_end_with_sizes_reduced(name, tmp_path):
+  data_dir = tmp_path / "data"
+  data_dir.mkdir()
+  workdir = tmp_path / "run"
+  result = run_main(f"configs/{name}.py:paper", workdir, *paper_overrides(name, data_dir))
+  assert result.returncode == 0, result.stderr[-3000:]
+  rows = [json.loads(line) for line in open(workdir / outputs.RESULTS_FILE)]
+  config = json.load(open(workdir / outputs.CONFIG_FILE))
+  assert config["digits" if name.startswith("mnist") else "dataset"] in ("idx", "cifar10")
+  if name.startswith("mnist"):
+    assert {row["n"] for row in rows} == {3, 19}
+  else:
+    assert {row["depth"] for row in rows} == set(config["depths"])
+  assert "holds" in result.stdout or "FAILS" in result.stdout
