@@ -1,5 +1,6 @@
 """Statistics of the samples_width experiment: P(success) tables, the sample frontier m*,
-its bootstrap over seeds, the exponent β of m* ≈ c n^β, and Corollary 5's sample bound.
+its bootstrap over seeds, the exponent β of m* ≈ c n^β, Corollary 5's sample bound, and
+the claims judged on them (analysis, claim_verdicts).
 
 Outcomes are kept as a boolean array (seeds, grid m) per (arch, locality, n, width), seeds
 in the same order at every m: a seed's init is the same at every m (train.seed_keys), so
@@ -17,7 +18,7 @@ import math
 
 import numpy as np
 
-from cnnfcn_jax import models
+from cnnfcn_jax import models, plots
 
 LEVEL = 0.5  # the frontier: P(success) reaches this
 CONFIDENCE = 0.95
@@ -154,3 +155,103 @@ def corollary5_sample_bound(arch, n, k, width, epsilon, delta):
   bound's order with the smallest constants it could carry, not the paper's number."""
   weights = num_weights(arch, n, k, width)
   return (weights * math.log2(weights) + math.log(1 / delta)) / epsilon**2
+
+
+# --------------------------------------------------------------------------- analyse
+
+
+def analysis(rows, c) -> dict:
+  """Everything the report and the verdicts read: per (arch, locality) the phase diagram's
+  m*(q) at phase_n and the frontier's m*(n) fit at frontier_width, with intervals."""
+  cells = outcomes(rows)
+  resamples = c["bootstrap_resamples"]
+  result = {}
+  for (arch, locality) in sorted({key[:2] for key in cells}):
+    phase = {q: frontier_with_interval(*cells[arch, locality, c["phase_n"], q][::2],
+                                             resamples)
+             for q in c["phase_widths"] if (arch, locality, c["phase_n"], q) in cells}
+    width = c[arch]["frontier_width"]
+    by_n = {n: (ms, s) for (a, l, n, q), (ms, _, s) in cells.items()
+            if (a, l, q) == (arch, locality, width) and n in c[arch]["frontier_ns"]}
+    front = {n: frontier_with_interval(ms, s, resamples) for n, (ms, s) in by_n.items()}
+    result[arch, locality] = dict(phase=phase, frontier=dict(sorted(front.items())),
+                                  top={n: int(ms[-1]) for n, (ms, _) in by_n.items()},
+                                  fit=exponent_with_interval(by_n, resamples),
+                                  width=width, grid=next(v[0] for key, v in cells.items()
+                                                         if key[:2] == (arch, locality)))
+  return result
+
+
+def fmt_m(m_star, low=None, high=None, below=False, top=None):
+  """m* [low, high]; 'beyond the grid (> top)'; '<= m' when the grid's first m succeeds."""
+  if not np.isfinite(m_star):
+    return f"beyond the grid (> {top})"
+  text = f"≤ {m_star:.0f}" if below else f"{m_star:.0f}"
+  if low is None:
+    return text
+  return text + f" [{low:.0f}, {'∞' if not np.isfinite(high) else f'{high:.0f}'}]"
+
+
+def fmt_beta(fit):
+  if fit["beta"] is None:
+    return "undefined (fewer than two n inside the grid)"
+  fit = {**fit, "beta": fit["beta"] + 0.0, "low": fit["low"] + 0.0, "high": fit["high"] + 0.0}
+  high = "∞" if not np.isfinite(fit["high"]) else f"{fit['high']:.2f}"
+  low = "-∞" if not np.isfinite(fit["low"]) else f"{fit['low']:.2f}"
+  return f"{fit['beta']:.2f} [{low}, {high}]"
+
+
+def claim_verdicts(rows, config) -> list[plots.Verdict]:
+  """The issue's claims on the local task (docs: experiments/samples_width.py)."""
+  found = analysis([r for r in rows if r["locality"] == "local"], config)
+  k, windowed = rows[0]["k"], [a for a, _ in found if models.ARCHITECTURES[a].windowed]
+  top = max(found[next(iter(found))]["grid"])
+  result = []
+  for arch in windowed:
+    fit = found[arch, "local"]["fit"]
+    ok = fit["beta"] is not None and not fit["beyond"] and fit["high"] < 2
+    result.append(plots.Verdict(
+        f"{plots.label(arch)} m*(n) polynomial: inside the grid at every n, β's 95% interval "
+        "below 2", ok, f"β = {fmt_beta(fit)} over n = {fit['ns']}"
+        + (f"; beyond the grid at n = {fit['beyond']}" if fit["beyond"] else "")))
+  for fcn in [a for a, _ in found if not models.ARCHITECTURES[a].windowed]:
+    f = found[fcn, "local"]["fit"]
+    for arch in windowed:
+      w = found[arch, "local"]["fit"]
+      # Beyond the grid from some n on: every n from there beyond, and arch inside there.
+      tail = [n for i, n in enumerate(sorted(f["m_star"]))
+              if all(not np.isfinite(f["m_star"][m]) for m in sorted(f["m_star"])[i:])]
+      beyond = bool(tail) and all(np.isfinite(w["m_star"].get(n, np.inf)) for n in tail)
+      above = (f["beta"] is not None and w["beta"] is not None and f["low"] > w["high"])
+      result.append(plots.Verdict(
+          f"{plots.label(fcn)} m* grows faster than {plots.label(arch)}'s (β intervals "
+          f"disjoint and above, or beyond the grid from some n on where "
+          f"{plots.label(arch)}'s is inside)", above or beyond,
+          f"β {plots.label(fcn)} {fmt_beta(f)}, {plots.label(arch)} {fmt_beta(w)}"
+          + (f"; {plots.label(fcn)} beyond the grid from n = {tail[0]}" if tail else "")))
+  for arch, _ in found:
+    cell = found[arch, "local"]
+    phase = cell["phase"]
+    if models.ARCHITECTURES[arch].windowed:
+      reference = phase.get(cell["width"], (np.inf,))[0]
+      table = success_table([r for r in rows if r["locality"] == "local"
+                                   and r["arch"] == arch and r["n"] == config["phase_n"]])
+      misses = [(q, m, p) for (_, _, _, q, m), (_, _, p, _, _) in sorted(table.items())
+                if q >= 2**k and m >= reference and p < LEVEL]
+      result.append(plots.Verdict(
+          f"{plots.label(arch)} phase diagram: P(success) >= 1/2 at every width >= 2^k = "
+          f"{2**k} and every m >= m* (width {cell['width']}: {fmt_m(reference, top=top)})",
+          np.isfinite(reference) and not misses,
+          "no cell below 1/2" if not misses else
+          "below 1/2 at " + ", ".join(f"q = {q}, m = {m} ({p:.2f})" for q, m, p in misses)))
+    else:
+      # Widths whose frontier is inside the grid: beyond it a width may not learn at all
+      # (as CNN/LCN below 2^k), which says nothing about the samples that width saves.
+      qs = sorted(phase)
+      inside = [q for q in qs if np.isfinite(phase[q][0])]
+      ok = len(inside) >= 2 and phase[inside[-1]][2] < phase[inside[0]][1]
+      result.append(plots.Verdict(
+          f"{plots.label(arch)} frontier moves with width: among the widths with m* inside "
+          "the grid, m* of the widest below m* of the narrowest, bootstrap intervals "
+          "disjoint", ok, "; ".join(f"q = {q}: {fmt_m(*phase[q][:3], top=top)}" for q in qs)))
+  return result
