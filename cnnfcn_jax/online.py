@@ -30,10 +30,10 @@ succeeded keep training until the stop, which cannot change their recorded step.
 network whose loss or parameters become non-finite keeps its last finite state, is marked
 `diverged` and cannot succeed from then on; the others train on.
 
-An evaluation first counts errors on a prefix of the batch; a network with more errors
-there than the whole batch allows cannot succeed, and when that holds for every network
-still to succeed the rest of the batch is skipped. The recorded steps are those of the
-full evaluation.
+An evaluation counts errors chunk by chunk (EVAL_CHUNK samples at a time); a network with
+more errors so far than the whole batch allows cannot succeed, and once that holds for
+every network still to succeed the rest of the batch is skipped. The recorded steps are
+those of the full evaluation.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from cnnfcn_jax.tasks import Task
 
 PROTOCOLS = ("online", "full_batch")
 STOPS = ("best_rate", "all")
-SCREEN_SIZE = 512  # evaluation prefix counted first (see the module docstring)
+EVAL_CHUNK = 512  # evaluation samples counted at a time (see the module docstring)
 WORD_BITS = 32
 
 
@@ -138,7 +138,6 @@ def online_fn(spec: OnlineSweep):
   optimizer = train.OPTIMIZERS[spec.optimizer]
   checks = jnp.asarray(spec.check_steps, jnp.int32)
   allowed = allowed_errors(spec.num_eval, spec.success_accuracy)
-  screen = min(SCREEN_SIZE, spec.num_eval)
   features = functools.partial(engine.input_features, k=task.k, table=spec.table)
 
   def output(trained, frozen, inputs):
@@ -152,7 +151,9 @@ def online_fn(spec: OnlineSweep):
     params = models.init_params(arch, init_key, task.n, task.k, spec.width, spec.init)
     trained, frozen = engine.split(params, spec.trainable)
     x_eval = draw_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n)
-    evals = (features(x_eval), tasks.labels(x_eval, coordinates, truth_table))
+    padding = num_chunks * EVAL_CHUNK - spec.num_eval
+    evals = (jnp.pad(features(x_eval), ((0, padding), (0, 0))),
+             jnp.pad(tasks.labels(x_eval, coordinates, truth_table), (0, padding)))
     train_key = jax.random.fold_in(data_key, 0)
     sample = ()
     if spec.protocol == "full_batch":
@@ -177,22 +178,31 @@ def online_fn(spec: OnlineSweep):
 
     return jax.vmap(rate_step)(states, rates)
 
-  def errors(trained, frozen, evals, part):
-    """(S, R) error counts of every network on `part` of its seed's evaluation batch."""
+  num_chunks = -(-spec.num_eval // EVAL_CHUNK)
+
+  def chunk_errors(trained, frozen, evals, j):
+    """(S, R) error counts of every network on chunk j of its seed's evaluation batch
+    (padding labels are 0: never counted)."""
     def seed_errors(trained, frozen, evals):
-      inputs, y = evals[0][part], evals[1][part]
-      return jax.vmap(lambda tr: jnp.sum(engine.predictions(output(tr, frozen, inputs)) != y))(
-          trained)
+      inputs, y = (jax.lax.dynamic_slice_in_dim(a, j * EVAL_CHUNK, EVAL_CHUNK) for a in evals)
+      wrong = lambda tr: jnp.sum((engine.predictions(output(tr, frozen, inputs)) != y)  # noqa: E731
+                                 & (y != 0), dtype=jnp.int32)
+      return jax.vmap(wrong)(trained)
     return jax.vmap(seed_errors)(trained, frozen, evals)
 
-  def evaluate(trained, frozen, evals, pending):
-    """Errors of every network, the rest of the batch skipped when no pending network can
-    pass on the prefix (the counts are then the prefix's, above `allowed` for all)."""
-    head = errors(trained, frozen, evals, slice(None, screen))
-    tail = jax.lax.cond(jnp.any((head <= allowed) & pending),
-                        lambda: errors(trained, frozen, evals, slice(screen, None)),
-                        lambda: jnp.zeros_like(head))
-    return head + tail
+  def count_errors(trained, frozen, evals, pending, limit):
+    """(S, R) errors on the evaluation batch, chunk by chunk, stopping once no pending
+    network can still end at or below `limit` (the counts are then partial, above it)."""
+    def cond(carry):
+      j, counts = carry
+      return (j < num_chunks) & jnp.any(pending & (counts <= limit))
+
+    def body(carry):
+      j, counts = carry
+      return j + 1, counts + chunk_errors(trained, frozen, evals, j)
+
+    zeros = jnp.zeros(pending.shape, jnp.int32)
+    return jax.lax.while_loop(cond, body, (0, zeros))[1]
 
   def call(seeds, rates, must_know, coordinates, truth_table):
     states, frozen, evals, train_keys, samples = jax.vmap(
@@ -202,7 +212,7 @@ def online_fn(spec: OnlineSweep):
 
     def record(i, states, first):
       pending = (first < 0) & ~states[2]
-      passed = (evaluate(states[0], frozen, evals, pending) <= allowed) & pending
+      passed = (count_errors(states[0], frozen, evals, pending, allowed) <= allowed) & pending
       return jnp.where(passed, checks[i], first)
 
     def stop(first):
@@ -226,7 +236,8 @@ def online_fn(spec: OnlineSweep):
 
     first = record(0, states, jnp.full((len(seeds), len(rates)), -1, jnp.int32))
     i, states, first = jax.lax.while_loop(cond, body, (1, states, first))
-    final_errors = errors(states[0], frozen, evals, slice(None))
+    final_errors = count_errors(states[0], frozen, evals, jnp.ones_like(first, bool),
+                                spec.num_eval)
     return dict(steps_to_success=first, final_eval_accuracy=1.0 - final_errors / spec.num_eval,
                 stopped_at=jnp.broadcast_to(checks[i - 1], first.shape), diverged=states[2])
 

@@ -19,6 +19,9 @@ apart):
   online_vmap_vs_loop   the time-to-learn online SGD step: S seeds in one call vs a loop
                         of the jitted one-seed call (networks x steps per second of each)
 and the machine's own limits, measured in the same run:
+  online_fcn_fraction_of_peak   the time-to-learn call (FCN, n = 64, width 128, batch 32,
+                                one rate; sampling and evaluation included) FLOP/s of its
+                                steps over the f32 matmul FLOP/s; _grid_: six rates per call
   fcn_fraction_of_peak          FCN GD step FLOP/s over the f32 matmul FLOP/s (a square
                                 matmul); fcn_fraction_of_its_matmuls: over the step's own
                                 two matmuls timed alone at its shapes
@@ -185,23 +188,34 @@ def bench_dense_like_for_like(s):
 
 
 def bench_online(s):
-  """networks x steps / s of the time-to-learn call: S seeds at once vs one seed at a time.
+  """networks x steps / s of the time-to-learn call: S seeds at once vs one seed at a time,
+  and its FLOP/s (online_fcn_step_flops, over the matmul peak in main).
 
   The FCN on the k = log2 n parity at n = 64 does not succeed within the steps timed, so
-  both run exactly online_steps steps per network.
+  every network runs exactly the steps timed. FLOPs per network-step: the forward x W^T and
+  the backward dW (2 B n r each) and O(B r) elementwise work, as in bench_fcn_peak; the
+  call's sampling, evaluations (at step 0 and at the end, 8192 samples each) and setup are
+  timed with it but not counted.
   """
+  n, r, batch = 64, 128, 32
   spec = online.OnlineSweep(
-      arch="fcn", task=tasks.make_task(64, 6), width=128, init="gaussian_bias",
-      trainable=("W", "b", "u"), optimizer="sgd", learning_rate=0.1, batch_size=32,
-      check_steps=(0, s["online_steps"]), num_eval=8192, success_accuracy=0.99)
+      arch="fcn", task=tasks.make_task(n, 6), width=r, init="gaussian_bias",
+      trainable=("W", "b", "u"), optimizer="sgd", learning_rates=(0.1,), batch_size=batch,
+      check_steps=(0, s["online_steps"]), num_eval=8192, success_accuracy=0.99, stop="all")
   seeds = np.arange(s["online_seeds"])
   _, together = seconds(lambda: online.run(spec, seeds), 1)
   online.run(spec, seeds[:1])  # compile the one-seed call
   _, alone = seconds(lambda: [online.run(spec, seeds[i:i + 1]) for i in range(len(seeds))], 1)
   work = len(seeds) * s["online_steps"]
+  long_spec = dataclasses.replace(spec, check_steps=(0, s["online_flops_steps"]))
+  _, long = seconds(lambda: online.run(long_spec, seeds), 1)
+  flops = len(seeds) * s["online_flops_steps"] * (4 * batch * n * r + 8 * batch * r)
+  grid = dataclasses.replace(long_spec, learning_rates=(0.03, 0.1, 0.3, 1.0, 3.0, 10.0))
+  _, grid_seconds = seconds(lambda: online.run(grid, seeds), 1)
   return dict(online_vmap_network_steps_per_second=work / together,
               online_loop_network_steps_per_second=work / alone,
-              online_vmap_vs_loop=alone / together)
+              online_vmap_vs_loop=alone / together, online_fcn_step_flops=flops / long,
+              online_fcn_grid_step_flops=len(grid.learning_rates) * flops / grid_seconds)
 
 
 def bench_bandwidth(s):
@@ -317,11 +331,13 @@ def bench_fcn_peak(s):
 SETTINGS = dict(
     full=dict(n=64, k=4, q=128, m=4096, steps=100, seeds=64, torch_seeds=8,
               dense_seeds=8, dense_sweep_steps=10, online_seeds=64, online_steps=2000,
+              online_flops_steps=5000,
               bandwidth_floats=2**27, bandwidth_n=1024, bandwidth_m=32768,
               table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=5, table_steps=200,
               matmul_size=4096, fcn_n=512, fcn_r=1024, fcn_m=65536, fcn_steps=5),
     quick=dict(n=64, k=4, q=128, m=2048, steps=50, seeds=64, torch_seeds=4,
                dense_seeds=4, dense_sweep_steps=5, online_seeds=32, online_steps=500,
+               online_flops_steps=2000,
                bandwidth_floats=2**26, bandwidth_n=1024, bandwidth_m=32768,
                table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=2, table_steps=50,
                matmul_size=2048, fcn_n=256, fcn_r=512, fcn_m=32768, fcn_steps=3),
@@ -347,6 +363,9 @@ def main():
   result.update(bench_table_bandwidth(s))
   result["table_fraction_of_bandwidth"] = (result["table_step_bytes_per_second"]
                                            / result["memory_bytes_per_second"])
+  for name in ("online_fcn", "online_fcn_grid"):
+    result[f"{name}_fraction_of_peak"] = (result[f"{name}_step_flops"]
+                                          / result["matmul_peak_flops"])
   result["total_seconds"] = time.perf_counter() - start
   with open(args.out + ".tmp", "w") as f:
     json.dump(result, f, indent=2)
@@ -358,6 +377,8 @@ def main():
           ("table_vs_dense", "CNN GD step: pattern table vs dense", 20),
           ("table_native_vs_xla", "table CNN step, n=1024: native kernels vs XLA", None),
           ("online_vmap_vs_loop", "online SGD step: S seeds in one call vs a loop", None),
+          ("online_fcn_fraction_of_peak", "online FCN SGD call FLOP/s / matmul FLOP/s", 0.25),
+          ("online_fcn_grid_fraction_of_peak", "the same, 6 rates per call", None),
           ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5),
           ("fcn_fraction_of_its_matmuls", "the same / its two matmuls alone", None),
           ("table_fraction_of_bandwidth", "table CNN step bytes/s / copy bytes/s", 0.3)]

@@ -287,9 +287,14 @@ INVALID = {
                ("trainable", bad_tuple(bad_choice(models.PARAM_GROUPS))),
                ("optimizer", bad_choice(train.OPTIMIZERS)),
                ("learning_rate", bad_number()),
+               ("rates.sgd", bad_tuple(bad_number())),
                ("first_layer_step", bad_choice(sweeps.FIRST_LAYER_STEPS)),
-               ("ns", either(bad_ints, lambda v, c: min(v) < max(c["fixed_ks"]))),
-               ("log2_ns", bad_power_of_two_ns))},
+               # () leaves the arch out of that series.
+               ("ns", lambda v, c: v != () and either(
+                   bad_ints, lambda v, c: min(v) < max(c["fixed_ks"]))(v, c)),
+               ("log2_ns", lambda v, c: v != () and bad_power_of_two_ns(v, c)))},
+        "fcn.rates.adam": if_arch("fcn", bad_tuple(bad_number())),
+        "stop": bad_choice(online.STOPS),
     },
     "params_vs_accuracy": {
         **COMMON,

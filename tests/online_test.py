@@ -1,6 +1,8 @@
-"""Steps to success: the compiled loop against a plain Python loop, early stop, censoring."""
+"""Steps to success: the compiled loop against a plain Python loop, rates as an axis, the
+stops, censoring, divergence, the success threshold."""
 
 import dataclasses
+import fractions
 
 import jax
 import jax.numpy as jnp
@@ -16,22 +18,23 @@ def spec_of(arch="fcn", n=8, k=2, num_steps=400, **changes):
       arch=arch, task=tasks.make_task(n, k), width=16 if windowed else 32,
       init="paper" if windowed else "gaussian_bias",
       trainable=("W", "u") if windowed else ("W", "b", "u"), optimizer="sgd",
-      learning_rate=1.0 if windowed else 0.1, batch_size=16,
+      learning_rates=(1.0,) if windowed else (0.1,), batch_size=16,
       check_steps=online.check_schedule(num_steps, 5, 1.1), num_eval=600,
       success_accuracy=0.95, first_layer_step_scale=1.0 / (n - k + 1) if arch == "cnn" else 1.0,
-      table=windowed)
+      table=windowed, stop="all")
   return dataclasses.replace(spec, **changes)
 
 
-def python_loop_first_success(spec, seed):
-  """The first check step with accuracy >= target, by one jitted step at a time."""
+def python_loop_errors(spec, seed, rate):
+  """Evaluation errors at every check of one network, by one jitted step at a time."""
   task, arch = spec.task, spec.arch
   features = (lambda x: models.pattern_ids(x, task.k)) if spec.table else (lambda x: x)
   init_key, data_key = train.seed_keys(seed)
   params = models.init_params(arch, init_key, task.n, task.k, spec.width, spec.init)
   trained = {g: params[g] for g in spec.trainable}
   frozen = {g: a for g, a in params.items() if g not in spec.trainable}
-  x_eval, y_eval = task.sample(jax.random.fold_in(data_key, 1), spec.num_eval)
+  x_eval = online.draw_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n)
+  y_eval = task.target(x_eval)
   train_key = jax.random.fold_in(data_key, 0)
 
   def output(tr, inputs):
@@ -39,28 +42,32 @@ def python_loop_first_success(spec, seed):
 
   @jax.jit
   def step(tr, t):
-    x, y = task.sample(jax.random.fold_in(train_key, t), spec.batch_size)
+    x = online.draw_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n)
+    y = task.target(x)
     grads = jax.grad(lambda p: train.hinge_loss(output(p, features(x)), y))(tr)
     scale = {g: spec.first_layer_step_scale if g == "W" else 1.0 for g in grads}
-    return {g: tr[g] - spec.learning_rate * scale[g] * grads[g] for g in tr}
+    return {g: tr[g] - rate * scale[g] * grads[g] for g in tr}
 
-  def accuracy(tr):
-    return float(train.accuracy(output(tr, features(x_eval)), y_eval))
+  def errors(tr):
+    return int(jnp.sum(jnp.where(output(tr, features(x_eval)) >= 0, 1.0, -1.0) != y_eval))
 
-  if accuracy(trained) >= spec.success_accuracy:
-    return 0
-  t = 0
+  result, t = [errors(trained)], 0
   for check in spec.check_steps[1:]:
     while t < check:
       trained = step(trained, t)
       t += 1
-    if accuracy(trained) >= spec.success_accuracy:
-      return check
-  return None
+    result.append(errors(trained))
+  return result
 
 
-def recorded(out, s):
-  step = int(out["steps_to_success"][s])
+def first_success(spec, errors):
+  """The first check whose errors are within the threshold, or None."""
+  allowed = online.allowed_errors(spec.num_eval, spec.success_accuracy)
+  return next((t for t, e in zip(spec.check_steps, errors) if e <= allowed), None)
+
+
+def recorded(out, s, r=0):
+  step = int(out["steps_to_success"][s, r])
   return None if step < 0 else step
 
 
@@ -71,7 +78,8 @@ def test_the_first_success_equals_a_plain_python_loop_over_the_same_steps(arch):
     spec = spec_of(arch, n=10, k=2)
     seeds = (0, 1, 2)
     out = online.run(spec, seeds)
-    expected = [python_loop_first_success(spec, seed) for seed in seeds]
+    expected = [first_success(spec, python_loop_errors(spec, seed, 1.0 if arch != "fcn" else 0.1))
+                for seed in seeds]
   assert [recorded(out, s) for s in range(len(seeds))] == expected
   assert any(e is not None for e in expected)
 
@@ -84,12 +92,12 @@ def test_a_success_is_recorded_at_its_step_while_the_call_runs_on_and_early_stop
   steps = [recorded(together, s) for s in range(len(seeds))]
   assert all(s is not None for s in steps) and len(set(steps)) > 1
   # Every network succeeded, so the call stopped at the slowest one, well before the budget.
-  assert together["stopped_at"][0] == max(steps) < spec.num_steps
+  assert together["stopped_at"][0, 0] == max(steps) < spec.num_steps
   # Each seed alone stops at its own success, yet records the same step: networks that
   # finished early in the joint call trained on without their step changing.
   for s, seed in enumerate(seeds):
     alone = online.run(spec, (seed,))
-    assert recorded(alone, 0) == steps[s] == int(alone["stopped_at"][0])
+    assert recorded(alone, 0) == steps[s] == int(alone["stopped_at"][0, 0])
   # A larger budget (more checks after the last success) changes no recorded step.
   longer = online.run(dataclasses.replace(
       spec, check_steps=online.check_schedule(20000, 5, 1.1)), seeds)
@@ -99,20 +107,49 @@ def test_a_success_is_recorded_at_its_step_while_the_call_runs_on_and_early_stop
 def test_networks_that_never_succeed_are_censored_and_the_call_runs_to_the_budget():
   spec = spec_of("fcn", n=8, k=2, num_steps=10)  # far too few steps
   out = online.run(spec, (0, 1))
-  assert list(out["steps_to_success"]) == [-1, -1]
-  assert list(out["stopped_at"]) == [10, 10]
+  assert out["steps_to_success"].tolist() == [[-1], [-1]]
+  assert out["stopped_at"].tolist() == [[10], [10]]
   assert np.all(out["final_eval_accuracy"] < 0.95)
 
 
-def test_screening_the_evaluation_prefix_does_not_change_any_recorded_step(monkeypatch):
-  spec = spec_of("fcn", n=8, k=2, num_steps=1000)
-  screened = online.run(spec, tuple(range(4)))
-  monkeypatch.setattr(online, "SCREEN_SIZE", spec.num_eval)  # evaluate everything, always
+def test_evaluating_chunk_by_chunk_with_early_exit_does_not_change_any_recorded_step(
+    monkeypatch):
+  spec = spec_of("fcn", n=8, k=2, num_steps=1000, num_eval=1500)  # 3 chunks, the last padded
+  chunked = online.run(spec, tuple(range(4)))
+  monkeypatch.setattr(online, "EVAL_CHUNK", 2048)  # the whole batch at once, always
   online.compiled_call.cache_clear()
-  full = online.run(spec, tuple(range(4)))
+  whole = online.run(spec, tuple(range(4)))
   online.compiled_call.cache_clear()
-  np.testing.assert_array_equal(screened["steps_to_success"], full["steps_to_success"])
-  np.testing.assert_array_equal(screened["final_eval_accuracy"], full["final_eval_accuracy"])
+  np.testing.assert_array_equal(chunked["steps_to_success"], whole["steps_to_success"])
+  np.testing.assert_array_equal(chunked["final_eval_accuracy"], whole["final_eval_accuracy"])
+
+
+@pytest.mark.parametrize("margin,succeeds", [(1, False), (0, True)])
+def test_a_network_one_error_above_the_threshold_is_not_successful_and_at_it_is(margin,
+                                                                               succeeds):
+  """The threshold is set so that the network's errors at one check are exactly `margin`
+  above what success_accuracy allows: one error too many must not count as a success."""
+  spec = spec_of("fcn", n=8, k=2, num_steps=200, num_eval=700)
+  errors = python_loop_errors(spec, 0, 0.1)
+  # A check whose errors are below every earlier check's: the first success can land there.
+  j = next(j for j in range(1, len(errors)) if 0 < errors[j] < min(errors[:j]))
+  allowed = errors[j] - margin
+  accuracy = (spec.num_eval - allowed) / spec.num_eval
+  spec = dataclasses.replace(spec, success_accuracy=accuracy)
+  assert online.allowed_errors(spec.num_eval, accuracy) == allowed
+  out = online.run(spec, (0,))
+  assert (recorded(out, 0) == spec.check_steps[j]) == succeeds
+  assert recorded(out, 0) == first_success(spec, errors)
+
+
+def test_allowed_errors_is_the_largest_count_meeting_the_accuracy_exactly():
+  for num_eval in (1, 7, 600, 1000, 8192):
+    for accuracy in (0.5, 0.9, 0.95, 0.99, 0.999, 1 - 1 / num_eval, 0.0):
+      allowed = online.allowed_errors(num_eval, accuracy)
+      exact = max(e for e in range(num_eval + 1)
+                  if fractions.Fraction(num_eval - e, num_eval) >= fractions.Fraction(accuracy))
+      assert allowed == exact or (allowed == exact + 1 and  # 1 - a rounded below an integer
+                                  abs((num_eval - allowed) / num_eval - accuracy) < 1e-12)
 
 
 def test_full_batch_reuses_one_sample_and_learns():
@@ -135,4 +172,88 @@ def test_online_batches_depend_on_the_seed_and_step_only():
   spec = spec_of("fcn", n=8, k=2, num_steps=2000)
   a = online.run(spec, (3, 4))
   b = online.run(spec, (4, 3))
-  assert list(a["steps_to_success"]) == list(b["steps_to_success"][::-1])
+  assert a["steps_to_success"].tolist() == b["steps_to_success"][::-1].tolist()
+
+
+RATES = (0.03, 0.1, 0.3, 1.0, 3.0)
+
+
+@pytest.mark.slow
+def test_a_rate_alone_records_the_same_steps_as_inside_a_grid():
+  spec = spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES)
+  seeds = tuple(range(6))
+  grid = online.run(spec, seeds)
+  assert len(set(grid["steps_to_success"][0])) > 2  # the rates differ in their steps
+  for r, rate in enumerate(RATES):
+    alone = online.run(dataclasses.replace(spec, learning_rates=(rate,)), seeds)
+    np.testing.assert_array_equal(alone["steps_to_success"][:, 0], grid["steps_to_success"][:, r])
+    np.testing.assert_array_equal(alone["final_eval_accuracy"][:, 0] >= 0.95,
+                                  grid["steps_to_success"][:, r] >= 0)
+
+
+def medians(out):
+  times = np.where(out["steps_to_success"] >= 0, out["steps_to_success"], np.inf)
+  return np.quantile(times, 0.5, axis=0, method="inverted_cdf")
+
+
+@pytest.mark.parametrize("arch,rates", [("fcn", RATES), ("cnn", (0.1, 1.0, 10.0, 100.0))])
+def test_the_best_rate_stop_finds_the_best_rate_and_median_of_a_full_budget_run(arch, rates):
+  full = online.run(spec_of(arch, n=8, k=2, num_steps=3000, learning_rates=rates),
+                    tuple(range(6)))
+  early = online.run(spec_of(arch, n=8, k=2, num_steps=3000, learning_rates=rates,
+                             stop="best_rate"), tuple(range(6)))
+  stop = early["stopped_at"][0, 0]
+  assert stop < full["stopped_at"][0, 0]  # it saved steps
+  best = int(np.argmin(medians(full)))
+  assert int(np.argmin(medians(early))) == best and medians(early)[best] == medians(full)[best]
+  # The stop is the first check where one rate has every seed done; steps before the stop
+  # are those of the full run, and the rest are censored there.
+  assert np.all(early["steps_to_success"][:, best] >= 0)
+  done = (full["steps_to_success"] >= 0) & (full["steps_to_success"] <= stop)
+  np.testing.assert_array_equal(np.where(done, full["steps_to_success"], -1),
+                                early["steps_to_success"])
+
+
+def test_the_best_rate_stop_waits_for_the_median_of_the_rates_it_must_know():
+  spec = spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES, stop="best_rate")
+  seeds = tuple(range(6))
+  early = online.run(spec, seeds)
+  slowest = int(np.argmax(medians(online.run(dataclasses.replace(spec, stop="all"), seeds))))
+  assert not np.isfinite(medians(early)[slowest])
+  waited = online.run(dataclasses.replace(spec, must_know=(RATES[slowest],)), seeds)
+  assert np.isfinite(medians(waited)[slowest])
+  assert waited["stopped_at"][0, 0] > early["stopped_at"][0, 0]
+
+
+def test_a_diverging_rate_keeps_its_last_finite_state_and_the_others_train_on():
+  spec = spec_of("fcn", n=8, k=2, num_steps=600, learning_rates=(0.1, 1e30))
+  out = online.run(spec, (0, 1))
+  alone = online.run(dataclasses.replace(spec, learning_rates=(0.1,)), (0, 1))
+  assert out["diverged"][:, 1].all() and not out["diverged"][:, 0].any()
+  assert (out["steps_to_success"][:, 1] == -1).all()
+  assert np.isfinite(out["final_eval_accuracy"]).all()
+  np.testing.assert_array_equal(out["steps_to_success"][:, 0], alone["steps_to_success"][:, 0])
+
+
+def test_a_task_and_its_nonlocal_twin_and_any_rates_share_one_program():
+  local = spec_of("fcn", n=16, k=2, num_steps=50, learning_rates=(0.1, 0.3))
+  twin = dataclasses.replace(local, task=tasks.make_task(16, 2, locality="nonlocal"),
+                             learning_rates=(0.2, 5.0))
+  assert twin.task.coordinates != local.task.coordinates
+  assert online.program_key(twin) == online.program_key(local)
+  online.compiled_call.cache_clear()
+  online.run(local, (0,))
+  online.run(twin, (0,))
+  assert online.compiled_call.cache_info().misses == 1
+  # ... and each trains on its own task: the twin equals a run of its own program.
+  online.compiled_call.cache_clear()
+  np.testing.assert_array_equal(online.run(twin, (0,))["final_eval_accuracy"],
+                                online.run(twin, (0,))["final_eval_accuracy"])
+
+
+def test_packed_inputs_are_uniform_signs_and_independent_across_coordinates():
+  x = np.asarray(online.draw_inputs(jax.random.key(0), 20000, 40))
+  assert set(np.unique(x)) == {-1.0, 1.0} and x.shape == (20000, 40)
+  assert np.abs(x.mean(0)).max() < 0.03
+  correlation = (x.T @ x) / len(x) - np.eye(40)
+  assert np.abs(correlation).max() < 0.04

@@ -1,4 +1,5 @@
-"""Time to learn: cells, order-statistic intervals, exponents, verdicts, validation, a tiny run."""
+"""Time to learn: cells, the best step per cell, order-statistic intervals, tuned and
+fixed-step exponents, verdicts, validation, a tiny run."""
 
 import json
 import math
@@ -8,29 +9,36 @@ import pytest
 import scipy.stats
 
 from conftest import load_config, with_changes
-from cnnfcn_jax import checks
+from cnnfcn_jax import checks, stats
 from cnnfcn_jax.experiments import time_to_learn as ttl
+from cnnfcn_jax.experiments import time_to_learn_report as ttr
 
 
 def row(arch="fcn", n=8, k=2, seed=0, steps=100, k_schedule="fixed", locality="local",
-        num_steps=1000):
+        num_steps=1000, optimizer="sgd", rate=0.1, fixed=True, stopped_at=None):
   return dict(arch=arch, n=n, k=k, seed=seed, steps_to_success=steps, k_schedule=k_schedule,
-              locality=locality, num_steps=num_steps, width=16, steps_per_second=1.0)
+              locality=locality, num_steps=num_steps, width=16, steps_per_second=1.0,
+              optimizer=optimizer, learning_rate=rate, fixed_step=fixed,
+              stopped_at=num_steps if stopped_at is None else stopped_at, diverged=False)
 
 
 def power_law_rows(arch, k, alpha, ns=(8, 16, 32, 64, 128), seeds=32, c=5.0, spread=0.3,
-                   k_schedule="fixed", rng_seed=0, num_steps=10**9):
+                   k_schedule="fixed", rng_seed=0, num_steps=10**9, **candidate):
   rng = np.random.default_rng(rng_seed)
   return [row(arch, n, k, s, int(round(c * n**alpha * math.exp(spread * rng.normal()))),
-              k_schedule, num_steps=num_steps)
+              k_schedule, num_steps=num_steps, **candidate)
           for n in ns for s in range(seeds)]
+
+
+def table_of(rows):
+  return ttr.cell_table(rows)
 
 
 # ------------------------------------------------------------------ order statistics
 
 
 def test_median_interval_uses_the_binomial_ranks_that_cover_95_percent():
-  value, low, high = ttl.quantile_with_interval(np.arange(1, 33), 0.5)
+  value, low, high = stats.quantile_with_interval(np.arange(1, 33), 0.5)
   # N = 32: median rank 16; Bin(32, 1/2) quantiles 0.025 -> 10, 0.975 -> 22, so the interval
   # is [x_(10), x_(23)], and P(10 <= B <= 22) >= 0.95.
   assert (value, low, high) == (16.0, 10.0, 23.0)
@@ -39,11 +47,11 @@ def test_median_interval_uses_the_binomial_ranks_that_cover_95_percent():
 
 def test_censored_networks_make_the_median_undefined_beyond_half_and_the_upper_end_unbounded():
   times = np.array([1, 2, 3, np.inf, np.inf, np.inf, np.inf])  # 3 of 7 succeeded
-  assert math.isinf(ttl.quantile_with_interval(times, 0.5)[0])
+  assert math.isinf(stats.quantile_with_interval(times, 0.5)[0])
   times = np.array([1, 2, 3, 4, 5, np.inf, np.inf])
-  value, _, high = ttl.quantile_with_interval(times, 0.5)
+  value, _, high = stats.quantile_with_interval(times, 0.5)
   assert value == 4 and math.isinf(high)
-  assert ttl.quantile_with_interval(times, 0.25)[0] == 2
+  assert stats.quantile_with_interval(times, 0.25)[0] == 2
 
 
 # ------------------------------------------------------------------------ exponents
@@ -51,8 +59,8 @@ def test_censored_networks_make_the_median_undefined_beyond_half_and_the_upper_e
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.5])
 def test_exponents_of_synthetic_power_laws_come_back_within_their_interval(alpha):
-  rows = power_law_rows("fcn", 3, alpha)
-  fit, low, high, used = ttl.exponent_with_interval(rows, 10**9)
+  fit, low, high, used = ttr.exponents(table_of(power_law_rows("fcn", 3, alpha)))[
+      "local", "fcn", 3]
   assert abs(fit - alpha) < 0.1 and low <= alpha <= high and high - low < 0.4
   assert used == [8, 16, 32, 64, 128]
 
@@ -60,73 +68,140 @@ def test_exponents_of_synthetic_power_laws_come_back_within_their_interval(alpha
 def test_cells_without_a_median_are_left_out_of_the_fit():
   rows = power_law_rows("fcn", 3, 1.0, ns=(8, 16, 32))
   rows += [row("fcn", 64, 3, s, None if s < 20 else 500) for s in range(32)]  # 20/32 censored
-  assert ttl.exponent_with_interval(rows, 10**9)[3] == [8, 16, 32]
-  assert ttl.exponent_with_interval(rows[:32] + rows[-32:], 10**9) is None  # one median left
+  assert ttr.exponents(table_of(rows))["local", "fcn", 3][3] == [8, 16, 32]
+  assert ttr.exponents(table_of(rows[:32] + rows[-32:]))["local", "fcn", 3] is None
+
+
+def crossing_rows(rng_seed=0):
+  """Three rates of one arch and k: 1.0 is best at small n, 0.1 (the fixed step) at large
+  n, 10.0 never; the best medians follow 0.2 n^1.5 up to n = 16, then 5 n^0.5."""
+  ns = (8, 16, 32, 64, 128)
+  slow = power_law_rows("fcn", 3, 1.0, ns, c=40.0, rng_seed=rng_seed + 2, rate=10.0,
+                        fixed=False)
+  small = power_law_rows("fcn", 3, 0.5, ns, c=5.0, rng_seed=rng_seed, rate=0.1)
+  large = power_law_rows("fcn", 3, 1.5, ns, c=0.2, rng_seed=rng_seed + 1, rate=1.0,
+                         fixed=False)
+  return small + large + slow
+
+
+def test_the_best_of_each_cell_is_its_lowest_median_and_an_end_of_the_grid_is_an_edge():
+  table = table_of(crossing_rows())
+  assert table["fixed", "local", "fcn", 3, 8]["best"] == ("sgd", 1.0)
+  assert not table["fixed", "local", "fcn", 3, 8]["edge"]  # 0.1 < 1.0 < 10.0
+  assert table["fixed", "local", "fcn", 3, 128]["best"] == ("sgd", 0.1)
+  assert table["fixed", "local", "fcn", 3, 128]["edge"]  # 0.1 is the grid's lowest rate
+  assert table["fixed", "local", "fcn", 3, 8]["fixed"] == ("sgd", 0.1)
+
+
+def test_the_tuned_exponent_re_selects_the_best_in_every_resample_and_covers_the_truth():
+  ns = (8, 16, 32, 64, 128)
+  best = [min(5 * n**0.5, 0.2 * n**1.5) for n in ns]
+  truth = stats.fit_power_law(ns, best)[0]
+  covered = 0
+  for rng_seed in range(0, 60, 3):
+    fit, low, high, used = ttr.exponents(table_of(crossing_rows(rng_seed)))["local", "fcn", 3]
+    covered += low <= truth <= high
+  assert covered >= 17  # of 20; a fit on one fixed rate would miss it every time
+  tuned = ttr.exponents(table_of(crossing_rows()))["local", "fcn", 3]
+  fixed = ttr.exponents(table_of(crossing_rows()), tuned=False)["local", "fcn", 3]
+  assert abs(tuned[0] - truth) < 0.1 and abs(fixed[0] - 0.5) < 0.1
 
 
 # ------------------------------------------------------------------------- verdicts
 
 
+def verdicts(rows):
+  table = table_of(rows)
+  return {v.claim: v for v in ttr.claim_verdicts(table, ttr.exponents(table))}
+
+
+def find(result, text):
+  return next(v for c, v in result.items() if text in c)
+
+
+def with_grid(rows, rates=(0.01, 1.0)):
+  """rows plus, per cell, two worse rates around theirs (10x the steps), so that their
+  rate is interior to its grid."""
+  extra = [dict(r, learning_rate=rate, fixed_step=False,
+                steps_to_success=None if r["steps_to_success"] is None
+                else 10 * r["steps_to_success"]) for r in rows for rate in rates]
+  return rows + extra
+
+
 def test_fcn_exponent_growing_with_k_holds_and_flat_fails():
-  grows = power_law_rows("fcn", 2, 0.7) + power_law_rows("fcn", 4, 1.8, rng_seed=1)
-  [v] = ttl.claim_verdicts(grows)
-  assert v.holds and "α(k = 4) above α(k = 2)" in v.claim
-  flat = power_law_rows("fcn", 2, 1.0) + power_law_rows("fcn", 4, 1.0, rng_seed=1)
-  [v] = ttl.claim_verdicts(flat)
+  grows = with_grid(power_law_rows("fcn", 2, 0.7) + power_law_rows("fcn", 4, 1.8, rng_seed=1))
+  [v] = verdicts(grows).values()
+  assert v.holds and "α(k = 4) above α(k = 2)" in v.claim and "not established" not in v.claim
+  flat = with_grid(power_law_rows("fcn", 2, 1.0) + power_law_rows("fcn", 4, 1.0, rng_seed=1))
+  [v] = verdicts(flat).values()
   assert not v.holds
 
 
 def test_cnn_exponent_not_growing_holds_and_growing_fails():
-  flat = power_law_rows("cnn", 2, 0.8) + power_law_rows("cnn", 4, 0.85, rng_seed=1)
-  [v] = ttl.claim_verdicts(flat)
-  assert v.holds and v.claim.startswith("CNN: the exponent does not grow")
-  grows = power_law_rows("cnn", 2, 0.8) + power_law_rows("cnn", 4, 2.0, rng_seed=1)
-  [v] = ttl.claim_verdicts(grows)
+  flat = with_grid(power_law_rows("cnn", 2, 0.8) + power_law_rows("cnn", 4, 0.85, rng_seed=1))
+  [v] = verdicts(flat).values()
+  assert v.holds and v.claim.startswith("CNN, tuned: the exponent does not grow")
+  grows = with_grid(power_law_rows("cnn", 2, 0.8) + power_law_rows("cnn", 4, 2.0, rng_seed=1))
+  [v] = verdicts(grows).values()
   assert not v.holds
 
 
-def log2_rows(arch, medians_by_n, successes=None, seeds=32):
+def test_a_claim_resting_on_a_cell_whose_best_is_at_its_grid_edge_is_not_established():
+  rows = with_grid(power_law_rows("fcn", 2, 0.7) + power_law_rows("fcn", 4, 1.8, rng_seed=1))
+  # At n = 32, k = 4 the highest rate becomes the best: the grid no longer brackets it.
+  rows = [dict(r, steps_to_success=1) if (r["n"], r["k"], r["learning_rate"]) == (32, 4, 1.0)
+          else r for r in rows]
+  [v] = verdicts(rows).values()
+  assert "[not established: best rate at its grid's edge at fcn k = 4 n = 32]" in v.claim
+
+
+def log2_rows(arch, medians_by_n, successes=None, seeds=32, stopped_at=10**6):
   successes = successes or {}
   rows = []
   for n, median in medians_by_n.items():
     for s in range(seeds):
       steps = None if s >= successes.get(n, seeds) else int(median * (0.8 + 0.4 * s / seeds))
-      rows.append(row(arch, n, int(math.log2(n)), s, steps, "log2_n"))
-  return rows
+      rows.append(row(arch, n, int(math.log2(n)), s, steps, "log2_n", stopped_at=stopped_at))
+  return with_grid(rows)
 
 
 def test_log2_claims_superpolynomial_fcn_and_reliable_cnn():
   fcn = log2_rows("fcn", {8: 300, 16: 1000, 32: 8500, 64: 0}, successes={64: 5})
   cnn = log2_rows("cnn", {8: 20, 16: 40, 32: 90, 64: 200})
-  result = {v.claim: v for v in ttl.claim_verdicts(fcn + cnn)}
-  slope = next(v for c, v in result.items() if "slope rises" in c)
-  assert slope.holds  # slopes log(1000/300)/log 2 = 1.74, log(8500/1000)/log 2 = 3.09
-  stuck = next(v for c, v in result.items() if "below 0.5" in c)
-  assert stuck.holds and stuck.measured == "0.16 at n = 64"
-  reliable = next(v for c, v in result.items() if c.startswith("CNN, k = log2 n"))
-  assert reliable.holds
-  # A polynomial FCN (constant slope) fails the slope claim; a CNN failing 2 seeds of 32
-  # (0.94 < 0.95) fails its claim; an FCN succeeding at n = 64 fails the stuck claim.
+  result = verdicts(fcn + cnn)
+  assert find(result, "slope rises").holds  # slopes 1.74, then 3.09
+  # n = 64: 5 of 32 by 10^6 steps, where the last slope, log2(8393 / 987) = 3.09 between
+  # the medians (rank 16 of 32) at n = 16 and 32, extrapolates to 8393 x 2^3.09 = 71370.
+  stuck = find(result, "at n = 64, where the median stays censored")
+  assert stuck.holds and stuck.measured == ("best success fraction 0.16; extrapolated median "
+                                            "71370 (slope 3.09 from n = 32)")
+  assert find(result, "CNN, k = log2 n").holds
+  # A polynomial FCN (constant slope) fails the slope claim and, measured at every n, has
+  # no censored verdict; a CNN failing 2 seeds of 32 (0.94 < 0.95) fails its claim.
   poly = log2_rows("fcn", {8: 100, 16: 200, 32: 400, 64: 800})
   cnn_bad = log2_rows("cnn", {8: 20, 16: 40, 32: 90, 64: 200}, successes={32: 30})
-  result = {v.claim: v for v in ttl.claim_verdicts(poly + cnn_bad)}
-  assert not next(v for c, v in result.items() if "slope rises" in c).holds
-  assert not next(v for c, v in result.items() if "below 0.5" in c).holds
-  assert not next(v for c, v in result.items() if c.startswith("CNN, k = log2 n")).holds
+  result = verdicts(poly + cnn_bad)
+  assert not find(result, "slope rises").holds
+  assert not any("censored" in c for c in result)
+  assert not find(result, "CNN, k = log2 n").holds
+  # Censored at a budget below the extrapolated median: the censoring says nothing.
+  short = log2_rows("fcn", {8: 300, 16: 1000, 32: 8500, 64: 0}, successes={64: 5},
+                    stopped_at=30000)
+  assert not find(verdicts(short), "where the median stays censored").holds
 
 
 def test_nonlocal_claims():
   local = log2_rows("fcn", {8: 300, 16: 1000})
   twin = [dict(r, locality="nonlocal") for r in log2_rows("fcn", {8: 310, 16: 990})]
   cnn_twin = [dict(r, locality="nonlocal") for r in log2_rows("cnn", {8: 0}, successes={8: 1})]
-  result = {v.claim: v for v in ttl.claim_verdicts(local + twin + cnn_twin)}
-  assert next(v for c, v in result.items() if c.startswith("FCN nonlocal")).holds
-  assert next(v for c, v in result.items() if c.startswith("CNN nonlocal")).holds  # 1/32
+  result = verdicts(local + twin + cnn_twin)
+  assert find(result, "FCN nonlocal").holds
+  assert find(result, "CNN nonlocal").holds  # 1/32
   slower = [dict(r, locality="nonlocal") for r in log2_rows("fcn", {8: 3000, 16: 10000})]
   cnn_learns = [dict(r, locality="nonlocal") for r in log2_rows("cnn", {8: 50})]
-  result = {v.claim: v for v in ttl.claim_verdicts(local + slower + cnn_learns)}
-  assert not next(v for c, v in result.items() if c.startswith("FCN nonlocal")).holds
-  assert not next(v for c, v in result.items() if c.startswith("CNN nonlocal")).holds
+  result = verdicts(local + slower + cnn_learns)
+  assert not find(result, "FCN nonlocal").holds
+  assert not find(result, "CNN nonlocal").holds
 
 
 # ------------------------------------------------------------------------ the config
@@ -166,6 +241,16 @@ BAD_CONFIGS = [
     (dict(localities=("local", "nonlocal")), "config.cnn.ns = (8, 32, 128, 512, 1024) is "
      "invalid: expected every n >= 13 for the nonlocal twin"),
     (dict(archs=("rnn",)), "config.archs[0] = 'rnn' is invalid"),
+    ({"fcn.learning_rate": 0.2}, "config.fcn.learning_rate = 0.2 is invalid: expected one of "
+     "config.fcn.rates.sgd = (0.0316228, 0.1, 0.316228, 1.0, 3.16228, 10.0) (the fixed step is "
+     "measured inside the grid)"),
+    ({"fcn.optimizer": "momentum"}, "config.fcn.optimizer = 'momentum' is invalid: expected "
+     "one of 'adam', 'sgd'"),
+    ({"cnn.rates": {"sgd": (1.0,), "sdg": (0.1,)}}, "config.cnn.rates.sdg = (0.1,) is invalid: "
+     "expected rates of an optimizer of"),
+    ({"lcn.rates": {"sgd": (0.2, 0.2)}}, "config.lcn.rates.sgd = (0.2, 0.2) is invalid"),
+    ({"cnn.rates": {}}, "config.cnn.rates = {} is invalid: expected a dict {optimizer: "),
+    (dict(stop="first"), "config.stop = 'first' is invalid: expected one of 'best_rate', 'all'"),
 ]
 
 
@@ -187,8 +272,8 @@ def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
       "fixed_ks": (2,), "archs": ("cnn", "fcn"), "seeds": (0, 1, 2), "num_steps": 200})
   ttl.validate(config)
   rows = ttl.run(config)
-  # 2 archs x (2 fixed cells + 1 log2 cell), 3 seeds each.
-  assert len(rows) == 2 * 3 * 3
+  # 2 archs x (2 fixed cells + 1 log2 cell), 3 seeds each, x the rates of each arch.
+  assert len(rows) == 3 * 3 * (3 + 5)
   for r in rows:
     assert r["steps_to_success"] is None or 0 < r["steps_to_success"] <= 200
     assert r["steps_to_success"] is None or r["steps_to_success"] <= r["stopped_at"]
@@ -196,6 +281,10 @@ def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
   assert {r["k_schedule"] for r in rows} == {"fixed", "log2_n"}
   config_dict = json.loads(config.to_json_best_effort())
   files = ttl.report(rows, config_dict, str(tmp_path))
-  assert files == ["median_steps_vs_n.png", "survival.png", "report.md"]
+  assert files == ["steps_vs_rate.png", "median_steps_vs_n.png", "survival.png", "report.md"]
   report = (tmp_path / "report.md").read_text()
   assert "## Exponents (fixed k)" in report and "| local | CNN | 2 |" in report
+  assert {(r["optimizer"], r["learning_rate"], r["fixed_step"]) for r in rows
+          if r["arch"] == "fcn"} == {("sgd", 0.1, True), ("sgd", 0.316228, False),
+                                     ("sgd", 1.0, False), ("adam", 0.001, False),
+                                     ("adam", 0.00316228, False)}

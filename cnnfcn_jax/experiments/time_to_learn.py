@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 import time
 
-from cnnfcn_jax import checks, models, online, sweeps, tasks, train
-from cnnfcn_jax.experiments.time_to_learn_report import report  # noqa: F401
+from cnnfcn_jax import checkpoints, checks, models, online, sweeps, tasks, train
+# The report's side (the best step per cell, exponents, claims) is its own module.
+from cnnfcn_jax.experiments.time_to_learn_report import claim_verdicts, report  # noqa: F401
 
 
 
@@ -81,10 +82,12 @@ def validate_arch(c, arch):
                         lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
   checks.choice(f"{arch}.first_layer_step", a.first_layer_step, sweeps.FIRST_LAYER_STEPS)
   if not hasattr(a.rates, "items") or not a.rates:
-    checks.fail(f"{arch}.rates", a.rates, "a dict {optimizer: (learning rates, ...)} with at "
+    checks.fail(f"{arch}.rates", dict(a.rates) if hasattr(a.rates, "items") else a.rates, "a dict {optimizer: (learning rates, ...)} with at "
                 f"least one optimizer of {tuple(train.OPTIMIZERS)}")
   for optimizer, rates in a.rates.items():
-    checks.choice(f"{arch}.rates key", optimizer, tuple(train.OPTIMIZERS))
+    if optimizer not in train.OPTIMIZERS:
+      checks.fail(f"{arch}.rates.{optimizer}", rates, f"rates of an optimizer of "
+                  f"{tuple(train.OPTIMIZERS)} ('{optimizer}' is none of them)")
     checks.nonempty_tuple(f"{arch}.rates.{optimizer}", rates, checks.positive_float)
   checks.choice(f"{arch}.optimizer", a.optimizer, tuple(a.rates))
   checks.positive_float(f"{arch}.learning_rate", a.learning_rate)
@@ -132,7 +135,8 @@ def make_spec(c, arch, locality, n, k, optimizer) -> online.OnlineSweep:
       must_know=(float(a.learning_rate),) if optimizer == a.optimizer else ())
 
 
-def run(c, checkpoint) -> list[dict]:
+def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
+  checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   units = [(f"{arch}-{locality}-n{n}-k{k}",
             n * width(c, arch, k) * sum(len(r) for r in c[arch].rates.values()),
             lambda key=(arch, locality, n, k), series=series: cell_rows(c, *key, series))

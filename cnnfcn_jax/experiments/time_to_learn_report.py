@@ -162,16 +162,31 @@ def claim_verdicts(table, alphas) -> list[plots.Verdict]:
         len(slopes) >= 2 and all(b > a for a, b in zip(slopes, slopes[1:])),
         "slopes " + (", ".join(f"{s:.2f}" for s in slopes) or "none (< 2 medians)")))
     censored = sorted(n for n, key in by_n.items() if key not in measured)
-    if censored:
-      n = censored[-1]
-      fraction = best_fraction(table[by_n[n]])
-      result.append(plots.Verdict(
-          f"{plots.label(arch)}, k = log2 n, tuned: where the median stays censored (n = "
-          f"{', '.join(map(str, censored))}), the success fraction by the budget at the "
-          f"largest of them is below {FCN_STUCK} at every rate", fraction < FCN_STUCK,
-          f"best {fraction:.2f} at n = {n}"))
+    if censored and max(censored) > max((key[4] for key in measured), default=0):
+      result.append(censored_verdict(table, by_n[max(censored)], measured, slopes))
   result += nonlocal_verdicts(table)
   return result
+
+
+def censored_verdict(table, key, measured, slopes) -> plots.Verdict:
+  """The FCN at an n beyond its last measured median: fewer than half its seeds succeed by
+  the budget at every rate, while the last measured segment's power law puts the median
+  within the budget; so the time grows faster there than that power (else the censoring
+  says nothing)."""
+  n, cell = key[4], table[key]
+  fraction = best_fraction(cell)
+  budget = max(s["capped"].max() for s in cell["candidates"].values())
+  claim = (f"{plots.label(key[2])}, k = log2 n, tuned: at n = {n}, where the median stays "
+           f"censored, fewer than half the seeds succeed by the budget ({budget:.0f} steps) at "
+           "every rate, although the last measured segment's power law puts the median "
+           "within it (growth faster than that power)")
+  if not slopes:
+    return plots.Verdict(claim, False, "fewer than 2 measured medians to extrapolate from")
+  last = max(measured, key=lambda key: key[4])
+  expected = best_of(table[last])["median"][0] * (n / last[4])**slopes[-1]
+  return plots.Verdict(claim, fraction < FCN_STUCK and expected <= budget,
+                       f"best success fraction {fraction:.2f}; extrapolated median "
+                       f"{expected:.0f} (slope {slopes[-1]:.2f} from n = {last[4]})")
 
 
 def nonlocal_verdicts(table) -> list[plots.Verdict]:
