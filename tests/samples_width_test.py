@@ -58,8 +58,12 @@ def test_the_bootstrap_interval_covers_a_known_frontier_and_narrows_with_more_se
   rng = np.random.default_rng(1)
   widths = []
   for num in (64, 1024):
-    success = threshold_outcomes(np.exp(rng.uniform(np.log(100), np.log(1000), num)), grid)
-    m_star, low, high, below = stats.frontier_with_interval(grid, success, resamples=400)
+    thresholds = np.exp(rng.uniform(np.log(100), np.log(1000), num))
+    rows = [dict(arch="cnn", locality="local", n=32, width=16, num_train=int(m), seed=s,
+                 success=bool(m >= t)) for m in grid for s, t in enumerate(thresholds)]
+    [(ms, seeds, success)] = stats.outcomes(rows).values()  # (seeds, grid m), from rows
+    assert list(ms) == list(grid) and list(seeds) == list(range(num))
+    m_star, low, high, below = stats.frontier_with_interval(ms, success, resamples=400)
     assert low <= 316.2 <= high and low <= m_star <= high and not below
     assert m_star == pytest.approx(316.2, rel=0.25)
     widths.append(np.log(high / low))
@@ -413,3 +417,24 @@ def test_the_quick_config_runs_end_to_end_through_the_launcher(tmp_path):
   assert "![phase diagram](phase_diagram.png)" in report and "Edelman" in report
   assert (tmp_path / "phase_diagram.png").exists() and (tmp_path / "frontier.png").exists()
   assert "holds" in report or "FAILS" in report
+
+
+@pytest.mark.slow
+def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
+  # Both localities, the widest phase width and the largest n of every architecture, on
+  # sizes that run here: the code paths of :paper, not its numbers.
+  c = load_config("samples_width", "paper")
+  overrides = ["--config.seeds=(0, 1)", "--config.num_test=64",
+               "--config.phase_num_trains=(16, 64)", "--config.frontier_num_trains=(16, 64)",
+               f"--config.phase_widths=(2, {max(c.phase_widths)})",
+               "--config.bootstrap_resamples=10"]
+  for arch in c.archs:
+    overrides += [f"--config.{arch}.num_steps=10", f"--config.{arch}.log_every=10",
+                  f"--config.{arch}.frontier_ns=(16, {max(c[arch].frontier_ns)})"]
+  result = run_main("configs/samples_width.py:paper", tmp_path, *overrides)
+  assert result.returncode == 0, result.stderr[-3000:]
+  rows = [json.loads(line) for line in open(tmp_path / "results.jsonl")]
+  assert {r["locality"] for r in rows} == {"local", "nonlocal"}
+  assert {r["n"] for r in rows if r["arch"] == "cnn"} == {16, 32, max(c.cnn.frontier_ns)}
+  assert max(r["width"] for r in rows) == max(c.phase_widths)
+  assert "holds" in result.stdout or "FAILS" in result.stdout

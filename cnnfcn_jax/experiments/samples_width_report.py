@@ -3,6 +3,8 @@ sample frontier m*(n) with its fits, the tables, the claims and the literature b
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -42,7 +44,7 @@ def plot_phase(rows, c, found, workdir):
 def plot_frontier(c, found, workdir):
   fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
   for (arch, locality), cell in sorted(found.items()):
-    top = max(c["frontier_num_trains"])
+    top = max(cell["top"].values())  # the largest m run at this arch's frontier
     style = "-" if locality == "local" else ":"
     ns = list(cell["frontier"])
     inside = [n for n in ns if np.isfinite(cell["frontier"][n][0])]
@@ -59,9 +61,9 @@ def plot_frontier(c, found, workdir):
     ax.errorbar(inside, m, yerr=[m - low, high - m], fmt="o", capsize=3,
                 color=plots.color(arch), label=label, mfc="none" if style == ":" else None)
     beyond = [n for n in ns if n not in inside]
-    ax.plot(beyond, [top * 1.4] * len(beyond), "^", color=plots.color(arch), ms=9)
-  ax.axhline(max(c["frontier_num_trains"]), color="gray", ls=":", lw=1,
-             label="largest grid m (▲ above: beyond the grid)")
+    if beyond:  # ▲ just above the arch's largest m: beyond the grid there, not dropped
+      ax.plot(beyond, [top * 1.4] * len(beyond), "^", color=plots.color(arch), ms=9,
+              label=f"{plots.label(arch)}: beyond the grid (> {top})")
   ax.set_xscale("log", base=2)
   ax.set_yscale("log", base=2)
   ax.set_xlabel("input size n")
@@ -97,7 +99,7 @@ def report(rows, config, workdir) -> list[str]:
       cells = [table.get((arch, locality, c["phase_n"], q, m)) for m in ms]
       lines.append(f"| {q} | {fmt_m(*cell['phase'][q], top=ms[-1])} | " + " | ".join(
           f"{t[2]:.2f} [{t[3]:.2f}, {t[4]:.2f}]" if t else "" for t in cells) + " |")
-  lines += ["", f"## Sample frontier m*(n) at a fixed width", "",
+  lines += ["", "## Sample frontier m*(n) at a fixed width", "",
             "| arch | locality | q | β [95%] | " + " | ".join(
                 f"n={n}" for n in sorted({n for v in found.values() for n in v["frontier"]}))
             + " |"]
@@ -108,6 +110,13 @@ def report(rows, config, workdir) -> list[str]:
                  f"{fmt_beta(cell['fit'])} | " + " | ".join(
                      fmt_m(*cell["frontier"][n], top=cell["top"][n])
                      if n in cell["frontier"] else "" for n in all_ns) + " |")
+  lines += ["", "Log-log slope of m* between consecutive n (where both are inside the grid): "
+            + "; ".join(f"{plots.label(a)} {l}: " + ", ".join(
+                f"{n0}→{n1} {math.log(v[n1][0] / v[n0][0]) / math.log(n1 / n0):.2f}"
+                for n0, n1 in zip(list(v), list(v)[1:])
+                if np.isfinite(v[n0][0]) and np.isfinite(v[n1][0]))
+                for (a, l), v in ((key, cell["frontier"]) for key, cell in sorted(found.items())))
+            + "."]
   lines += ["", "## The claims, measured (local task)", ""]
   lines += [v.line() for v in claim_verdicts(rows, c)] if any(
       r["locality"] == "local" for r in rows) else ["(no local rows)"]
@@ -133,13 +142,13 @@ def comparisons(c, found) -> list[str]:
           f"{epsilon:.2g} and δ = 1/2, the uniform-convergence sample size (N log2 N + "
           f"log(1/δ))/ε² with every constant 1 (the paper's constants did not survive) is "
           f"{bound:.3g}, {bound / cell['frontier'][n][0]:.3g} times the measured m* = "
-          f"{cell['frontier'][n][0]:.0f}: the bound is sufficient, far from necessary.")
+          f"{cell['frontier'][n][0]:.0f}.")
   fcn = [(a, l) for a, l in found if l == "local" and not models.ARCHITECTURES[a].windowed]
   measured = ""
   for arch, locality in fcn[:1]:
     phase = found[arch, locality]["phase"]
-    measured = " Here, at n = {}: {}.".format(c["phase_n"], ", ".join(
-        f"m* = {fmt_m(*phase[q][:3], top=max(found[arch, locality]['grid']))} at q = {q}"
+    measured = " The FCN's m* at n = {}: {}.".format(c["phase_n"], "; ".join(
+        f"q = {q}: {fmt_m(*phase[q][:3], top=max(found[arch, locality]['grid']))}"
         for q in sorted(phase)))
   lines.append(
       "- Edelman et al. (2023) trained MLPs alone on sparse parities (SGD, about 50 separate "
