@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnnfcn_jax import engine, models, tasks, train
+from cnnfcn_jax import engine, models, table_kernels, tasks, train
 from cnnfcn_jax.tasks import Task
 
 PROTOCOLS = ("online", "full_batch")
@@ -179,27 +179,45 @@ def online_fn(spec: OnlineSweep):
     return jax.vmap(rate_step)(states, rates)
 
   num_chunks = -(-spec.num_eval // EVAL_CHUNK)
+  architecture = models.ARCHITECTURES[arch]
 
-  def chunk_errors(trained, frozen, evals, j):
+  def eval_model(trained, frozen):
+    """What an evaluation reads of one network: on the table path its (J, 2^k) pattern
+    table, built once per evaluation (the table apply's `readout` hook hands it back) and
+    then read chunk by chunk; else its parameters."""
+    params = {**frozen, **trained}
+    if spec.table:
+      return architecture.apply_table(params, None, spec.activation,
+                                      readout=lambda table_JP, _: table_JP)
+    return params
+
+  def eval_output(model, inputs):
+    if spec.table:
+      return table_kernels.readout(model, inputs)
+    return models.apply(arch, model, inputs, spec.activation)
+
+  def chunk_errors(eval_models, evals, j):
     """(S, R) error counts of every network on chunk j of its seed's evaluation batch
     (padding labels are 0: never counted)."""
-    def seed_errors(trained, frozen, evals):
+    def seed_errors(eval_models, evals):
       inputs, y = (jax.lax.dynamic_slice_in_dim(a, j * EVAL_CHUNK, EVAL_CHUNK) for a in evals)
-      wrong = lambda tr: jnp.sum((engine.predictions(output(tr, frozen, inputs)) != y)  # noqa: E731
-                                 & (y != 0), dtype=jnp.int32)
-      return jax.vmap(wrong)(trained)
-    return jax.vmap(seed_errors)(trained, frozen, evals)
+      wrong = lambda model: jnp.sum((engine.predictions(eval_output(model, inputs)) != y)  # noqa: E731
+                                    & (y != 0), dtype=jnp.int32)
+      return jax.vmap(wrong)(eval_models)
+    return jax.vmap(seed_errors)(eval_models, evals)
 
   def count_errors(trained, frozen, evals, pending, limit):
     """(S, R) errors on the evaluation batch, chunk by chunk, stopping once no pending
     network can still end at or below `limit` (the counts are then partial, above it)."""
+    eval_models = jax.vmap(jax.vmap(eval_model, in_axes=(0, None)))(trained, frozen)
+
     def cond(carry):
       j, counts = carry
       return (j < num_chunks) & jnp.any(pending & (counts <= limit))
 
     def body(carry):
       j, counts = carry
-      return j + 1, counts + chunk_errors(trained, frozen, evals, j)
+      return j + 1, counts + chunk_errors(eval_models, evals, j)
 
     zeros = jnp.zeros(pending.shape, jnp.int32)
     return jax.lax.while_loop(cond, body, (0, zeros))[1]

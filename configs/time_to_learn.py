@@ -18,9 +18,9 @@ finer grids). Defaults marked [choice] are ours: this experiment is not in the p
 import ml_collections
 
 
-def geometric(center, low, high):
-  """center x 10^(i/2) for i = low ... high: a grid of half-decade steps through center."""
-  return tuple(float(f"{center * 10 ** (i / 2):.6g}") for i in range(low, high + 1))
+def geometric(center, low, high, per_decade=2):
+  """center x 10^(i / per_decade) for i = low ... high: a geometric grid through center."""
+  return tuple(float(f"{center * 10 ** (i / per_decade):.6g}") for i in range(low, high + 1))
 
 
 def get_config(variant=""):
@@ -42,8 +42,8 @@ def get_config(variant=""):
   c.num_train = 8192  # [choice] full_batch only
   c.num_steps = 30000  # [choice] step budget: networks not successful by then are censored
   # [choice] "best_rate": a call (one cell and optimiser, all its rates) stops once every
-  # seed of some rate has succeeded and the fixed step's median is known (no rate can then
-  # have a lower median); "all": once every network has succeeded.
+  # seed of some rate has succeeded (no rate can then have a lower median) and, in the
+  # fixed-k series, the fixed step's median is known; "all": once every network has.
   c.stop = "best_rate"
   # Evaluations at step 0, then every eval_every steps while the gap stays below
   # eval_growth x the step, geometrically after that: a recorded step is resolved to
@@ -65,11 +65,11 @@ def get_config(variant=""):
   # per-window filters move at the full step (at 1.0 online SGD stalls from n = 512 on).
   c.cnn = ml_collections.ConfigDict(dict(
       width=0, width_per_pattern=4, init="paper", trainable=("W", "u"), optimizer="sgd",
-      learning_rate=1.0, rates=dict(sgd=geometric(1.0, -2, 3)),  # 0.1 ... 31.6
+      learning_rate=1.0, rates=dict(sgd=geometric(1.0, -3, 2)),  # 0.0316 ... 10
       first_layer_step="per_window", ns=(8, 32, 128, 512, 1024), log2_ns=(8, 16, 32, 64)))
   c.lcn = ml_collections.ConfigDict(dict(
       width=0, width_per_pattern=4, init="paper", trainable=("W", "u"), optimizer="sgd",
-      learning_rate=0.2, rates=dict(sgd=geometric(0.2, -2, 3)),  # 0.02 ... 6.32
+      learning_rate=0.2, rates=dict(sgd=geometric(0.2, -1, 4)),  # 0.0632 ... 20
       first_layer_step="per_window", ns=(8, 32, 128, 512, 1024), log2_ns=(8, 16, 32, 64)))
   # [choice] FCN of width 128 (Barak et al. use 100), W ~ N(0, 1/n), b ~ N(0, 1): with
   # b = 0 odd-k parities start from an exactly zero population gradient (docs/spec.md §2).
@@ -78,7 +78,8 @@ def get_config(variant=""):
   c.fcn = ml_collections.ConfigDict(dict(
       width=128, width_per_pattern=0, init="gaussian_bias", trainable=("W", "b", "u"),
       optimizer="sgd", learning_rate=0.1,
-      rates=dict(sgd=geometric(0.1, -1, 4), adam=geometric(0.001, -1, 4)),  # 0.0316 ... 10
+      rates=dict(sgd=geometric(0.1, -1, 4),  # 0.0316 ... 10
+                 adam=geometric(0.001, 0, 5)),  # 0.001 ... 0.316
       first_layer_step="same", ns=(8, 16, 32, 64), log2_ns=(8, 16, 32, 64)))
   c.archs = ("cnn", "lcn", "fcn")
   c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
@@ -105,6 +106,11 @@ def get_config(variant=""):
       c[arch].log2_ns = (8, 16, 32, 64, 128)
     c.fcn.ns = (32, 64, 128, 256)
     c.fcn.log2_ns = (8, 16, 32, 64)
+    # Quarter-decade grids over a wider range.
+    c.cnn.rates = dict(sgd=geometric(1.0, -8, 6, 4))  # 0.01 ... 31.6
+    c.lcn.rates = dict(sgd=geometric(0.2, -4, 8, 4))  # 0.02 ... 20
+    c.fcn.rates = dict(sgd=geometric(0.1, -4, 8, 4),  # 0.01 ... 10
+                       adam=geometric(0.001, -2, 10, 4))  # 0.000316 ... 0.316
   elif variant:
     raise ValueError(f"configs/time_to_learn.py: unknown variant {variant!r}; "
                      "use '', 'quick' or 'paper'")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from conftest import load_config, with_changes
+from conftest import load_config, run_main, with_changes
 from cnnfcn_jax import checks, stats
 from cnnfcn_jax.experiments import time_to_learn as ttl
 from cnnfcn_jax.experiments import time_to_learn_report as ttr
@@ -288,3 +288,23 @@ def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
           if r["arch"] == "fcn"} == {("sgd", 0.1, True), ("sgd", 0.316228, False),
                                      ("sgd", 1.0, False), ("adam", 0.001, False),
                                      ("adam", 0.00316228, False)}
+
+
+@pytest.mark.slow
+def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
+  """Both localities, k up to 5, the quarter-decade grids and both FCN optimisers run once
+  through the launcher; only seeds, steps, evaluation samples and n are reduced."""
+  workdir = tmp_path / "run"
+  sizes = [f"--config.{arch}.{field}=(32,)" for arch in ("cnn", "lcn", "fcn")
+           for field in ("ns", "log2_ns")]
+  result = run_main("configs/time_to_learn.py:paper", workdir, "--config.seeds=(0, 1)",
+                    "--config.num_steps=20", "--config.num_eval=512", *sizes)
+  assert result.returncode == 0, result.stderr[-3000:]
+  rows = [json.loads(line) for line in open(workdir / "results.jsonl")]
+  paper = load_config("time_to_learn", "paper")
+  assert {(r["locality"], r["k"]) for r in rows} == {
+      (locality, k) for locality in ("local", "nonlocal") for k in (2, 3, 4, 5)}
+  for arch in ("cnn", "lcn", "fcn"):
+    grid = {(o, r) for o, rates in paper[arch].rates.items() for r in rates}
+    assert {(r["optimizer"], r["learning_rate"]) for r in rows if r["arch"] == arch} == grid
+  assert "## The claims, measured on the tuned times" in (workdir / "report.md").read_text()

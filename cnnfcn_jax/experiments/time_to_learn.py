@@ -3,7 +3,8 @@ network at its best step.
 
 One checkpointed unit per (arch, locality, n, k) cell: per optimiser of <arch>.rates, all
 seeds x that optimiser's learning rates in one compiled call of online.run, stopped once
-every seed of some rate has succeeded (and the fixed step's median is known). A cell
+every seed of some rate has succeeded (and, in the fixed-k series, the fixed step's median
+is known). A cell
 belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns, to the k = log2 n
 series when n is in <arch>.log2_ns and k = log2 n; a cell in both is run once and its rows
 appear once per series (field k_schedule). One row per network (seed, optimiser, rate).
@@ -118,8 +119,9 @@ def width(c, arch, k) -> int:
   return max(c[arch].width, c[arch].width_per_pattern * 2**k)
 
 
-def make_spec(c, arch, locality, n, k, optimizer) -> online.OnlineSweep:
-  """The call of one cell and optimiser: all its rates, waiting for the fixed step's median."""
+def make_spec(c, arch, locality, n, k, optimizer, series=("fixed",)) -> online.OnlineSweep:
+  """The call of one cell and optimiser: all its rates; in the fixed-k series, whose
+  fixed-step exponents need it, waiting for the fixed step's median."""
   a = c[arch]
   position = None if c.position == sweeps.MIDDLE else c.position
   rates = tuple(float(r) for r in a.rates[optimizer])
@@ -132,7 +134,8 @@ def make_spec(c, arch, locality, n, k, optimizer) -> online.OnlineSweep:
       num_train=c.num_train, activation=c.activation,
       first_layer_step_scale=sweeps.first_layer_step_scale(c, arch, n, k),
       table=sweeps.uses_table(c, arch, k), stop=c.stop,
-      must_know=(float(a.learning_rate),) if optimizer == a.optimizer else ())
+      must_know=(float(a.learning_rate),) if optimizer == a.optimizer and "fixed" in series
+      else ())
 
 
 def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
@@ -148,7 +151,7 @@ def cell_rows(c, arch, locality, n, k, series) -> list[dict]:
   """Per optimiser, all seeds x rates in one compiled call; one row per network and series."""
   rows = []
   for optimizer in c[arch].rates:
-    spec = make_spec(c, arch, locality, n, k, optimizer)
+    spec = make_spec(c, arch, locality, n, k, optimizer, series)
     start = time.perf_counter()
     online.compile_call(spec, len(c.seeds))
     compile_seconds = time.perf_counter() - start

@@ -21,6 +21,9 @@ CELL_KEY = ("k_schedule", "locality", "arch", "k", "n")
 CNN_LCN_SUCCESS = 0.95  # k = log2 n: CNN and LCN succeed on at least this fraction at every n
 FCN_STUCK = 0.5  # k = log2 n: the FCN's success fraction at the largest censored n
 NONLOCAL_SUCCESS = 0.05  # non-local twin: CNN and LCN succeed on at most this fraction
+STOP_TEXT = dict(best_rate="once every seed of some rate has succeeded (and, in the fixed-k "
+                 "series, the fixed step has a median)",
+                 all="once every network has succeeded")
 
 
 
@@ -244,7 +247,7 @@ def report(rows, config, workdir) -> list[str]:
            f"{config['success_accuracy']} on {config['num_eval']} fresh evaluation samples per "
            f"seed, checked at step 0, every {config['eval_every']} steps and then at gaps of "
            f"{config['eval_growth'] - 1:.0%} of the step; a call (one cell and optimiser, all "
-           f"its rates) stops {'once every seed of some rate has succeeded and the fixed step has a median' if config['stop'] == 'best_rate' else 'once every network has succeeded'}, "
+           f"its rates) stops {STOP_TEXT[config['stop']]}, "
            f"or at {config['num_steps']} steps; networks not successful by then are censored. "
            f"Rates: {grids}. Medians and quartiles are order statistics with distribution-free "
            "95% intervals (∞: the interval reaches censored networks; —: more than half the "
