@@ -112,11 +112,3 @@ def read_timing(workdir: str) -> dict | None:
 
 def write_manifest(workdir: str, files):
   atomic_write(os.path.join(workdir, MANIFEST_FILE), json.dumps(sorted(set(files)), indent=1))
-
-
-def __getattr__(name):
-  """The old home of Checkpoint (now checkpoints.Checkpoint), kept while callers move."""
-  if name == "Checkpoint":
-    from cnnfcn_jax import checkpoints  # pylint: disable=import-outside-toplevel
-    return checkpoints.Checkpoint
-  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,8 @@
 Each module has validate(config), run(config, checkpoint) -> rows and
 report(rows, config, workdir) -> files written; see experiments/separation.py. run()
 below is the run step every launch shares: the config's precision and PRNG, the timing,
-and the fields every row records.
+and the fields every row records; failure_line the one line a run stopped by a unit ends
+with.
 """
 
 import importlib
@@ -43,6 +44,8 @@ def validate(config):
         f"config.experiment = {config.experiment!r} is invalid: the config has no field "
         f"'{name}' that this experiment reads; use a config file whose experiment is "
         f"{config.experiment!r}") from None
+
+
 # Config fields that size a unit's arrays, named when a unit does not fit in memory.
 SIZE_FIELDS = ("seeds_per_block", "seeds_per_call", "inits_per_batch", "mc_batch", "batch_size",
                "ns", "ns_fixed_k", "ns_log_k", "n", "exact_max_n", "closed_form_max_n",
