@@ -1,10 +1,12 @@
 """Hinge loss, full-batch training, and the sweep engine.
 
 The sweep trains S seeds x a tuple of widths of one architecture on one task in a single
-jitted call: `jit(lax.map over blocks of seeds(vmap over a block's seeds(vmap over
-widths(lax.scan over steps))))`. Widths share one array shape: every network has
-max(widths) units, the units beyond its own width are zero and masked out of the
-readout, so they get zero gradient and never move. Because
+jitted call: `jit(lax.map over blocks of seeds(vmap over a block's seeds(per width
+bucket: vmap over its widths(lax.scan over steps))))`. The widths of one bucket (those
+up to the same power of two, width_buckets) share one array shape: every network has
+the bucket's largest width of units, the units beyond its own width are zero and masked
+out of the readout, so they get zero gradient and never move; a geometric grid of widths
+thus costs about the sum of its widths, not their count times the largest. Because
 unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
 is the same network as one trained alone.
 
@@ -85,6 +87,9 @@ class Sweep:
   # Train and test on all 2^n inputs: the training loss is then the population loss
   # L_{f,D} of uniform D exactly, and the test accuracy the exact population accuracy.
   population: bool = False
+  # Widths trained in buckets (width_buckets); False pads every width to the largest (the
+  # bench's baseline).
+  bucketed: bool = True
 
   @property
   def record_steps(self) -> np.ndarray:
@@ -108,7 +113,7 @@ def sweep_fn(sweep: Sweep):
   task, arch = sweep.task, sweep.arch
   architecture = models.ARCHITECTURES[arch]
   readout_axis = architecture.unit_axes[models.PARAM_GROUPS.index(architecture.readout)]
-  max_width = max(sweep.widths)
+  buckets = width_buckets(sweep.widths, sweep.bucketed)
 
   def loss_and_output(trained, frozen, live, inputs, y):
     params = {**frozen, **trained}
@@ -120,7 +125,8 @@ def sweep_fn(sweep: Sweep):
 
   grad_fn = jax.value_and_grad(loss_and_output, has_aux=True)
 
-  def one_network(width, learning_rate, init_key, train_inputs, y_train, test_inputs, y_test):
+  def one_network(max_width, width, learning_rate, init_key, train_inputs, y_train,
+                  test_inputs, y_test):
     optimizer = OPTIMIZERS[sweep.optimizer](learning_rate)
     params0 = models.init_params(arch, init_key, task.n, task.k, width, sweep.init, max_width)
     live = (jnp.arange(max_width) < width).astype(params0[architecture.readout].dtype)
@@ -164,14 +170,47 @@ def sweep_fn(sweep: Sweep):
     y_test = tasks.labels(x_test, coordinates, truth_table)
     train_inputs = engine.input_features(x_train, task.k, sweep.table)
     test_inputs = engine.input_features(x_test, task.k, sweep.table)
-    per_width = jax.vmap(one_network, in_axes=(0, 0, None, None, None, None, None))
-    return per_width(widths, learning_rates, init_key, train_inputs, y_train, test_inputs,
-                     y_test)
+    parts = []
+    for bucket in buckets:
+      index = np.asarray(bucket)
+      per_width = jax.vmap(functools.partial(one_network, max(sweep.widths[i] for i in bucket)),
+                           in_axes=(0, 0, None, None, None, None, None))
+      parts.append(per_width(widths[index], learning_rates[index], init_key, train_inputs,
+                             y_train, test_inputs, y_test))
+    return join_buckets(parts, buckets, architecture, max(sweep.widths))
 
   def sweep_seeds(seeds, *args):
     return jax.vmap(one_seed, in_axes=(0,) + (None,) * len(args))(seeds, *args)
 
   return sweep_seeds
+
+
+def width_buckets(widths, bucketed=True) -> tuple[tuple[int, ...], ...]:
+  """Indices of `widths` grouped by the power of two at or above each width, smallest
+  first: each group trains padded to its own largest width (one group if not bucketed)."""
+  if not bucketed:
+    return (tuple(range(len(widths))),)
+  groups = {}
+  for i, width in enumerate(widths):
+    groups.setdefault(1 << (width - 1).bit_length(), []).append(i)
+  return tuple(tuple(groups[key]) for key in sorted(groups))
+
+
+def join_buckets(parts, buckets, architecture, max_width):
+  """One seed's outputs of every bucket as one dict in the widths' order, the parameters
+  zero-padded to max_width units (the padding a single bucket of every width would have)."""
+  order = np.argsort(np.concatenate([np.asarray(b) for b in buckets]))
+
+  def pad(name, a):
+    if name not in ("params0", "params"):
+      return a
+    return {g: jnp.pad(x, [(0, max_width - x.shape[axis + 1]) if i == axis + 1 else (0, 0)
+                           for i in range(x.ndim)])
+            for (g, x), axis in ((item, architecture.unit_axes[models.PARAM_GROUPS.index(
+                item[0])]) for item in a.items())}
+
+  padded = [{name: pad(name, a) for name, a in part.items()} for part in parts]
+  return jax.tree.map(lambda *a: jnp.concatenate(a)[order], *padded)
 
 
 def sweep_args(sweep: Sweep):
@@ -211,15 +250,16 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
   n, k = sweep.task.n, sweep.task.k
   samples = 2 * 2**n if sweep.population else sweep.num_train + sweep.num_test
   item = jnp.dtype(jnp.result_type(float)).itemsize
-  windows, width = models.num_windows(n, k), max(sweep.widths)
+  windows = models.num_windows(n, k)
+  # Units of all networks, each padded to its bucket's largest width.
+  units = sum(len(b) * max(sweep.widths[i] for i in b)
+              for b in width_buckets(sweep.widths, sweep.bucketed))
   if sweep.table:
     id_bytes = jnp.dtype(models.pattern_id_dtype(k)).itemsize
-    per_input = windows * (id_bytes + 2 * item)
-  elif models.ARCHITECTURES[sweep.arch].windowed:
-    per_input = n * item + 2 * windows * width * item
-  else:
-    per_input = n * item + 2 * width * item
-  return samples * per_input * len(sweep.widths)
+    return samples * windows * (id_bytes + 2 * item) * len(sweep.widths)
+  if models.ARCHITECTURES[sweep.arch].windowed:
+    return samples * (n * item * len(sweep.widths) + 2 * windows * units * item)
+  return samples * (n * item * len(sweep.widths) + 2 * units * item)
 
 
 def resolve_block(sweep: Sweep, num_seeds: int, seeds_per_block, seeds_per_call: int = 0) -> int:

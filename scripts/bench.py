@@ -18,6 +18,8 @@ apart):
                         table_kernels vs XLA's gather and scatter-add
   online_vmap_vs_loop   the time-to-learn online SGD step: S seeds in one call vs a loop
                         of the jitted one-seed call (networks x steps per second of each)
+  width_buckets_vs_padded  an FCN sweep over widths 2, 4, ..., 128: trained in width
+                        buckets (train.width_buckets) vs every width padded to 128
 and the machine's own limits, measured in the same run:
   online_fcn_fraction_of_peak   the time-to-learn call (FCN, n = 64, width 128, batch 32,
                                 one rate; sampling and evaluation included) FLOP/s of its
@@ -218,6 +220,22 @@ def bench_online(s):
               online_fcn_grid_step_flops=len(grid.learning_rates) * flops / grid_seconds)
 
 
+def bench_width_buckets(s):
+  """A geometric width sweep (FCN, widths 2, 4, ..., 128, full-batch GD) trained in width
+  buckets against the same widths padded to the largest, same seeds and steps."""
+  sweep = train.Sweep(arch="fcn", task=tasks.make_task(12, 3), widths=(2, 4, 8, 16, 32, 64, 128),
+                      init="gaussian_bias", trainable=("W", "b", "u"), optimizer="sgd",
+                      learning_rate=0.1, num_steps=s["bucket_steps"],
+                      log_every=s["bucket_steps"], num_train=2048, num_test=2048)
+  seeds = np.arange(s["bucket_seeds"])
+  times = {}
+  for bucketed in (True, False):
+    one = dataclasses.replace(sweep, bucketed=bucketed)
+    _, times[bucketed] = seconds(lambda one=one: train.run_sweep(one, seeds), 2)
+  return dict(width_buckets_seconds=times[True], width_padded_seconds=times[False],
+              width_buckets_vs_padded=times[False] / times[True])
+
+
 def bench_bandwidth(s):
   """Bytes per second of a copy of a large float32 array (read once, written once)."""
   a = jnp.ones(s["bandwidth_floats"], jnp.float32)
@@ -331,13 +349,13 @@ def bench_fcn_peak(s):
 SETTINGS = dict(
     full=dict(n=64, k=4, q=128, m=4096, steps=100, seeds=64, torch_seeds=8,
               dense_seeds=8, dense_sweep_steps=10, online_seeds=64, online_steps=2000,
-              online_flops_steps=5000,
+              online_flops_steps=5000, bucket_seeds=32, bucket_steps=200,
               bandwidth_floats=2**27, bandwidth_n=1024, bandwidth_m=32768,
               table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=5, table_steps=200,
               matmul_size=4096, fcn_n=512, fcn_r=1024, fcn_m=65536, fcn_steps=5),
     quick=dict(n=64, k=4, q=128, m=2048, steps=50, seeds=64, torch_seeds=4,
                dense_seeds=4, dense_sweep_steps=5, online_seeds=32, online_steps=500,
-               online_flops_steps=2000,
+               online_flops_steps=2000, bucket_seeds=16, bucket_steps=100,
                bandwidth_floats=2**26, bandwidth_n=1024, bandwidth_m=32768,
                table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=2, table_steps=50,
                matmul_size=2048, fcn_n=256, fcn_r=512, fcn_m=32768, fcn_steps=3),
@@ -358,6 +376,7 @@ def main():
   result.update(bench_dense_like_for_like(s))
   result.update(bench_table_vs_dense(s))
   result.update(bench_online(s))
+  result.update(bench_width_buckets(s))
   result.update(bench_fcn_peak(s))
   result.update(bench_bandwidth(s))
   result.update(bench_table_bandwidth(s))
@@ -377,6 +396,7 @@ def main():
           ("table_vs_dense", "CNN GD step: pattern table vs dense", 20),
           ("table_native_vs_xla", "table CNN step, n=1024: native kernels vs XLA", None),
           ("online_vmap_vs_loop", "online SGD step: S seeds in one call vs a loop", None),
+          ("width_buckets_vs_padded", "widths 2..128 in buckets vs padded to 128", 2),
           ("online_fcn_fraction_of_peak", "online FCN SGD call FLOP/s / matmul FLOP/s", 0.25),
           ("online_fcn_grid_fraction_of_peak", "the same, 6 rates per call", None),
           ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5),

@@ -2,6 +2,7 @@
 learning where the paper says it happens and not where it says it cannot, seed blocks and
 device sharding, and a few pinned numbers."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -283,3 +284,28 @@ def test_sharded_blocks_equal_one_device(tmp_path):
         name = arch + jax.tree_util.keystr(p)
         np.testing.assert_allclose(sharded[name], a, rtol=0 if arch != "fcn" else 1e-9,
                                    atol=0, err_msg=name)
+
+
+def test_widths_are_bucketed_by_the_power_of_two_at_or_above_them():
+  assert train.width_buckets((2, 3, 4, 7, 8, 9, 128, 5)) == ((0,), (1, 2), (3, 4, 7), (5,), (6,))
+  assert train.width_buckets((16, 1)) == ((1,), (0,))
+  assert train.width_buckets((2, 3, 9), bucketed=False) == ((0, 1, 2),)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["lcn", "fcn"])
+def test_bucketed_and_padded_widths_train_the_same_networks(arch):
+  """Widths sharing buckets (3 and 4; 7 and 8) and alone in theirs (2, 16): the bucketed
+  sweep equals the one padded to the largest width, parameters included."""
+  widths = (16, 3, 2, 7, 4, 8)
+  with jax.enable_x64(True):
+    sweep = small_sweep(arch, widths=widths)
+    bucketed = train.run_sweep(sweep, [0, 1])
+    padded = train.run_sweep(dataclasses.replace(sweep, bucketed=False), [0, 1])
+  for name in train.METRICS:
+    np.testing.assert_allclose(bucketed[name], padded[name], rtol=1e-10, atol=1e-13,
+                               err_msg=name)
+  for key in ("params0", "params"):
+    for group in bucketed[key]:
+      np.testing.assert_allclose(bucketed[key][group], padded[key][group], rtol=1e-10,
+                                 atol=1e-13, err_msg=f"{key} {group}")
