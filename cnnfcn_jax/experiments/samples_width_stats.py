@@ -102,8 +102,8 @@ def exponent_with_interval(cells, resamples=1000, seed=0):
   low, high, log_c, ns (fitted), beyond (n with m* beyond the grid), m_star {n: m*}.
   beta is None with fewer than two fitted n. Each resample draws the seeds of every n
   afresh (different n are independent experiments); a resample whose m* leaves the grid at
-  a fitted n gives β = +inf there if that n is the largest, -inf if the smallest, and is
-  dropped from the fit otherwise (it still counts in the percentiles through the others).
+  a fitted n gives β = +inf if that n is the largest, -inf if it is the smallest, and
+  otherwise is fitted on its other n.
   """
   ns = sorted(cells)
   m_star = {n: float(frontier(cells[n][0], cells[n][1].mean(0))) for n in ns}
@@ -117,12 +117,13 @@ def exponent_with_interval(cells, resamples=1000, seed=0):
   boot = np.stack([frontier(cells[n][0], cells[n][1][rng.integers(
       0, len(cells[n][1]), (resamples, len(cells[n][1])))].mean(1)) for n in fitted], -1)
   log_n = np.log(np.array(fitted, float))
-  betas = []
-  for row in np.log(boot):
+  log_boot = np.log(boot)
+  whole = np.isfinite(log_boot).all(-1)
+  centred = log_n - log_n.mean()  # least-squares slopes of the resamples inside the grid
+  betas = list((log_boot[whole] * centred).sum(-1) / (centred**2).sum())
+  for row in log_boot[~whole]:
     keep = np.isfinite(row)
-    if keep.all():
-      betas.append(np.polyfit(log_n, row, 1)[0])
-    elif not keep[-1]:
+    if not keep[-1]:
       betas.append(np.inf)
     elif not keep[0]:
       betas.append(-np.inf)
@@ -132,14 +133,16 @@ def exponent_with_interval(cells, resamples=1000, seed=0):
   return result
 
 
-def success_table(rows, keys=("arch", "locality", "n", "width", "num_train")):
-  """{key: (successes, trials, fraction, wilson low, wilson high)}."""
+def success_table(rows, keys=("arch", "locality", "n", "width", "num_train"), intervals=True):
+  """{key: (successes, trials, fraction, wilson low, wilson high)}; the interval is
+  (nan, nan) without `intervals` (scipy's binomtest takes milliseconds a cell)."""
   from cnnfcn_jax import theory  # scipy: imported where used
   table = {}
   for r in rows:
     s, t = table.get(tuple(r[k] for k in keys), (0, 0))
     table[tuple(r[k] for k in keys)] = (s + bool(r["success"]), t + 1)
-  return {key: (s, t, s / t, *theory.wilson_interval(s, t)) for key, (s, t) in table.items()}
+  return {key: (s, t, s / t, *(theory.wilson_interval(s, t) if intervals else (np.nan,) * 2))
+          for key, (s, t) in table.items()}
 
 
 def num_weights(arch, n, k, width) -> int:
@@ -234,8 +237,8 @@ def claim_verdicts(rows, config) -> list[plots.Verdict]:
     phase = cell["phase"]
     if models.ARCHITECTURES[arch].windowed:
       reference = phase.get(cell["width"], (np.inf,))[0]
-      table = success_table([r for r in rows if r["locality"] == "local"
-                                   and r["arch"] == arch and r["n"] == config["phase_n"]])
+      table = success_table([r for r in rows if r["locality"] == "local" and r["arch"] == arch
+                             and r["n"] == config["phase_n"]], intervals=False)
       misses = [(q, m, p) for (_, _, _, q, m), (_, _, p, _, _) in sorted(table.items())
                 if q >= 2**k and m >= reference and p < LEVEL]
       result.append(plots.Verdict(
