@@ -138,6 +138,8 @@ def online_fn(spec: OnlineSweep):
   optimizer = train.OPTIMIZERS[spec.optimizer]
   checks = jnp.asarray(spec.check_steps, jnp.int32)
   allowed = allowed_errors(spec.num_eval, spec.success_accuracy)
+  num_chunks = -(-spec.num_eval // EVAL_CHUNK)
+  architecture = models.ARCHITECTURES[arch]
   features = functools.partial(engine.input_features, k=task.k, table=spec.table)
 
   def output(trained, frozen, inputs):
@@ -177,9 +179,6 @@ def online_fn(spec: OnlineSweep):
                            grads)
 
     return jax.vmap(rate_step)(states, rates)
-
-  num_chunks = -(-spec.num_eval // EVAL_CHUNK)
-  architecture = models.ARCHITECTURES[arch]
 
   def eval_model(trained, frozen):
     """What an evaluation reads of one network: on the table path its (J, 2^k) pattern

@@ -213,8 +213,8 @@ def test_cells_run_once_and_rows_appear_in_every_series():
   assert cells["fcn", "local", 8, 3] == ["fixed", "log2_n"]  # k = log2 8 = 3 is in fixed_ks
   assert cells["cnn", "local", 64, 6] == ["log2_n"]
   assert ("fcn", "local", 128, 2) not in cells  # fcn.ns ends at 64
-  assert ("cnn", "local", 1024, 4) in cells and ("cnn", "local", 16, 2) not in cells
-  assert len(cells) == 2 * (15 + 3) + (12 + 2)  # CNN/LCN 5 n x 3 k + log2 16, 32, 64
+  assert ("cnn", "local", 512, 4) in cells and ("cnn", "local", 16, 2) not in cells
+  assert len(cells) == 2 * (12 + 3) + (12 + 2)  # CNN/LCN 4 n x 3 k + log2 16, 32, 64
   assert ttl.width(config, "cnn", 6) == 256 and ttl.width(config, "fcn", 6) == 128
 
 
@@ -238,7 +238,7 @@ BAD_CONFIGS = [
     ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid"),
     ({"lcn.learning_rate": 0.0}, "config.lcn.learning_rate = 0.0 is invalid"),
     ({"cnn.first_layer_step": "x"}, "config.cnn.first_layer_step = 'x' is invalid"),
-    (dict(localities=("local", "nonlocal")), "config.cnn.ns = (8, 32, 128, 512, 1024) is "
+    (dict(localities=("local", "nonlocal")), "config.cnn.ns = (8, 32, 128, 512) is "
      "invalid: expected every n >= 13 for the nonlocal twin"),
     (dict(archs=("rnn",)), "config.archs[0] = 'rnn' is invalid"),
     ({"fcn.learning_rate": 0.2}, "config.fcn.learning_rate = 0.2 is invalid: expected one of "
