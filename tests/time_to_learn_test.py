@@ -214,7 +214,9 @@ def test_cells_run_once_and_rows_appear_in_every_series():
   assert cells["cnn", "local", 64, 6] == ["log2_n"]
   assert ("fcn", "local", 128, 2) not in cells  # fcn.ns ends at 64
   assert ("cnn", "local", 512, 4) in cells and ("cnn", "local", 16, 2) not in cells
-  assert len(cells) == 2 * (12 + 3) + (12 + 2)  # CNN/LCN 4 n x 3 k + log2 16, 32, 64
+  assert ("lcn", "local", 64, 6) not in cells  # the LCN's k = log2 n series ends at 32
+  # CNN 4 n x 3 k + log2 16, 32, 64; LCN the same but log2 64; FCN 4 x 3 + log2 32, 64.
+  assert len(cells) == (12 + 3) + (12 + 2) + (12 + 2)
   assert ttl.width(config, "cnn", 6) == 256 and ttl.width(config, "fcn", 6) == 128
 
 
