@@ -2,11 +2,12 @@
 
 The sweep trains S seeds x a tuple of widths of one architecture on one task in a single
 jitted call: `jit(lax.map over blocks of seeds(vmap over a block's seeds(per width
-bucket: vmap over its widths(lax.scan over steps))))`. The widths of one bucket (those
-up to the same power of two, width_buckets) share one array shape: every network has
-the bucket's largest width of units, the units beyond its own width are zero and masked
-out of the readout, so they get zero gradient and never move; a geometric grid of widths
-thus costs about the sum of its widths, not their count times the largest. Because
+bucket: vmap over its widths(lax.scan over steps))))`. The widths of one bucket share
+one array shape: every network has the bucket's largest width of units, the units beyond
+its own width are zero and masked out of the readout, so they get zero gradient and
+never move. By default all widths form one bucket; with Sweep.bucketed, the widths up to
+one power of two do (width_buckets), so a geometric grid of widths runs in about the sum
+of its widths rather than their count times the largest. Because
 unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
 is the same network as one trained alone.
 
@@ -87,9 +88,12 @@ class Sweep:
   # Train and test on all 2^n inputs: the training loss is then the population loss
   # L_{f,D} of uniform D exactly, and the test accuracy the exact population accuracy.
   population: bool = False
-  # Widths trained in buckets (width_buckets); False pads every width to the largest (the
-  # bench's baseline).
-  bucketed: bool = True
+  # [choice] False: every width padded to the largest, one vmapped block (one copy of the
+  # training loop to compile). True: widths in buckets (width_buckets), each its own
+  # vmapped block: a geometric grid of widths runs in about the time of the sum of its
+  # widths (bench: width_buckets_vs_padded), but the program holds one copy of the loop
+  # per bucket, and on the CPU compiling it can then cost more than running it.
+  bucketed: bool = False
 
   @property
   def record_steps(self) -> np.ndarray:

@@ -229,11 +229,15 @@ def bench_width_buckets(s):
                       log_every=s["bucket_steps"], num_train=2048, num_test=2048)
   seeds = np.arange(s["bucket_seeds"])
   times = {}
+  compile_seconds = {}
   for bucketed in (True, False):
     one = dataclasses.replace(sweep, bucketed=bucketed)
-    _, times[bucketed] = seconds(lambda one=one: train.run_sweep(one, seeds), 2)
+    compile_seconds[bucketed], times[bucketed] = seconds(
+        lambda one=one: train.run_sweep(one, seeds), 2)
   return dict(width_buckets_seconds=times[True], width_padded_seconds=times[False],
-              width_buckets_vs_padded=times[False] / times[True])
+              width_buckets_vs_padded=times[False] / times[True],
+              width_buckets_first_call_seconds=compile_seconds[True],
+              width_padded_first_call_seconds=compile_seconds[False])
 
 
 def bench_bandwidth(s):

@@ -300,8 +300,8 @@ def test_bucketed_and_padded_widths_train_the_same_networks(arch):
   widths = (16, 3, 2, 7, 4, 8)
   with jax.enable_x64(True):
     sweep = small_sweep(arch, widths=widths)
-    bucketed = train.run_sweep(sweep, [0, 1])
-    padded = train.run_sweep(dataclasses.replace(sweep, bucketed=False), [0, 1])
+    bucketed = train.run_sweep(dataclasses.replace(sweep, bucketed=True), [0, 1])
+    padded = train.run_sweep(sweep, [0, 1])
   for name in train.METRICS:
     np.testing.assert_allclose(bucketed[name], padded[name], rtol=1e-10, atol=1e-13,
                                err_msg=name)
