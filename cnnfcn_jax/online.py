@@ -273,7 +273,9 @@ def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int):
 
 
 def compile_call(spec: OnlineSweep, num_seeds: int):
-  """The compiled program of spec (shared by every spec with its program_key)."""
+  """The compiled program of spec (shared by every spec with its program_key); the CPU
+  table kernels are built first, outside any trace."""
+  table_kernels.ensure_built()
   return compiled_call(program_key(spec), num_seeds, len(spec.learning_rates))
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import optax
 from jax.experimental import multihost_utils
 
-from cnnfcn_jax import engine, models, tasks
+from cnnfcn_jax import engine, models, table_kernels, tasks
 from cnnfcn_jax.engine import hinge_loss  # noqa: F401  (part of this module's API)
 from cnnfcn_jax.tasks import Task
 
@@ -88,11 +88,9 @@ class Sweep:
   # Train and test on all 2^n inputs: the training loss is then the population loss
   # L_{f,D} of uniform D exactly, and the test accuracy the exact population accuracy.
   population: bool = False
-  # [choice] False: every width padded to the largest, one vmapped block (one copy of the
-  # training loop to compile). True: widths in buckets (width_buckets), each its own
-  # vmapped block: a geometric grid of widths runs in about the time of the sum of its
-  # widths (bench: width_buckets_vs_padded), but the program holds one copy of the loop
-  # per bucket, and on the CPU compiling it can then cost more than running it.
+  # [choice] False: all widths padded to the largest (one copy of the loop to compile).
+  # True: width_buckets, each its own vmapped block: runs in about the sum of the widths,
+  # but compiles one copy of the loop per bucket (on the CPU, often the larger cost).
   bucketed: bool = False
 
   @property
@@ -304,6 +302,7 @@ def run_sweep(sweep: Sweep, seeds, seeds_per_block: int | str = 0,
   seed to whole blocks (and a multiple of the device count); those are dropped.
   """
   seeds = np.asarray(seeds, np.uint32)
+  table_kernels.ensure_built()  # the CPU kernels, built outside any trace
   block = resolve_block(sweep, len(seeds), seeds_per_block, seeds_per_call)
   chunk = seeds_per_call or -(-len(seeds) // block) * block
   if chunk % block:

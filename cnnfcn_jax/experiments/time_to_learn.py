@@ -4,10 +4,10 @@ network at its best step.
 One checkpointed unit per (arch, locality, n, k) cell: per optimiser of <arch>.rates, all
 seeds x that optimiser's learning rates in one compiled call of online.run, stopped once
 every seed of some rate has succeeded (and, in the fixed-k series, the fixed step's median
-is known). A cell
-belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns, to the k = log2 n
-series when n is in <arch>.log2_ns and k = log2 n; a cell in both is run once and its rows
-appear once per series (field k_schedule). One row per network (seed, optimiser, rate).
+is known). A cell belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns,
+to the k = log2 n series when n is in <arch>.log2_ns and k = log2 n; a cell in both is run
+once and its rows appear once per series (field k_schedule). One row per network (seed,
+optimiser, rate).
 
 The report (time_to_learn_report) takes, per cell, the best (optimiser, rate): the lowest
 median steps to success (ties: the lower third quartile, then the lower mean of the times
@@ -24,7 +24,6 @@ import time
 from cnnfcn_jax import checkpoints, checks, models, online, sweeps, tasks, train
 # The report's side (the best step per cell, exponents, claims) is its own module.
 from cnnfcn_jax.experiments.time_to_learn_report import claim_verdicts, report  # noqa: F401
-
 
 
 # --------------------------------------------------------------------------- validate

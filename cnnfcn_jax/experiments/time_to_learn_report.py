@@ -26,7 +26,6 @@ STOP_TEXT = dict(best_rate="once every seed of some rate has succeeded (and, in 
                  all="once every network has succeeded")
 
 
-
 def times_of(steps_to_success) -> np.ndarray:
   """Rows' steps_to_success values as floats, censored networks (None) as +inf."""
   return np.array([np.inf if t is None else t for t in steps_to_success], float)
