@@ -55,15 +55,6 @@ def group_rows(rows, keys, value="test_accuracy"):
   return groups
 
 
-def loglog_slope(x, y):
-  """Least-squares slope of log y against log x over the points with y > 0."""
-  x, y = np.asarray(x, float), np.asarray(y, float)
-  keep = y > 0
-  if keep.sum() < 2:
-    return float("nan")
-  return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
-
-
 def save_figure(fig, workdir, name) -> str:
   """Write fig as workdir/name (PNG); returns name."""
   buffer = io.BytesIO()

@@ -1,5 +1,6 @@
-"""Statistics of the reports: distribution-free quantile intervals, power-law fits on log-log
-axes with bootstrap intervals, and log-log slopes between consecutive points.
+"""Statistics of the reports: binomial intervals (Wilson, Clopper-Pearson), distribution-free
+quantile intervals, power-law fits on log-log axes with bootstrap intervals, and log-log
+slopes.
 
 Times are floats with censored networks (not successful by the stop) as +inf.
 """
@@ -77,3 +78,24 @@ def segment_slopes(points):
   """Log-log slopes between consecutive (x, y) points with finite y, in x order."""
   points = [(x, y) for x, y in sorted(points) if np.isfinite(y)]
   return [math.log(y2 / y1) / math.log(x2 / x1) for (x1, y1), (x2, y2) in zip(points, points[1:])]
+
+
+def loglog_slope(x, y):
+  """Least-squares slope of log y against log x over the points with y > 0."""
+  x, y = np.asarray(x, float), np.asarray(y, float)
+  keep = y > 0
+  if keep.sum() < 2:
+    return float("nan")
+  return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = CONFIDENCE):
+  """Wilson score interval for a binomial proportion (scipy.stats)."""
+  ci = scipy.stats.binomtest(successes, trials).proportion_ci(confidence, "wilson")
+  return float(ci.low), float(ci.high)
+
+
+def clopper_pearson_interval(successes: int, trials: int, confidence: float = CONFIDENCE):
+  """Exact (Clopper-Pearson) interval for a binomial proportion (scipy.stats)."""
+  ci = scipy.stats.binomtest(successes, trials).proportion_ci(confidence, "exact")
+  return float(ci.low), float(ci.high)

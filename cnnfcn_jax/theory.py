@@ -302,15 +302,3 @@ def expected_initial_gradient_sq(arch, n, k, width, sigma_w2, sigma_b2, u_second
 
 
 # -------------------------------------------------------------------------- intervals
-
-
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95):
-  """Wilson score interval for a binomial proportion (scipy.stats)."""
-  ci = scipy.stats.binomtest(successes, trials).proportion_ci(confidence, "wilson")
-  return float(ci.low), float(ci.high)
-
-
-def clopper_pearson_interval(successes: int, trials: int, confidence: float = 0.95):
-  """Exact (Clopper-Pearson) interval for a binomial proportion (scipy.stats)."""
-  ci = scipy.stats.binomtest(successes, trials).proportion_ci(confidence, "exact")
-  return float(ci.low), float(ci.high)

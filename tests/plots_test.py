@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from cnnfcn_jax import plots
+from cnnfcn_jax import plots, stats
 
 
 def test_mean_std_uses_the_sample_standard_deviation():
@@ -21,8 +21,8 @@ def test_group_rows_keeps_first_seen_order():
 
 def test_loglog_slope_recovers_a_power_law():
   x = np.array([2.0, 4.0, 8.0, 16.0])
-  assert plots.loglog_slope(x, 3 * x**-1.5) == pytest.approx(-1.5)
-  assert np.isnan(plots.loglog_slope(x, [0, 0, 0, 1.0]))  # one positive point: no slope
+  assert stats.loglog_slope(x, 3 * x**-1.5) == pytest.approx(-1.5)
+  assert np.isnan(stats.loglog_slope(x, [0, 0, 0, 1.0]))  # one positive point: no slope
 
 
 def test_verdict_lines_and_labels():

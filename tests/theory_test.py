@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cnnfcn_jax import models, tasks, theory
+from cnnfcn_jax import models, stats, tasks, theory
 
 
 def small_fcn(seed, n, width=4, readout_scale=0.1):
@@ -137,12 +137,12 @@ def test_closed_forms_at_hand_computed_values():
 
 
 def test_wilson_and_clopper_pearson_match_known_values():
-  assert theory.wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
-  assert theory.wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
-  assert theory.wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
-  assert theory.clopper_pearson_interval(5, 10) == pytest.approx((0.1871, 0.8129), abs=1e-4)
-  assert theory.clopper_pearson_interval(0, 10) == pytest.approx((0.0, 0.3085), abs=1e-4)
-  assert theory.clopper_pearson_interval(10, 10) == pytest.approx((0.6915, 1.0), abs=1e-4)
+  assert stats.wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+  assert stats.wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+  assert stats.wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+  assert stats.clopper_pearson_interval(5, 10) == pytest.approx((0.1871, 0.8129), abs=1e-4)
+  assert stats.clopper_pearson_interval(0, 10) == pytest.approx((0.0, 0.3085), abs=1e-4)
+  assert stats.clopper_pearson_interval(10, 10) == pytest.approx((0.6915, 1.0), abs=1e-4)
 
 
 # ------------------------------------------------ Theorem 12 in closed form (§8)

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checkpoints, checks, plots, tasks, theory
+from cnnfcn_jax import checkpoints, checks, plots, stats, tasks, theory
 
 
 def validate(c):
@@ -75,7 +75,7 @@ def unit_rows(c, k, q) -> list[dict]:
     count = int(np.sum(hits))
     row[name] = count
     row[name + "_fraction"] = count / c.num_inits
-    row[name + "_wilson95"] = list(theory.wilson_interval(count, c.num_inits))
+    row[name + "_wilson95"] = list(stats.wilson_interval(count, c.num_inits))
   finite = norm_sq[np.isfinite(norm_sq)]
   row["u_star_norm_sq_mean"] = float(finite.mean()) if len(finite) else None
   row["u_star_norm_sq_max_under_event"] = (float(norm_sq[event].max()) if event.any() else None)

@@ -136,12 +136,12 @@ def exponent_with_interval(cells, resamples=1000, seed=0):
 def success_table(rows, keys=("arch", "locality", "n", "width", "num_train"), intervals=True):
   """{key: (successes, trials, fraction, wilson low, wilson high)}; the interval is
   (nan, nan) without `intervals` (scipy's binomtest takes milliseconds a cell)."""
-  from cnnfcn_jax import theory  # scipy: imported where used
+  from cnnfcn_jax import stats  # scipy: imported where used
   table = {}
   for r in rows:
     s, t = table.get(tuple(r[k] for k in keys), (0, 0))
     table[tuple(r[k] for k in keys)] = (s + bool(r["success"]), t + 1)
-  return {key: (s, t, s / t, *(theory.wilson_interval(s, t) if intervals else (np.nan,) * 2))
+  return {key: (s, t, s / t, *(stats.wilson_interval(s, t) if intervals else (np.nan,) * 2))
           for key, (s, t) in table.items()}
 
 

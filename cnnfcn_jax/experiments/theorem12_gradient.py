@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import scipy.stats
 
-from cnnfcn_jax import checkpoints, checks, models, plots, tasks, theory
+from cnnfcn_jax import checkpoints, checks, models, plots, stats, tasks, theory
 
 K_SCHEDULES = ("fixed", "log2_n")
 FOUR_SIGMA_TAIL = 2 * scipy.stats.norm.sf(4.0)  # two-sided tail beyond 4 standard errors
@@ -173,7 +173,7 @@ def closed_form_slope(rows, group, against):
   assert against in ("n", "n_choose_k"), against
   rows = sorted(rows, key=lambda r: r["n"])[len(rows) // 2:]
   x = [r["n"] if against == "n" else 1 / r["n_choose_k"] for r in rows]
-  return plots.loglog_slope(x, [r[f"grad_{group}_sq"] for r in rows])
+  return stats.loglog_slope(x, [r[f"grad_{group}_sq"] for r in rows])
 
 
 def claim_verdicts(rows) -> list[plots.Verdict]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checkpoints, checks, models, plots, tasks, theory, train
+from cnnfcn_jax import checkpoints, checks, models, plots, stats, tasks, theory, train
 
 
 def validate(c):
@@ -145,10 +145,10 @@ def report(rows, config, workdir) -> list[str]:
     ps, los, his = [], [], []
     for q in qs:
       hits, trials = int(np.sum(groups[q,])), len(groups[q,])
-      lo, hi = theory.wilson_interval(hits, trials)
+      lo, hi = stats.wilson_interval(hits, trials)
       ps.append(hits / trials), los.append(lo), his.append(hi)
       num_covered = int(np.sum(covered[q,]))
-      c_lo, c_hi = theory.wilson_interval(num_covered, trials)
+      c_lo, c_hi = stats.wilson_interval(num_covered, trials)
       exact = theory.coverage_probability(rows[0]["k"], q)
       flag = "" if c_lo <= exact <= c_hi else " †"
       lines.append(f"| {plots.label(arch)} | {q} | {trials} | {hits} | {hits / trials:.3f} "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnfcn_jax import models, plots, stats, theory
+from cnnfcn_jax import models, plots, stats
 from cnnfcn_jax.experiments import time_to_learn_plots
 
 SERIES = ("fixed", "log2_n")
@@ -37,7 +37,7 @@ def candidate_stats(rows) -> dict:
   capped = np.minimum(times, [r["stopped_at"] for r in rows])
   hits = int(np.isfinite(times).sum())
   return dict(seeds=len(times), successes=hits, fraction=hits / len(times),
-              wilson=theory.wilson_interval(hits, len(times)),
+              wilson=stats.wilson_interval(hits, len(times)),
               median=stats.quantile_with_interval(times, 0.5),
               q1=stats.quantile_with_interval(times, 0.25),
               q3=stats.quantile_with_interval(times, 0.75), times=times, capped=capped,
