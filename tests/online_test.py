@@ -112,6 +112,7 @@ def test_networks_that_never_succeed_are_censored_and_the_call_runs_to_the_budge
   assert np.all(out["final_eval_accuracy"] < 0.95)
 
 
+@pytest.mark.slow
 def test_evaluating_chunk_by_chunk_with_early_exit_does_not_change_any_recorded_step(
     monkeypatch):
   spec = spec_of("fcn", n=8, k=2, num_steps=1000, num_eval=1500)  # 3 chunks, the last padded
@@ -196,6 +197,7 @@ def medians(out):
   return np.quantile(times, 0.5, axis=0, method="inverted_cdf")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch,rates", [("fcn", RATES), ("cnn", (0.1, 1.0, 10.0, 100.0))])
 def test_the_best_rate_stop_finds_the_best_rate_and_median_of_a_full_budget_run(arch, rates):
   full = online.run(spec_of(arch, n=8, k=2, num_steps=3000, learning_rates=rates),
@@ -214,6 +216,7 @@ def test_the_best_rate_stop_finds_the_best_rate_and_median_of_a_full_budget_run(
                                 early["steps_to_success"])
 
 
+@pytest.mark.slow
 def test_the_best_rate_stop_waits_for_the_median_of_the_rates_it_must_know():
   spec = spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES, stop="best_rate")
   seeds = tuple(range(6))
@@ -225,6 +228,7 @@ def test_the_best_rate_stop_waits_for_the_median_of_the_rates_it_must_know():
   assert waited["stopped_at"][0, 0] > early["stopped_at"][0, 0]
 
 
+@pytest.mark.slow
 def test_a_diverging_rate_keeps_its_last_finite_state_and_the_others_train_on():
   spec = spec_of("fcn", n=8, k=2, num_steps=600, learning_rates=(0.1, 1e30))
   out = online.run(spec, (0, 1))
@@ -235,6 +239,7 @@ def test_a_diverging_rate_keeps_its_last_finite_state_and_the_others_train_on():
   np.testing.assert_array_equal(out["steps_to_success"][:, 0], alone["steps_to_success"][:, 0])
 
 
+@pytest.mark.slow
 def test_a_task_and_its_nonlocal_twin_and_any_rates_share_one_program():
   local = spec_of("fcn", n=16, k=2, num_steps=50, learning_rates=(0.1, 0.3))
   twin = dataclasses.replace(local, task=tasks.make_task(16, 2, locality="nonlocal"),
