@@ -268,6 +268,14 @@ def test_the_variants_are_valid(variant):
   ttl.validate(load_config("time_to_learn", variant))
 
 
+def test_the_report_draws_cells_where_every_network_is_censored_or_none_is(tmp_path):
+  config = json.loads(load_config("time_to_learn", "quick").to_json_best_effort())
+  censored = [dict(r, steps_to_success=None) for r in log2_rows("fcn", {8: 0, 16: 0})]
+  fixed = power_law_rows("cnn", 2, 1.0, ns=(8, 16), seeds=4)
+  files = ttl.report(censored + fixed, dict(config, precision="float32"), str(tmp_path))
+  assert "report.md" in files and (tmp_path / "steps_vs_rate.png").exists()
+
+
 @pytest.mark.slow
 def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
   config = with_changes(load_config("time_to_learn", "quick"), {

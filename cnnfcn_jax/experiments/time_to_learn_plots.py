@@ -31,22 +31,27 @@ def plot_rate_curves(table, workdir):
       keys = sorted((key for key in local if key[0] == series and key[2] == arch
                      and (k is None or key[3] == k)), key=lambda key: key[4])
       colors = plt.cm.viridis(np.linspace(0, 0.9, max(len(keys), 1)))
+      plotted = False  # medians that a log axis can show: defined (finite) and above 0
       for key, color in zip(keys, colors):
         cell = local[key]
         optimizers = sorted({o for o, _ in cell["candidates"]})
         for optimizer in optimizers:
-          rates = sorted(r for o, r in cell["candidates"] if o == optimizer)
-          medians = [cell["candidates"][optimizer, r]["median"][0] for r in rates]
+          rates = np.array(sorted(r for o, r in cell["candidates"] if o == optimizer))
+          medians = np.array([cell["candidates"][optimizer, r]["median"][0] for r in rates])
+          shown = np.isfinite(medians) & (medians > 0)
           style = OPTIMIZER_STYLES[optimizers.index(optimizer) % len(OPTIMIZER_STYLES)]
           label = f"n = {key[4]}" + (f", {optimizer}" if len(optimizers) > 1 else "")
-          ax.plot(rates, medians, style, marker=".", color=color, label=label)
+          ax.plot(rates[shown], medians[shown], style, marker=".", color=color, label=label)
+          plotted |= bool(shown.any())
         best = cell["best"]
-        ax.plot(best[1], cell["candidates"][best]["median"][0], "*", ms=11, color=color,
-                markeredgecolor="k")
-      ax.set_xscale("log")
-      ax.set_yscale("log")
-      ax.xaxis.set_minor_formatter(NullFormatter())
-      ax.yaxis.set_minor_formatter(NullFormatter())
+        median = cell["candidates"][best]["median"][0]
+        if np.isfinite(median) and median > 0:
+          ax.plot(best[1], median, "*", ms=11, color=color, markeredgecolor="k")
+      if plotted:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
       ax.set_title(f"{plots.label(arch)}, " + (f"k = {k}" if k is not None else "k = log2 n"),
                    fontsize=9)
       ax.grid(alpha=0.3)
@@ -71,7 +76,7 @@ def plot_medians(table, alphas, workdir):
                        and key[2] == arch and (k is None or key[3] == k)), key=lambda x: x[4])
         points = [(key[4], table[key]["candidates"][table[key]["best"]]["median"])
                   for key in keys]
-        points = [(n, m) for n, m in points if np.isfinite(m[0])]
+        points = [(n, m) for n, m in points if np.isfinite(m[0]) and m[0] > 0]
         if not points:
           continue
         ns = np.array([n for n, _ in points], float)
@@ -82,13 +87,14 @@ def plot_medians(table, alphas, workdir):
         ax.errorbar(ns, med, yerr=[med - low, high - med], fmt="o", ls=style, capsize=2,
                     color=plots.color(arch), label=label)
         fit = alphas.get((locality, arch, k)) if series == "fixed" else None
-        if fit:
-          used = [(n, m[0]) for n, m in points if n in fit[3]]
+        used = [(n, m[0]) for n, m in points if fit and n in fit[3]]
+        if len(used) >= 2:
           log_c = stats.fit_power_law(*zip(*used))[1]
           grid = np.array([min(fit[3]), max(fit[3])], float)
           ax.plot(grid, np.exp(log_c) * grid**fit[0], "--", lw=1, color=plots.color(arch))
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
+    if ax.has_data():
+      ax.set_xscale("log", base=2)
+      ax.set_yscale("log")
     ax.set_xlabel("input size n")
     ax.set_title(f"k = {k}" if k is not None else "k = log2 n")
     ax.grid(alpha=0.3)
