@@ -46,10 +46,18 @@ def validate_task(c, ns, k, field="ns"):
   checks.positive_int("task_seed", c.task_seed, minimum=0)
 
 
-def validate_training(c):
-  """archs and their settings, seeds, sample sizes, steps, activation, compute_path."""
+def validate_archs(c):
+  """archs: known architectures, each with its settings (config.<arch>) in the config."""
   checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
-  checks.seeds("seeds", c.seeds)
+  for arch in c.archs:
+    if arch not in c:
+      checks.fail("archs", c.archs, f"architectures with their settings in the config; "
+                  f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
+
+
+def validate_blocks(c):
+  """seeds_per_block ("auto" or an integer, 0 = all seeds) and seeds_per_call (whole
+  blocks); config.seeds must be valid already."""
   block = seeds_per_block(c)
   if block != train.AUTO:
     checks.positive_int("seeds_per_block", block, minimum=0)
@@ -58,6 +66,22 @@ def validate_training(c):
   if block != train.AUTO and c.seeds_per_call % block:
     checks.fail("seeds_per_call", c.seeds_per_call,
                 f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
+
+
+def validate_arch_model(c, arch):
+  """config.<arch>'s init scheme, trained groups and first-layer step rule."""
+  a = c[arch]
+  checks.choice(f"{arch}.init", a.init, models.ARCHITECTURES[arch].init_schemes)
+  checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
+                        lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
+  checks.choice(f"{arch}.first_layer_step", a.first_layer_step, FIRST_LAYER_STEPS)
+
+
+def validate_training(c):
+  """archs and their settings, seeds, sample sizes, steps, activation, compute_path."""
+  validate_archs(c)
+  checks.seeds("seeds", c.seeds)
+  validate_blocks(c)
   checks.positive_int("min_num_train", c.min_num_train)
   checks.positive_float("samples_per_readout_weight", c.samples_per_readout_weight,
                         allow_zero=True)
@@ -66,16 +90,10 @@ def validate_training(c):
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
   checks.choice("compute_path", c.compute_path, COMPUTE_PATHS)
   for arch in c.archs:
-    if arch not in c:
-      checks.fail("archs", c.archs, f"architectures with their settings in the config; "
-                  f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
     a = c[arch]
     checks.nonempty_tuple(f"{arch}.widths", a.widths, checks.positive_int)
-    checks.choice(f"{arch}.init", a.init, models.ARCHITECTURES[arch].init_schemes)
-    checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
-                          lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
+    validate_arch_model(c, arch)
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
-    checks.choice(f"{arch}.first_layer_step", a.first_layer_step, FIRST_LAYER_STEPS)
     checks.positive_int(f"{arch}.max_n", a.get("max_n", 0), minimum=0)
     if not arch_ns(c, arch):
       checks.fail(f"{arch}.max_n", a.max_n, f"0 (no limit) or at least min(config.ns) = "

@@ -52,25 +52,13 @@ def validate(c):
   checks.positive_int("bootstrap_resamples", c.bootstrap_resamples, minimum=10)
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
   checks.choice("compute_path", c.compute_path, sweeps.COMPUTE_PATHS)
-  block = sweeps.seeds_per_block(c)
-  if block != train.AUTO:
-    checks.positive_int("seeds_per_block", block, minimum=0)
-  checks.positive_int("seeds_per_call", c.seeds_per_call, minimum=0)
-  if block != train.AUTO and c.seeds_per_call % (block or len(c.seeds)):
-    checks.fail("seeds_per_call", c.seeds_per_call, f"0 or a multiple of "
-                f"config.seeds_per_block = {block or len(c.seeds)} (whole blocks per call)")
-  checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
+  sweeps.validate_blocks(c)
+  sweeps.validate_archs(c)
   for arch in c.archs:
-    if arch not in c:
-      checks.fail("archs", c.archs, f"architectures with their settings in the config; "
-                  f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
     a = c[arch]
-    checks.choice(f"{arch}.init", a.init, models.ARCHITECTURES[arch].init_schemes)
-    checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
-                          lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
+    sweeps.validate_arch_model(c, arch)
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
     checks.positive_float(f"{arch}.learning_rate", a.learning_rate)
-    checks.choice(f"{arch}.first_layer_step", a.first_layer_step, sweeps.FIRST_LAYER_STEPS)
     checks.positive_int(f"{arch}.num_steps", a.num_steps)
     checks.positive_int(f"{arch}.log_every", a.log_every)
     if a.num_steps % a.log_every:

@@ -34,11 +34,8 @@ def validate(c):
   checks.nonempty_tuple("fixed_ks", c.fixed_ks, checks.positive_int)
   if max(c.fixed_ks) > 20:
     checks.fail("fixed_ks", c.fixed_ks, "k <= 20 (targets are tables of 2^k entries)")
-  checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
+  sweeps.validate_archs(c)
   for arch in c.archs:
-    if arch not in c:
-      checks.fail("archs", c.archs, f"architectures with their settings in the config; "
-                  f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
     a = c[arch]
     # An empty tuple leaves the arch out of a series; the others are checked as tasks.
     for field in ("ns", "log2_ns"):
@@ -77,10 +74,7 @@ def validate_arch(c, arch):
   if not a.width and not a.width_per_pattern:
     checks.fail(f"{arch}.width", a.width, f"a width > 0, or config.{arch}.width_per_pattern "
                 "> 0 (width = max(width, width_per_pattern x 2^k))")
-  checks.choice(f"{arch}.init", a.init, models.ARCHITECTURES[arch].init_schemes)
-  checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
-                        lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
-  checks.choice(f"{arch}.first_layer_step", a.first_layer_step, sweeps.FIRST_LAYER_STEPS)
+  sweeps.validate_arch_model(c, arch)
   if not hasattr(a.rates, "items") or not a.rates:
     checks.fail(f"{arch}.rates", dict(a.rates) if hasattr(a.rates, "items") else a.rates, "a dict {optimizer: (learning rates, ...)} with at "
                 f"least one optimizer of {tuple(train.OPTIMIZERS)}")
