@@ -41,7 +41,6 @@ def candidate_stats(rows) -> dict:
               median=stats.quantile_with_interval(times, 0.5),
               q1=stats.quantile_with_interval(times, 0.25),
               q3=stats.quantile_with_interval(times, 0.75), times=times, capped=capped,
-              diverged=sum(r["diverged"] for r in rows),
               steps_per_second=rows[0]["steps_per_second"], width=rows[0]["width"])
 
 
@@ -85,9 +84,9 @@ def exponents(table, tuned=True) -> dict:
     for key in sorted((key for key in fixed if key[1:4] == (locality, arch, k)),
                       key=lambda key: key[4]):
       cell = fixed[key]
-      chosen = list(cell["candidates"]) if tuned else [cell["fixed"]] if cell["fixed"] else []
-      if chosen and np.isfinite(cell["candidates"][cell["best"] if tuned else chosen[0]]
-                                ["median"][0]):
+      chosen = list(cell["candidates"]) if tuned else [c for c in [cell["fixed"]] if c]
+      # The best of `chosen` has a defined median (the lowest median of the cell when tuned).
+      if chosen and np.isfinite(min(cell["candidates"][c]["median"][0] for c in chosen)):
         used.append((key[4], np.stack([cell["candidates"][c]["capped"] for c in chosen], 1)))
     if len(used) < 2:
       result[locality, arch, k] = None
@@ -95,8 +94,6 @@ def exponents(table, tuned=True) -> dict:
     fit = stats.exponent_with_interval([n for n, _ in used], [t for _, t in used])
     result[locality, arch, k] = (*fit, [n for n, _ in used])
   return result
-
-
 
 
 # ----------------------------------------------------------------------------- claims
@@ -272,7 +269,7 @@ def report(rows, config, workdir) -> list[str]:
                                           f"{k[4]} ({candidate_text(table[k]['best'])})"
                                           for k in sorted(edges)) or "none") + ".", "",
             "## Every cell: the best step and the fixed step", "",
-            "| series | locality | arch | k | n | width | best step | succeeded (best) | "
+            "| series | locality | arch | k | n | width | best step | succeeded (best) [95%] | "
             "median (best) [95%] | quartiles (best) | fixed step: succeeded, median [95%] | "
             "networks x steps / s |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
   order = lambda key: (SERIES.index(key[0]), key[1], models.ARCHS.index(key[2]), key[3], key[4])  # noqa: E731
@@ -284,7 +281,8 @@ def report(rows, config, workdir) -> list[str]:
     fixed_text = f"{f['successes']}/{f['seeds']}, {steps_text(f['median'])}" if f else "—"
     lines.append(f"| {key[0]} | {key[1]} | {plots.label(key[2])} | {key[3]} | {key[4]} | "
                  f"{s['width']} | {candidate_text(cell['best'])}{' (edge)' if cell['edge'] else ''}"
-                 f" | {s['successes']}/{s['seeds']} | {steps_text(s['median'])} | {quartiles} | "
+                 f" | {s['successes']}/{s['seeds']} [{s['wilson'][0]:.2f}, {s['wilson'][1]:.2f}] | "
+                 f"{steps_text(s['median'])} | {quartiles} | "
                  f"{fixed_text} | {s['steps_per_second']:.3g} |")
   lines += ["", "Barak et al. (2022) counted online-SGD steps of a width-100 ReLU MLP (batch 32, "
             "step 0.1, hinge loss) until 100% accuracy on 2^13 samples, 25 trials per (n, k), "
