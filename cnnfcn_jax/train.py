@@ -201,17 +201,17 @@ def width_buckets(widths, bucketed=True) -> tuple[tuple[int, ...], ...]:
 def join_buckets(parts, buckets, architecture, max_width):
   """One seed's outputs of every bucket as one dict in the widths' order, the parameters
   zero-padded to max_width units (the padding a single bucket of every width would have)."""
+  if len(parts) == 1:  # one bucket of every width, in order: nothing to pad or reorder
+    return parts[0]
   order = np.argsort(np.concatenate([np.asarray(b) for b in buckets]))
 
-  def pad(name, a):
-    if name not in ("params0", "params"):
-      return a
-    return {g: jnp.pad(x, [(0, max_width - x.shape[axis + 1]) if i == axis + 1 else (0, 0)
-                           for i in range(x.ndim)])
-            for (g, x), axis in ((item, architecture.unit_axes[models.PARAM_GROUPS.index(
-                item[0])]) for item in a.items())}
+  def pad(group, x):  # x: (bucket widths, ...), its unit axis one after the group's own
+    axis = architecture.unit_axes[models.PARAM_GROUPS.index(group)] + 1
+    return jnp.pad(x, [(0, max_width - x.shape[i]) if i == axis else (0, 0)
+                       for i in range(x.ndim)])
 
-  padded = [{name: pad(name, a) for name, a in part.items()} for part in parts]
+  padded = [{name: {g: pad(g, x) for g, x in a.items()} if name in ("params0", "params")
+             else a for name, a in part.items()} for part in parts]
   return jax.tree.map(lambda *a: jnp.concatenate(a)[order], *padded)
 
 
