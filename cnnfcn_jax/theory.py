@@ -21,7 +21,7 @@ import numpy as np
 import scipy.signal
 import scipy.stats
 
-from cnnfcn_jax import models, train
+from cnnfcn_jax import engine, models
 
 # ----------------------------------------------------------------------------- Lemma 6
 
@@ -161,8 +161,8 @@ def hinge_gradient(arch, params, x, y, activation="relu"):
   Windowed architectures (CNN/LCN) go through the exact pattern-table path (x is in {±1}^n).
   """
   table = models.ARCHITECTURES[arch].windowed
-  inputs = models.pattern_ids(x, params["W"].shape[-1]) if table else x
-  return jax.grad(lambda p: train.hinge_loss(
+  inputs = engine.input_features(x, params["W"].shape[-1], table)
+  return jax.grad(lambda p: engine.hinge_loss(
       models.apply(arch, p, inputs, activation, table), y))(params)
 
 
