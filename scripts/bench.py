@@ -189,14 +189,19 @@ def bench_dense_like_for_like(s):
               dense_vmap_vs_torch_vmap=vmap_seconds / jax_seconds)
 
 
+def fcn_step_flops(m, n, r):
+  """FLOPs of one FCN gradient step on m inputs: the forward x W^T (2mnr) and the backward
+  dW (2mnr); the readout and elementwise work add O(mr), counted too. x needs no gradient."""
+  return 4 * m * n * r + 8 * m * r
+
+
 def bench_online(s):
   """networks x steps / s of the time-to-learn call: S seeds at once vs one seed at a time,
   and its FLOP/s (online_fcn_step_flops, over the matmul peak in main).
 
   The FCN on the k = log2 n parity at n = 64 does not succeed within the steps timed, so
-  every network runs exactly the steps timed. FLOPs per network-step: the forward x W^T and
-  the backward dW (2 B n r each) and O(B r) elementwise work, as in bench_fcn_peak; the
-  call's sampling, evaluations (at step 0 and at the end, 8192 samples each) and setup are
+  every network runs exactly the steps timed. FLOPs per network-step: fcn_step_flops on its
+  batch; the call's sampling, evaluations (at step 0 and at the end, 8192 samples each) and setup are
   timed with it but not counted.
   """
   n, r, batch = 64, 128, 32
@@ -211,7 +216,7 @@ def bench_online(s):
   work = len(seeds) * s["online_steps"]
   long_spec = dataclasses.replace(spec, check_steps=(0, s["online_flops_steps"]))
   _, long = seconds(lambda: online.run(long_spec, seeds), 1)
-  flops = len(seeds) * s["online_flops_steps"] * (4 * batch * n * r + 8 * batch * r)
+  flops = len(seeds) * s["online_flops_steps"] * fcn_step_flops(batch, n, r)
   grid = dataclasses.replace(long_spec, learning_rates=(0.03, 0.1, 0.3, 1.0, 3.0, 10.0))
   _, grid_seconds = seconds(lambda: online.run(grid, seeds), 1)
   return dict(online_vmap_network_steps_per_second=work / together,
@@ -336,9 +341,7 @@ def bench_fcn_peak(s):
   params = models.init_params("fcn", jax.random.key(5), n, 2, r, "gaussian")
   loss = lambda p, x, y: train.hinge_loss(models.apply_fcn(p, x), y)  # noqa: E731
   best = step_seconds(loss, params, (x, y), steps) * steps
-  # Forward x W^T (2mnr) and backward dW (2mnr); the readout and elementwise work add
-  # O(mr), counted too. x needs no gradient.
-  flops = steps * (4 * m * n * r + 8 * m * r)
+  flops = steps * fcn_step_flops(m, n, r)
   # The step's two matmuls alone, at its own shapes: what XLA's CPU matmul reaches there.
   delta = jnp.ones((m, r), jnp.float32)
   forward, backward = jax.jit(lambda W, x: x @ W.T), jax.jit(lambda d, x: d.T @ x)
