@@ -25,9 +25,12 @@ flags.DEFINE_integer("distributed_timeout", 60, "Seconds after which the other p
 FLAGS = flags.FLAGS
 
 
-def start() -> bool:
-  """With --distributed, join the other processes (CPU processes exchange results over
-  gloo); whether this process is the one that writes files (process 0)."""
+def start(cpu_devices: int = 1) -> bool:
+  """Show the CPU backend as cpu_devices devices (0: one per core), over which the calls
+  that shard shard their seeds; with --distributed, join the other processes (CPU
+  processes exchange results over gloo). Whether this process is the one that writes
+  files (process 0). Before anything starts a JAX backend."""
+  jax.config.update("jax_num_cpu_devices", cpu_devices or os.cpu_count())
   if FLAGS.distributed:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(

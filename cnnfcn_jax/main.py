@@ -41,7 +41,7 @@ def main(argv):
     experiments.validate(config)  # in every process, before anything is compiled or written
   except (checks.ConfigError, data.DataError) as e:
     raise app.UsageError(str(e)) from None
-  writer = distributed.start()  # only process 0 writes files
+  writer = distributed.start(config.get("cpu_devices", 1))  # only process 0 writes files
   try:
     checkpoint, lock = workdirs.claim(workdir, json.loads(config.to_json_best_effort()),
                                       FLAGS.overwrite, writer, FLAGS.recompute_corrupt_units)

@@ -30,6 +30,11 @@ succeeded keep training until the stop, which cannot change their recorded step.
 network whose loss or parameters become non-finite keeps its last finite state, is marked
 `diverged` and cannot succeed from then on; the others train on.
 
+With several local devices (on a CPU, the launcher's `cpu_devices`: one per core) the
+seeds are sharded over them (shard_map over the seed axis, padded with repeats of the last
+seed, which the stop does not count); the stop sums its counts over the devices, so every
+device stops at the same check.
+
 An evaluation counts errors chunk by chunk (EVAL_CHUNK samples at a time); a network with
 more errors so far than the whole batch allows cannot succeed, and once that holds for
 every network still to succeed the rest of the batch is skipped. The recorded steps are
@@ -127,8 +132,10 @@ def call_args(spec: OnlineSweep):
   return (rates, must_know, *spec.task.arrays())
 
 
-def online_fn(spec: OnlineSweep):
-  """The un-jitted call: (seeds (S,), *call_args) -> dict of (S, R) arrays.
+def online_fn(spec: OnlineSweep, axis_name: str | None = None):
+  """The un-jitted call: (seeds (S,), *call_args, counted (S,) bool = all) -> dict of (S, R)
+  arrays. `counted`: the seeds the stop counts (not the padding); axis_name: the mesh axis
+  the seeds are sharded over, whose devices the stop's counts are summed across.
 
   steps_to_success: int32, the first check step with accuracy >= success_accuracy, or -1.
   final_eval_accuracy: accuracy on the whole evaluation batch at stopped_at (the stop, or
@@ -141,6 +148,7 @@ def online_fn(spec: OnlineSweep):
   num_chunks = -(-spec.num_eval // EVAL_CHUNK)
   architecture = models.ARCHITECTURES[arch]
   features = functools.partial(engine.input_features, k=task.k, table=spec.table)
+  total = (lambda a: jax.lax.psum(a, axis_name)) if axis_name else (lambda a: a)  # noqa: E731
 
   def output(trained, frozen, inputs):
     return models.apply(arch, {**frozen, **trained}, inputs, spec.activation, spec.table)
@@ -221,11 +229,12 @@ def online_fn(spec: OnlineSweep):
     zeros = jnp.zeros(pending.shape, jnp.int32)
     return jax.lax.while_loop(cond, body, (0, zeros))[1]
 
-  def call(seeds, rates, must_know, coordinates, truth_table):
+  def call(seeds, rates, must_know, coordinates, truth_table, counted=None):
     states, frozen, evals, train_keys, samples = jax.vmap(
         setup, in_axes=(0, None, None, None))(seeds, rates, coordinates, truth_table)
     step = jax.vmap(seed_step, in_axes=(0, 0, 0, 0, None, None, None, None))
-    half = (len(seeds) + 1) // 2
+    counted = jnp.ones(seeds.shape, bool) if counted is None else counted
+    num_counted = total(jnp.sum(counted, dtype=jnp.int32))
 
     def record(i, states, first):
       pending = (first < 0) & ~states[2]
@@ -233,11 +242,11 @@ def online_fn(spec: OnlineSweep):
       return jnp.where(passed, checks[i], first)
 
     def stop(first):
-      done = first >= 0
+      done = total(jnp.sum((first >= 0) & counted[:, None], axis=0, dtype=jnp.int32))  # (R,)
       if spec.stop == "all":
-        return jnp.all(done)
-      known = jnp.sum(done, axis=0) >= half
-      return jnp.any(jnp.all(done, axis=0)) & jnp.all(known | ~must_know)
+        return jnp.all(done == num_counted)
+      known = 2 * done >= num_counted  # at least half: the median is known
+      return jnp.any(done == num_counted) & jnp.all(known | ~must_know)
 
     def cond(carry):
       i, _, first = carry
@@ -261,26 +270,45 @@ def online_fn(spec: OnlineSweep):
   return call
 
 
+def seed_layout(num_seeds: int) -> tuple[int, int]:
+  """(devices, padded seeds): the local devices a call of num_seeds seeds is sharded over
+  (at most one per seed) and its seed count padded to a multiple of them."""
+  devices = min(jax.local_device_count(), num_seeds)
+  return devices, -(-num_seeds // devices) * devices
+
+
 @functools.lru_cache(maxsize=None)
-def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int):
-  """The compiled call of a program key for num_seeds seeds and num_rates rates; compiling
-  is kept apart from running."""
+def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int, num_devices: int = 1):
+  """The compiled call of a program key for num_seeds seeds (a multiple of num_devices) and
+  num_rates rates, sharded over the first num_devices local devices; compiling is kept
+  apart from running."""
   k, real = key.task.k, jnp.result_type(float)
   shapes = [((num_seeds,), jnp.uint32), ((num_rates,), real), ((num_rates,), bool),
-            ((k,), jnp.int32), ((2**k,), real)]
-  return jax.jit(online_fn(key)).lower(
+            ((k,), jnp.int32), ((2**k,), real), ((num_seeds,), bool)]
+  fn = online_fn(key)
+  if num_devices > 1:
+    mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:num_devices]), ("seeds",))
+    seeds, same = jax.sharding.PartitionSpec("seeds"), jax.sharding.PartitionSpec()
+    fn = jax.shard_map(online_fn(key, "seeds"), mesh=mesh, out_specs=seeds, check_vma=False,
+                       in_specs=(seeds, same, same, same, same, seeds))
+  return jax.jit(fn).lower(
       *[jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in shapes]).compile()
 
 
 def compile_call(spec: OnlineSweep, num_seeds: int):
-  """The compiled program of spec (shared by every spec with its program_key); the CPU
-  table kernels are built first, outside any trace."""
+  """The compiled program of spec for num_seeds seeds (shared by every spec with its
+  program_key); the CPU table kernels are built first, outside any trace."""
   table_kernels.ensure_built()
-  return compiled_call(program_key(spec), num_seeds, len(spec.learning_rates))
+  devices, padded = seed_layout(num_seeds)
+  return compiled_call(program_key(spec), padded, len(spec.learning_rates), devices)
 
 
 def run(spec: OnlineSweep, seeds) -> dict:
   """Steps to success of every (seed, rate) network, as (S, R) numpy arrays (see online_fn),
   in one call."""
-  out = compile_call(spec, len(seeds))(np.asarray(seeds, np.uint32), *call_args(spec))
-  return {name: np.asarray(a) for name, a in jax.device_get(out).items()}
+  seeds = np.asarray(seeds, np.uint32)
+  compiled, padded = compile_call(spec, len(seeds)), seed_layout(len(seeds))[1]
+  counted = np.arange(padded) < len(seeds)
+  padded_seeds = np.concatenate([seeds, np.repeat(seeds[-1:], padded - len(seeds))])
+  out = jax.device_get(compiled(padded_seeds, *call_args(spec), counted))
+  return {name: np.asarray(a)[: len(seeds)] for name, a in out.items()}

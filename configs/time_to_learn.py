@@ -85,6 +85,10 @@ def get_config(variant=""):
       first_layer_step="same", ns=(8, 16, 32, 64), log2_ns=(8, 16, 32, 64)))
   c.archs = ("cnn", "lcn", "fcn")
   c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
+  # [choice] On a CPU the launcher shows the cores as this many JAX devices (0: one per
+  # core) and each call shards its seeds over them (about 2x on 2 cores: one device's small
+  # batched matmuls run on one core); the numbers are those of one device.
+  c.cpu_devices = 0
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":  # smoke test: seconds, not a result
     c.fixed_ks = (2, 3)

@@ -272,6 +272,7 @@ INVALID = {
         "fixed_ks": either(bad_ints, lambda v, c: max(v) > 20),
         "archs": bad_tuple(bad_choice(models.ARCHS)),
         "seeds": bad_seeds,
+        "cpu_devices": bad_int(0),
         "protocol": bad_choice(online.PROTOCOLS),
         "batch_size": bad_int(), "num_train": bad_int(), "num_steps": bad_int(),
         "eval_every": bad_int(),

@@ -3,6 +3,9 @@ stops, censoring, divergence, the success threshold."""
 
 import dataclasses
 import fractions
+import os
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -10,6 +13,8 @@ import numpy as np
 import pytest
 
 from cnnfcn_jax import models, online, stats, tasks, train
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
 def spec_of(arch="fcn", n=8, k=2, num_steps=400, **changes):
@@ -265,3 +270,43 @@ def test_packed_inputs_are_uniform_signs_and_independent_across_coordinates():
   assert np.abs(x.mean(0)).max() < 0.03
   correlation = (x.T @ x) / len(x) - np.eye(40)
   assert np.abs(correlation).max() < 0.04
+
+
+SHARDED = """
+import sys
+import jax
+jax.config.update("jax_num_cpu_devices", 2)
+import numpy as np
+from online_test import sharding_cases
+from cnnfcn_jax import online
+assert jax.local_device_count() == 2
+outs = {f"{i}/{name}": a for i, (spec, seeds) in enumerate(sharding_cases())
+        for name, a in online.run(spec, seeds).items()}
+np.savez(sys.argv[1], **outs)
+"""
+
+
+def sharding_cases():
+  """Odd seed counts (one padding seed on 2 devices), both stops, a rate whose median the
+  stop must wait for, seeds that finish at different checks, the dense and the table
+  path."""
+  return [(spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES, stop="best_rate",
+                   must_know=(0.1,)), tuple(range(7))),
+          (spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES, stop="best_rate"),
+           tuple(range(5))),
+          (spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=(0.3, 1.0)), tuple(range(6))),
+          (spec_of("cnn", n=10, k=2, num_steps=300), (3, 1, 4))]
+
+
+@pytest.mark.slow
+def test_seeds_sharded_over_two_cpu_devices_record_what_one_device_records(tmp_path):
+  path = tmp_path / "sharded.npz"
+  result = subprocess.run([sys.executable, "-c", SHARDED, str(path)], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONPATH": TESTS})
+  assert result.returncode == 0, result.stderr[-3000:]
+  sharded = np.load(path)
+  for i, (spec, seeds) in enumerate(sharding_cases()):
+    # Every device stops at the same check: the stop counts the seeds of all of them.
+    assert len(np.unique(sharded[f"{i}/stopped_at"])) == 1, i
+    for name, a in online.run(spec, seeds).items():
+      np.testing.assert_array_equal(sharded[f"{i}/{name}"], a, err_msg=f"case {i}: {name}")

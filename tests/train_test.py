@@ -267,7 +267,8 @@ np.savez(sys.argv[1], **out)
 
 @pytest.mark.slow
 def test_sharded_blocks_equal_one_device(tmp_path):
-  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+  flags = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+  env = {**os.environ, "XLA_FLAGS": flags,
          "PYTHONPATH": os.path.join(ROOT, "tests")}
   path = tmp_path / "sharded.npz"
   result = subprocess.run([sys.executable, "-c", SHARDED, str(path)], env=env,
