@@ -50,6 +50,10 @@ def get_config(variant=""):
   c.compute_path = "auto"  # CNN/LCN forward: "table" (exact on {±1}^n, fast), "dense", or auto
   c.seeds_per_block = "auto"  # as in configs/separation.py
   c.seeds_per_call = 0  # seeds per jitted call, whole blocks; 0 = all seeds in one call
+  # [choice] On a CPU the launcher shows the cores as this many JAX devices (0: one per
+  # core); each call shards its seed blocks over them (results equal one device's to float
+  # rounding, see train.run_sweep). A number, not 0: results do not depend on the core count.
+  c.cpu_devices = 2
   # Per architecture: training (as in configs/separation.py unless marked), steps, and the
   # frontier's width and input sizes. CNN/LCN: Theorem 4's init (b fixed), GD on (W, u) at
   # η = 1, W's step divided by the windows sharing a filter (n - k + 1 for the CNN).

@@ -3,6 +3,10 @@
   python scripts/bench.py            # full settings
   python scripts/bench.py --quick    # under 3 minutes on a 2-core CPU
 
+Every row runs with the CPU's cores shown as JAX devices (--cpu_devices, default one per
+core, as the time-to-learn runs do): our sweeps and online calls shard their seeds over
+them; the per-seed loops they are compared with run one seed at a time on one device.
+
 Rows (each a ratio of two timings taken in this run, compile time excluded and reported
 apart):
   vmap_vs_jax_loop      our sweep of S seeds (train.run_sweep with its default block,
@@ -373,10 +377,14 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--quick", action="store_true", help="smaller settings, < 3 minutes")
   parser.add_argument("--out", default="bench.json", help="where to write the table")
+  parser.add_argument("--cpu_devices", type=int, default=0,
+                      help="JAX devices the CPU's cores are shown as (0: one per core)")
   args = parser.parse_args()
+  jax.config.update("jax_num_cpu_devices", args.cpu_devices or os.cpu_count())
   s = SETTINGS["quick" if args.quick else "full"]
   result = dict(settings=s, device=str(jax.devices()[0]), platform=platform.platform(),
-                jax_version=jax.__version__, cpu_count=os.cpu_count())
+                jax_version=jax.__version__, cpu_count=os.cpu_count(),
+                local_devices=jax.local_device_count())
   start = time.perf_counter()
   result.update(bench_vmap_vs_loop(s))
   result.update(bench_torch_loop(s, result["vmap_seconds"]))
@@ -409,7 +417,8 @@ def main():
           ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5),
           ("fcn_fraction_of_its_matmuls", "the same / its two matmuls alone", None),
           ("table_fraction_of_bandwidth", "table CNN step bytes/s / copy bytes/s", 0.3)]
-  print(f"device: {result['device']}  ({result['platform']}, {result['cpu_count']} CPUs)")
+  print(f"device: {result['device']}  ({result['platform']}, {result['cpu_count']} CPUs, "
+        f"{result['local_devices']} devices)")
   print(f"{'row':28s} {'measured':>10s} {'target':>8s}  what")
   for key, what, target in rows:
     value = result.get(key)
