@@ -26,10 +26,10 @@ FLAGS = flags.FLAGS
 
 
 def start(cpu_devices: int = 1) -> bool:
-  """Show the CPU backend as cpu_devices devices (0: one per core), over which the calls
-  that shard shard their seeds; with --distributed, join the other processes (CPU
-  processes exchange results over gloo). Whether this process is the one that writes
-  files (process 0). Before anything starts a JAX backend."""
+  """Show the CPU backend as cpu_devices JAX devices (0: one per core; the sweeps and online
+  calls shard their seeds over a process's devices); with --distributed, join the other
+  processes (CPU processes exchange results over gloo). Returns whether this process is
+  the one that writes files (process 0). Call it before anything starts a JAX backend."""
   jax.config.update("jax_num_cpu_devices", cpu_devices or os.cpu_count())
   if FLAGS.distributed:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")

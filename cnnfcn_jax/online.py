@@ -30,11 +30,11 @@ succeeded keep training until the stop, which cannot change their recorded step.
 network whose loss or parameters become non-finite keeps its last finite state, is marked
 `diverged` and cannot succeed from then on; the others train on.
 
-With several local devices (on a CPU, the launcher's `cpu_devices`: one per core) the
-seeds are sharded over them (shard_map over the seed axis, padded with repeats of the last
-seed, which the stop does not count); the stop sums its counts over the devices, so every
-device stops at the same check. Results equal one device's to float rounding: bitwise for
-SGD here, while Adam amplifies the batched matmuls' rounding into other recorded steps.
+With several local devices (on a CPU, as many as the config's `cpu_devices`) the seeds
+are sharded over them (shard_map over the seed axis, padded with repeats of the last seed,
+which the stop does not count); the stop sums its counts over the devices, so every device
+stops at the same check. Results equal one device's to float rounding: bitwise for SGD
+here, while Adam amplifies the batched matmuls' rounding into other recorded steps.
 
 An evaluation counts errors chunk by chunk (EVAL_CHUNK samples at a time); a network with
 more errors so far than the whole batch allows cannot succeed, and once that holds for

@@ -86,11 +86,11 @@ def get_config(variant=""):
   c.archs = ("cnn", "lcn", "fcn")
   c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
   # [choice] On a CPU the launcher shows the cores as this many JAX devices (0: one per
-  # core) and each call shards its seeds over them: 1.7x faster on this 2-core CPU, where
-  # one device runs its small batched matmuls on one core. A number, not 0, so the results
-  # do not depend on the machine's core count: SGD's steps are bitwise those of one device,
-  # Adam's drift with the batched matmuls' rounding (426 of 3,072 FCN Adam networks of the
-  # default run record another step than on one device).
+  # core) and each call shards its seeds over them: the FCN's calls run 1.9x faster on
+  # this 2-core CPU, where one device runs its small batched matmuls on one core. A number,
+  # not 0, so that results do not depend on the machine's core count. SGD's steps are
+  # bitwise those of one device; Adam's drift with the batched matmuls' rounding (426 of
+  # 3,072 FCN Adam networks of the default run record another step than on one device).
   c.cpu_devices = 2
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
   if variant == "quick":  # smoke test: seconds, not a result
