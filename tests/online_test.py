@@ -3,6 +3,7 @@ stops, censoring, divergence, the success threshold."""
 
 import dataclasses
 import fractions
+import functools
 import os
 import subprocess
 import sys
@@ -30,8 +31,10 @@ def spec_of(arch="fcn", n=8, k=2, num_steps=400, **changes):
   return dataclasses.replace(spec, **changes)
 
 
+@functools.lru_cache(maxsize=None)
 def python_loop_errors(spec, seed, rate):
-  """Evaluation errors at every check of one network, by one jitted step at a time."""
+  """Evaluation errors at every check of one network, by one jitted step at a time
+  (remembered: tests that ask twice for one network get the same tuple)."""
   task, arch = spec.task, spec.arch
   features = (lambda x: models.pattern_ids(x, task.k)) if spec.table else (lambda x: x)
   init_key, data_key = train.seed_keys(seed)
@@ -53,8 +56,12 @@ def python_loop_errors(spec, seed, rate):
     scale = {g: spec.first_layer_step_scale if g == "W" else 1.0 for g in grads}
     return {g: tr[g] - rate * scale[g] * grads[g] for g in tr}
 
+  @jax.jit
+  def count_errors(tr):
+    return jnp.sum(jnp.where(output(tr, features(x_eval)) >= 0, 1.0, -1.0) != y_eval)
+
   def errors(tr):
-    return int(jnp.sum(jnp.where(output(tr, features(x_eval)) >= 0, 1.0, -1.0) != y_eval))
+    return int(count_errors(tr))
 
   result, t = [errors(trained)], 0
   for check in spec.check_steps[1:]:
@@ -62,7 +69,7 @@ def python_loop_errors(spec, seed, rate):
       trained = step(trained, t)
       t += 1
     result.append(errors(trained))
-  return result
+  return tuple(result)
 
 
 def first_success(spec, errors):
@@ -261,7 +268,7 @@ def test_a_task_and_its_nonlocal_twin_and_any_rates_share_one_program():
     errors = python_loop_errors(twin, 0, 0.2)
   online.compiled_call.cache_clear()
   assert shared["stopped_at"][0, 0] == twin.num_steps
-  assert shared["final_eval_accuracy"][0, 0] == 1 - errors[-1] / twin.num_eval
+  assert round((1 - float(shared["final_eval_accuracy"][0, 0])) * twin.num_eval) == errors[-1]
 
 
 def test_packed_inputs_are_uniform_signs_and_independent_across_coordinates():
