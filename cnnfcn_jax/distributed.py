@@ -30,7 +30,8 @@ def start(cpu_devices: int = 1) -> bool:
   calls shard their seeds over a process's devices); with --distributed, join the other
   processes (CPU processes exchange results over gloo). Returns whether this process is
   the one that writes files (process 0). Call it before anything starts a JAX backend."""
-  jax.config.update("jax_num_cpu_devices", cpu_devices or os.cpu_count())
+  if cpu_devices != 1:  # 1 is JAX's own default (and configs that read data start JAX)
+    jax.config.update("jax_num_cpu_devices", cpu_devices or os.cpu_count())
   if FLAGS.distributed:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(
