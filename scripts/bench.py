@@ -4,8 +4,9 @@
   python scripts/bench.py --quick    # under 3 minutes on a 2-core CPU
 
 Every row runs with the CPU's cores shown as JAX devices (--cpu_devices, default one per
-core, as the time-to-learn runs do): our sweeps and online calls shard their seeds over
-them; the per-seed loops they are compared with run one seed at a time on one device.
+core; the time-to-learn and samples-width configs ask for 2): our sweeps and online calls
+shard their seeds over them; the per-seed loops they are compared with run one seed at a
+time on one device.
 
 Rows (each a ratio of two timings taken in this run, compile time excluded and reported
 apart):
