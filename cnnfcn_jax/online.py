@@ -61,13 +61,17 @@ EVAL_CHUNK = 512  # evaluation samples counted at a time (see the module docstri
 WORD_BITS = 32
 
 
-def check_schedule(num_steps: int, eval_every: int, eval_growth: float) -> tuple[int, ...]:
-  """0, then steps t_{i+1} = max(t_i + eval_every, ceil(t_i x eval_growth)), and num_steps.
+def check_schedule(num_steps: int, eval_every: int, eval_growth: float,
+                   every_step_until: int = 0) -> tuple[int, ...]:
+  """0, every step up to every_step_until, then t_{i+1} = max(t_i + eval_every,
+  ceil(t_i x eval_growth)), and num_steps.
 
-  eval_growth = 1 gives every eval_every steps; above 1 the gaps grow geometrically, so the
-  relative resolution of a recorded step is about eval_growth - 1 at large t.
+  Every step at small t makes a recorded step there exact (a 2-step grid would decide a
+  median of 4 steps); eval_growth = 1 gives every eval_every steps after that; above 1 the
+  gaps grow geometrically, so the relative resolution of a recorded step is about
+  eval_growth - 1 at large t.
   """
-  steps = [0]
+  steps = list(range(min(every_step_until, num_steps) + 1))
   while steps[-1] < num_steps:
     steps.append(min(num_steps, max(steps[-1] + eval_every,
                                     math.ceil(steps[-1] * eval_growth))))
@@ -157,10 +161,12 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
   grad_fn = jax.value_and_grad(
       lambda trained, frozen, inputs, y: engine.hinge_loss(output(trained, frozen, inputs), y))
 
-  def setup(seed, rates, coordinates, truth_table):
+  def setup(seed, coordinates, truth_table):
+    """What a seed's networks share at every rate: frozen parameters, the evaluation batch,
+    the training key (and the full_batch sample)."""
     init_key, data_key = train.seed_keys(seed)
     params = models.init_params(arch, init_key, task.n, task.k, spec.width, spec.init)
-    trained, frozen = engine.split(params, spec.trainable)
+    frozen = engine.split(params, spec.trainable)[1]
     x_eval = draw_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n)
     padding = num_chunks * EVAL_CHUNK - spec.num_eval
     evals = (jnp.pad(features(x_eval), ((0, padding), (0, 0))),
@@ -170,9 +176,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
     if spec.protocol == "full_batch":
       x_train = draw_inputs(train_key, spec.num_train, task.n)
       sample = (features(x_train), tasks.labels(x_train, coordinates, truth_table))
-    states = jax.vmap(lambda rate: (trained, optimizer(rate).init(trained), jnp.array(False)))(
-        rates)
-    return states, frozen, evals, train_key, sample
+    return frozen, evals, train_key, sample
 
   def seed_step(states, frozen, train_key, sample, t, rates, coordinates, truth_table):
     """One step of every rate of one seed, on the seed's batch t."""
@@ -230,9 +234,13 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
     zeros = jnp.zeros(pending.shape, jnp.int32)
     return jax.lax.while_loop(cond, body, (0, zeros))[1]
 
-  def call(seeds, rates, must_know, coordinates, truth_table, counted=None):
-    states, frozen, evals, train_keys, samples = jax.vmap(
-        setup, in_axes=(0, None, None, None))(seeds, rates, coordinates, truth_table)
+  def call(seeds, rates, must_know, coordinates, truth_table, counted=None, carry=None,
+           start=0, end=len(spec.check_steps) - 1):
+    """Trains from check index `start` to check index `end` (or the stop). carry: the
+    networks at check `start` (fresh_carry's tree), ignored at start = 0 (fresh networks);
+    None: fresh networks, start = 0."""
+    frozen, evals, train_keys, samples = jax.vmap(setup, in_axes=(0, None, None))(
+        seeds, coordinates, truth_table)
     step = jax.vmap(seed_step, in_axes=(0, 0, 0, 0, None, None, None, None))
     counted = jnp.ones(seeds.shape, bool) if counted is None else counted
     num_counted = total(jnp.sum(counted, dtype=jnp.int32))
@@ -251,7 +259,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
 
     def cond(carry):
       i, _, first = carry
-      return (i < len(spec.check_steps)) & ~stop(first)
+      return (i <= end) & ~stop(first)
 
     def body(carry):
       i, states, first = carry
@@ -261,14 +269,45 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
                             truth_table), states)
       return i + 1, states, record(i, states, first)
 
-    first = record(0, states, jnp.full((len(seeds), len(rates)), -1, jnp.int32))
-    i, states, first = jax.lax.while_loop(cond, body, (1, states, first))
+    def fresh():
+      *states, first = fresh_carry(spec, seeds, rates)
+      return tuple(states), record(0, tuple(states), first)
+
+    if carry is None:
+      states, first = fresh()
+    else:
+      states, first = jax.lax.cond(start == 0, fresh, lambda: (tuple(carry[:3]), carry[3]))
+    i, states, first = jax.lax.while_loop(cond, body, (start + 1, states, first))
     final_errors = count_errors(states[0], frozen, evals, jnp.ones_like(first, bool),
                                 spec.num_eval)
     return dict(steps_to_success=first, final_eval_accuracy=1.0 - final_errors / spec.num_eval,
-                stopped_at=jnp.broadcast_to(checks[i - 1], first.shape), diverged=states[2])
+                stopped_at=jnp.broadcast_to(checks[i - 1], first.shape), diverged=states[2],
+                carry=(*states, first))
 
   return call
+
+
+def fresh_carry(spec: OnlineSweep, seeds, rates):
+  """(trained, opt_state, diverged, first) of fresh networks, each with leading axes
+  (seeds, rates): seed s's initialisation at every rate, nothing recorded (first = -1)."""
+  optimizer = train.OPTIMIZERS[spec.optimizer]
+
+  def seed_networks(seed):
+    params = models.init_params(spec.arch, train.seed_keys(seed)[0], spec.task.n,
+                                spec.task.k, spec.width, spec.init)
+    trained = engine.split(params, spec.trainable)[0]
+    return jax.vmap(lambda rate: (trained, optimizer(rate).init(trained)))(rates)
+
+  trained, opt_state = jax.vmap(seed_networks)(seeds)
+  shape = (len(seeds), len(rates))
+  return trained, opt_state, jnp.zeros(shape, bool), jnp.full(shape, -1, jnp.int32)
+
+
+def carry_shapes(key: OnlineSweep, num_seeds: int, num_rates: int):
+  """The carry's tree of jax.ShapeDtypeStruct for num_seeds x num_rates networks."""
+  return jax.eval_shape(functools.partial(fresh_carry, key),
+                        jax.ShapeDtypeStruct((num_seeds,), jnp.uint32),
+                        jax.ShapeDtypeStruct((num_rates,), jnp.result_type(float)))
 
 
 def seed_layout(num_seeds: int) -> tuple[int, int]:
@@ -282,34 +321,55 @@ def seed_layout(num_seeds: int) -> tuple[int, int]:
 def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int, num_devices: int = 1):
   """The compiled call of a program key for num_seeds seeds (a multiple of num_devices) and
   num_rates rates, sharded over the first num_devices local devices; compiling is kept
-  apart from running."""
+  apart from running. Its arguments: seeds, rates, must_know, coordinates, truth table,
+  counted, carry, start, end (online_fn)."""
   k, real = key.task.k, jnp.result_type(float)
-  shapes = [((num_seeds,), jnp.uint32), ((num_rates,), real), ((num_rates,), bool),
-            ((k,), jnp.int32), ((2**k,), real), ((num_seeds,), bool)]
+  shapes = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in [
+      ((num_seeds,), jnp.uint32), ((num_rates,), real), ((num_rates,), bool), ((k,), jnp.int32),
+      ((2**k,), real), ((num_seeds,), bool)]]
+  index = jax.ShapeDtypeStruct((), jnp.int32)
+  shapes += [carry_shapes(key, num_seeds, num_rates), index, index]
   fn = online_fn(key)
   if num_devices > 1:
     mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:num_devices]), ("seeds",))
     seeds, same = jax.sharding.PartitionSpec("seeds"), jax.sharding.PartitionSpec()
     fn = jax.shard_map(online_fn(key, "seeds"), mesh=mesh, out_specs=seeds, check_vma=False,
-                       in_specs=(seeds, same, same, same, same, seeds))
-  return jax.jit(fn).lower(
-      *[jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in shapes]).compile()
+                       in_specs=(seeds, same, same, same, same, seeds, seeds, same, same))
+  return jax.jit(fn).lower(*shapes).compile()
 
 
 def compile_call(spec: OnlineSweep, num_seeds: int):
-  """The compiled program of spec for num_seeds seeds (shared by every spec with its
-  program_key); the CPU table kernels are built first, outside any trace."""
+  """(compiled program of spec for num_seeds seeds, padded seed count): the program is
+  shared by every spec with its program_key; the CPU table kernels are built first,
+  outside any trace."""
   table_kernels.ensure_built()
   devices, padded = seed_layout(num_seeds)
-  return compiled_call(program_key(spec), padded, len(spec.learning_rates), devices)
+  return compiled_call(program_key(spec), padded, len(spec.learning_rates), devices), padded
 
 
-def run(spec: OnlineSweep, seeds) -> dict:
+def run(spec: OnlineSweep, seeds, carry=None, start: int = 0, end: int | None = None,
+        return_carry: bool = False) -> dict:
   """Steps to success of every (seed, rate) network, as (S, R) numpy arrays (see online_fn),
-  in one call."""
+  in one call from check index `start` to `end` (default: the budget) or the stop.
+
+  carry: the networks at check `start` as a previous call returned them (its "carry": host
+  arrays over the padded seeds x rates); needed when start > 0. return_carry: the result
+  also holds "carry", the networks where this call ended (host arrays), to continue from.
+  """
   seeds = np.asarray(seeds, np.uint32)
-  compiled, padded = compile_call(spec, len(seeds)), seed_layout(len(seeds))[1]
+  compiled, padded = compile_call(spec, len(seeds))
   counted = np.arange(padded) < len(seeds)
   padded_seeds = np.concatenate([seeds, np.repeat(seeds[-1:], padded - len(seeds))])
-  out = jax.device_get(compiled(padded_seeds, *call_args(spec), counted))
-  return {name: np.asarray(a)[: len(seeds)] for name, a in out.items()}
+  if carry is None:
+    if start:
+      raise ValueError(f"online.run: start = {start} needs the carry of the call that ended "
+                       "there (pass carry=)")
+    carry = jax.tree.map(lambda a: np.zeros(a.shape, a.dtype),
+                         carry_shapes(program_key(spec), padded, len(spec.learning_rates)))
+  end = len(spec.check_steps) - 1 if end is None else end
+  out = compiled(padded_seeds, *call_args(spec), counted, carry, np.int32(start), np.int32(end))
+  carry_out = out.pop("carry")
+  result = {name: np.asarray(a)[: len(seeds)] for name, a in jax.device_get(out).items()}
+  if return_carry:
+    result["carry"] = jax.device_get(carry_out)
+  return result

@@ -18,16 +18,22 @@ from cnnfcn_jax import models, outputs  # noqa: E402
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-  """One claim of the paper judged on measured rows."""
+  """One claim of the paper judged on measured rows: holds (True), FAILS (False) or not
+  established (None: data missing, or intervals that decide neither way)."""
   claim: str
-  holds: bool
+  holds: bool | None
   measured: str
 
   def __post_init__(self):
-    object.__setattr__(self, "holds", bool(self.holds))  # numpy bools print as Python's
+    if self.holds is not None:  # numpy bools print as Python's
+      object.__setattr__(self, "holds", bool(self.holds))
+
+  @property
+  def status(self) -> str:
+    return {True: "holds", False: "FAILS", None: "not established"}[self.holds]
 
   def line(self) -> str:
-    return f"- {'holds' if self.holds else 'FAILS'}: {self.claim} ({self.measured})"
+    return f"- {self.status}: {self.claim} ({self.measured})"
 
 
 def label(arch: str) -> str:

@@ -74,6 +74,21 @@ def exponent_with_interval(xs, samples, resamples=BOOTSTRAP_RESAMPLES, seed=0,
   return alpha, float(ci.low), float(ci.high)
 
 
+def survival_curve(times, followed):
+  """(steps, surviving fraction): the Kaplan-Meier estimate (scipy.stats.ecdf on
+  CensoredData) of times (inf: not successful) where each network was followed to
+  `followed` (censored there), from (0, 1) to the last step any network was followed to."""
+  times, followed = np.asarray(times, float), np.asarray(followed, float)
+  done = np.isfinite(times)
+  end = float(max(followed.max(), times[done].max() if done.any() else 0))
+  if not done.any():
+    return np.array([0.0, end]), np.array([1.0, 1.0])
+  sf = scipy.stats.ecdf(scipy.stats.CensoredData(uncensored=times[done],
+                                                 right=followed[~done])).sf
+  return (np.concatenate([[0.0], sf.quantiles, [end]]),
+          np.concatenate([[1.0], sf.probabilities, sf.probabilities[-1:]]))
+
+
 def segment_slopes(points):
   """Log-log slopes between consecutive (x, y) points with finite y, in x order."""
   points = [(x, y) for x, y in sorted(points) if np.isfinite(y)]

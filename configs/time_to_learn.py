@@ -17,6 +17,8 @@ finer grids). Defaults marked [choice] are ours: this experiment is not in the p
 
 import ml_collections
 
+FCN_WALL_STEPS = 270000  # [choice] the FCN's final budget at n = 64, k = 6 (30k, 90k, 270k)
+
 
 def geometric(center, low, high, per_decade=2):
   """center x 10^(i / per_decade) for i = low ... high: a geometric grid through center."""
@@ -40,14 +42,22 @@ def get_config(variant=""):
   c.protocol = "online"  # [choice]
   c.batch_size = 32  # [choice] Barak et al.'s batch
   c.num_train = 8192  # [choice] full_batch only
-  c.num_steps = 30000  # [choice] step budget: networks not successful by then are censored
+  # [choice] First budget B0: every rate of a call trains to num_steps; where a cell's final
+  # budget (<arch>.log2_final_steps) is larger, the call keeps the ceil(R / halving_eta)
+  # rates with the most successes and continues them from their state to halving_eta x
+  # B0, and so on (successive halving, docs/spec.md §9). Networks not successful by the
+  # budget their rate reached are censored there.
+  c.num_steps = 30000
+  c.halving_eta = 3  # [choice]
   # [choice] "best_rate": a call (one cell and optimiser, all its rates) stops once every
   # seed of some rate has succeeded (no rate can then have a lower median) and, in the
   # fixed-k series, the fixed step's median is known; "all": once every network has.
   c.stop = "best_rate"
-  # Evaluations at step 0, then every eval_every steps while the gap stays below
-  # eval_growth x the step, geometrically after that: a recorded step is resolved to
-  # within eval_every steps or a factor eval_growth, whichever is coarser.
+  # Evaluations at every step up to every_step_until (recorded steps there are exact),
+  # then every eval_every steps while the gap stays below eval_growth x the step,
+  # geometrically after that: a recorded step is resolved to within eval_every steps or a
+  # factor eval_growth, whichever is coarser.
+  c.every_step_until = 64  # [choice]
   c.eval_every = 2  # [choice]
   c.eval_growth = 1.05  # [choice]
   c.num_eval = 8192  # [choice] fresh evaluation samples per seed
@@ -59,7 +69,8 @@ def get_config(variant=""):
   # divides the CNN's shared-kernel step by its n - k + 1 windows. `rates`: per optimiser,
   # the geometric grid of learning rates trained side by side (one call per optimiser);
   # each cell is reported at its best. `optimizer` / `learning_rate`: the fixed step, one
-  # of the grid, reported beside the tuned results.
+  # of the grid, reported beside the tuned results. `log2_final_steps`: ((n, steps), ...),
+  # final budgets above num_steps for cells of the k = log2 n series.
   # [choice] CNN/LCN: paper init, plain SGD on (W, u), 4 filters per pattern, n from 8 to
   # 512 by factors of 4 (`:paper` goes to 2048; n = 1024 alone would cost this CPU about as
   # much as the rest of the run); k = log2 n up to n = 64 for the CNN, 32 for the LCN (its
@@ -68,21 +79,25 @@ def get_config(variant=""):
   c.cnn = ml_collections.ConfigDict(dict(
       width=0, width_per_pattern=4, init="paper", trainable=("W", "u"), optimizer="sgd",
       learning_rate=1.0, rates=dict(sgd=geometric(1.0, -3, 2)),  # 0.0316 ... 10
-      first_layer_step="per_window", ns=(8, 32, 128, 512), log2_ns=(8, 16, 32, 64)))
+      first_layer_step="per_window", ns=(8, 32, 128, 512), log2_ns=(8, 16, 32, 64),
+      log2_final_steps=()))
   c.lcn = ml_collections.ConfigDict(dict(
       width=0, width_per_pattern=4, init="paper", trainable=("W", "u"), optimizer="sgd",
       learning_rate=0.2, rates=dict(sgd=geometric(0.2, -1, 4)),  # 0.0632 ... 20
-      first_layer_step="per_window", ns=(8, 32, 128, 512), log2_ns=(8, 16, 32)))
+      first_layer_step="per_window", ns=(8, 32, 128, 512), log2_ns=(8, 16, 32),
+      log2_final_steps=()))
   # [choice] FCN of width 128 (Barak et al. use 100), W ~ N(0, 1/n), b ~ N(0, 1): with
   # b = 0 odd-k parities start from an exactly zero population gradient (docs/spec.md §2).
   # Fixed step: plain SGD at 0.1 (Barak et al.'s); grids for SGD and Adam. n up to 64:
-  # beyond, k = 4 outruns the budget.
+  # beyond, k = 4 outruns the budget. At n = 64, k = 6 fewer than half the seeds succeed
+  # by 30,000 steps at any rate: that cell's final budget is FCN_WALL_STEPS, by stages.
   c.fcn = ml_collections.ConfigDict(dict(
       width=128, width_per_pattern=0, init="gaussian_bias", trainable=("W", "b", "u"),
       optimizer="sgd", learning_rate=0.1,
       rates=dict(sgd=geometric(0.1, -1, 4),  # 0.0316 ... 10
-                 adam=geometric(0.001, 0, 5)),  # 0.001 ... 0.316
-      first_layer_step="same", ns=(8, 16, 32, 64), log2_ns=(8, 16, 32, 64)))
+                 adam=geometric(0.001, -1, 5)),  # 0.000316 ... 0.316
+      first_layer_step="same", ns=(8, 16, 32, 64), log2_ns=(8, 16, 32, 64),
+      log2_final_steps=((64, FCN_WALL_STEPS),)))
   c.archs = ("cnn", "lcn", "fcn")
   c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
   # [choice] On a CPU the launcher shows the cores as this many JAX devices (0: one per
@@ -105,6 +120,8 @@ def get_config(variant=""):
     c.cnn.rates = dict(sgd=geometric(1.0, -1, 1))
     c.lcn.rates = dict(sgd=geometric(0.2, -1, 1))
     c.fcn.rates = dict(sgd=geometric(0.1, 0, 2), adam=geometric(0.001, 0, 1))
+    c.fcn.log2_ns = (8, 16)
+    c.fcn.log2_final_steps = ((16, 2700),)  # halving stages at 300, 900 and 2700 steps
   elif variant == "paper":  # for an accelerator
     c.localities = ("local", "nonlocal")
     c.fixed_ks = (2, 3, 4, 5)
@@ -114,7 +131,8 @@ def get_config(variant=""):
       c[arch].ns = (32, 64, 128, 256, 512, 1024, 2048)
       c[arch].log2_ns = (8, 16, 32, 64, 128)
     c.fcn.ns = (32, 64, 128, 256)
-    c.fcn.log2_ns = (8, 16, 32, 64)
+    c.fcn.log2_ns = (8, 16, 32, 64, 128)
+    c.fcn.log2_final_steps = ((64, 600000), (128, 1800000))
     # Quarter-decade grids over a wider range.
     c.cnn.rates = dict(sgd=geometric(1.0, -8, 6, 4))  # 0.01 ... 31.6
     c.lcn.rates = dict(sgd=geometric(0.2, -4, 8, 4))  # 0.02 ... 20

@@ -2,9 +2,10 @@
 network at its best step.
 
 One checkpointed unit per (arch, locality, n, k) cell: per optimiser of <arch>.rates, all
-seeds x that optimiser's learning rates in one compiled call of online.run, stopped once
+seeds x that optimiser's learning rates in compiled calls of online.run, stopped once
 every seed of some rate has succeeded (and, in the fixed-k series, the fixed step's median
-is known). A cell belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns,
+is known). Every rate trains to num_steps; a cell with a larger final budget
+(<arch>.log2_final_steps) continues the best rates by successive halving (halving.py). A cell belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns,
 to the k = log2 n series when n is in <arch>.log2_ns and k = log2 n; a cell in both is run
 once and its rows appear once per series (field k_schedule). One row per network (seed,
 optimiser, rate).
@@ -21,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 
-from cnnfcn_jax import checkpoints, checks, models, online, sweeps, tasks, train
+from cnnfcn_jax import checkpoints, checks, halving, models, online, sweeps, tasks, train
 # The report's side (the best step per cell, exponents, claims) is its own module.
 from cnnfcn_jax.experiments.time_to_learn_report import claim_verdicts, report  # noqa: F401
 
@@ -55,6 +56,11 @@ def validate(c):
   checks.choice("stop", c.stop, online.STOPS)
   for field in ("batch_size", "num_train", "num_steps", "eval_every", "num_eval"):
     checks.positive_int(field, c[field])
+  checks.positive_int("every_step_until", c.every_step_until, minimum=0)
+  checks.positive_float("halving_eta", c.halving_eta)
+  if c.halving_eta <= 1:
+    checks.fail("halving_eta", c.halving_eta, "a factor > 1 (3 keeps a third of the rates "
+                "at each stage and triples the budget)")
   checks.positive_float("eval_growth", c.eval_growth)
   if c.eval_growth < 1:
     checks.fail("eval_growth", c.eval_growth, "a factor >= 1 (1 = every eval_every steps)")
@@ -84,6 +90,13 @@ def validate_arch(c, arch):
       checks.fail(f"{arch}.rates.{optimizer}", rates, f"rates of an optimizer of "
                   f"{tuple(train.OPTIMIZERS)} ('{optimizer}' is none of them)")
     checks.nonempty_tuple(f"{arch}.rates.{optimizer}", rates, checks.positive_float)
+  budgets = a.log2_final_steps
+  if not isinstance(budgets, (tuple, list)) or any(
+      not isinstance(b, (tuple, list)) or len(b) != 2 or b[0] not in a.log2_ns
+      or not isinstance(b[1], int) or b[1] < c.num_steps for b in budgets):
+    checks.fail(f"{arch}.log2_final_steps", budgets, "pairs (n, steps) with n one of "
+                f"config.{arch}.log2_ns = {tuple(a.log2_ns)} and steps an int >= num_steps "
+                f"({c.num_steps}), () for none")
   checks.choice(f"{arch}.optimizer", a.optimizer, tuple(a.rates))
   checks.positive_float(f"{arch}.learning_rate", a.learning_rate)
   if a.learning_rate not in a.rates[a.optimizer]:
@@ -113,6 +126,13 @@ def width(c, arch, k) -> int:
   return max(c[arch].width, c[arch].width_per_pattern * 2**k)
 
 
+def final_budget(c, arch, n, k, series) -> int:
+  """The cell's final step budget: its log2_final_steps entry in the k = log2 n series,
+  else num_steps."""
+  extended = dict(tuple(pair) for pair in c[arch].log2_final_steps)
+  return extended.get(n, c.num_steps) if "log2_n" in series else c.num_steps
+
+
 def make_spec(c, arch, locality, n, k, optimizer, series=("fixed",)) -> online.OnlineSweep:
   """The call of one cell and optimiser: all its rates; in the fixed-k series, whose
   fixed-step exponents need it, waiting for the fixed step's median."""
@@ -123,7 +143,8 @@ def make_spec(c, arch, locality, n, k, optimizer, series=("fixed",)) -> online.O
       arch=arch, task=tasks.make_task(n, k, c.target, locality, position, c.task_seed),
       width=width(c, arch, k), init=a.init, trainable=tuple(a.trainable),
       optimizer=optimizer, learning_rates=rates, batch_size=c.batch_size,
-      check_steps=online.check_schedule(c.num_steps, c.eval_every, c.eval_growth),
+      check_steps=online.check_schedule(final_budget(c, arch, n, k, series), c.eval_every,
+                                        c.eval_growth, c.every_step_until),
       num_eval=c.num_eval, success_accuracy=c.success_accuracy, protocol=c.protocol,
       num_train=c.num_train, activation=c.activation,
       first_layer_step_scale=sweeps.first_layer_step_scale(c, arch, n, k),
@@ -142,16 +163,17 @@ def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
 
 
 def cell_rows(c, arch, locality, n, k, series) -> list[dict]:
-  """Per optimiser, all seeds x rates in one compiled call; one row per network and series."""
+  """Per optimiser, all seeds x rates by stages (halving.run); one row per network and
+  series. network_steps / full_grid_steps: what the call trained against every rate to
+  the final budget."""
   rows = []
   for optimizer in c[arch].rates:
     spec = make_spec(c, arch, locality, n, k, optimizer, series)
     start = time.perf_counter()
     online.compile_call(spec, len(c.seeds))
     compile_seconds = time.perf_counter() - start
-    out = online.run(spec, c.seeds)
+    out = halving.run(spec, c.seeds, c.num_steps, c.halving_eta)
     run_seconds = time.perf_counter() - start - compile_seconds
-    steps_run = out["steps_to_success"].size * int(out["stopped_at"][0, 0])
     for s, seed in enumerate(c.seeds):
       for r, rate in enumerate(spec.learning_rates):
         first = int(out["steps_to_success"][s, r])
@@ -161,11 +183,17 @@ def cell_rows(c, arch, locality, n, k, series) -> list[dict]:
               seed=seed, protocol=c.protocol, batch_size=c.batch_size, optimizer=optimizer,
               learning_rate=rate, first_layer_learning_rate=rate * spec.first_layer_step_scale,
               fixed_step=optimizer == c[arch].optimizer and rate == c[arch].learning_rate,
-              num_steps=c.num_steps, eval_every=c.eval_every, eval_growth=c.eval_growth,
+              num_steps=spec.num_steps, first_budget=c.num_steps,
+              eval_every=c.eval_every, eval_growth=c.eval_growth,
+              every_step_until=c.every_step_until,
               steps_to_success=first if first >= 0 else None,
               final_eval_accuracy=float(out["final_eval_accuracy"][s, r]),
               stopped_at=int(out["stopped_at"][s, r]), diverged=bool(out["diverged"][s, r]),
+              dropped_stage=(None if out["dropped_stage"][r] < 0
+                             else int(out["dropped_stage"][r])),
+              stage_budgets=list(out["stage_budgets"]), network_steps=out["network_steps"],
+              full_grid_steps=out["full_grid_steps"],
               compute_path="table" if spec.table else "dense",
               compile_seconds=compile_seconds, run_seconds=run_seconds,
-              steps_per_second=steps_run / max(run_seconds, 1e-9)))
+              steps_per_second=out["network_steps"] / max(run_seconds, 1e-9)))
   return rows

@@ -103,9 +103,11 @@ def plot_medians(table, alphas, workdir):
   return plots.save_figure(fig, workdir, "median_steps_vs_n.png")
 
 
-def plot_survival(table, num_steps, workdir):
+def plot_survival(table, workdir):
   """Fraction of seeds not yet successful against steps at each cell's best step, local
-  cells of the fixed-k series at the largest k, a few n per architecture."""
+  cells of the fixed-k series at the largest k, a few n per architecture: Kaplan-Meier
+  curves (a seed censored at its call's stop leaves the count there), each ending at the
+  last step any seed was followed to."""
   fixed = {key: cell for key, cell in table.items() if key[:2] == ("fixed", "local")}
   archs = [a for a in models.ARCHS if any(key[2] == a for key in fixed)]
   if not archs:
@@ -117,10 +119,9 @@ def plot_survival(table, num_steps, workdir):
     ns = sorted(key[4] for key in fixed if key[2] == arch and key[3] == k)
     for n in sorted({ns[0], ns[len(ns) // 2], ns[-1]}):
       cell = fixed["fixed", "local", arch, k, n]
-      times = cell["candidates"][cell["best"]]["times"]
-      steps = np.concatenate([[1], np.sort(times[np.isfinite(times)]), [num_steps]])
-      ax.step(np.maximum(steps, 1), [np.mean(times > t) for t in steps], where="post",
-              label=f"n = {n}")
+      best = cell["candidates"][cell["best"]]
+      steps, surviving = stats.survival_curve(best["times"], best["capped"])
+      ax.step(np.maximum(steps, 1), surviving, where="post", label=f"n = {n}")
     ax.set_xscale("log")
     ax.set_xlabel("step")
     ax.set_title(f"{plots.label(arch)}, k = {k} (best step)")

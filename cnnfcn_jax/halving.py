@@ -1,0 +1,110 @@
+"""Budgets that follow the best rates: successive halving over a call's rate axis
+(docs/spec.md §9).
+
+A steps-to-success call (online.py) of one cell and optimiser runs every rate of its grid
+to a first budget B0; then it keeps the ceil(R / eta) rates with the most successes so
+far and continues *those networks from their current state* to eta B0, keeps
+ceil(R / eta^2) of them, and so on up to the final budget (the spec's last check step):
+
+  stage j:  the kept rates, from check stage_ends[j - 1] to check stage_ends[j] (or the stop)
+  ranking:  most successes; ties by the earliest successes (the lower sum of recorded
+            steps), then by the higher mean evaluation accuracy where the stage ended
+
+Batches and evaluation samples are functions of (seed, step) alone and a stage continues
+from the networks' state, so a network's recorded step does not depend on the stage it was
+recorded in, nor on which other rates were kept beside it. A rate the stop must know
+(spec.must_know) is kept until its median is known. A call stops for good once its stop
+fires (online.py).
+
+Dropping is a heuristic: a rate dropped at budget B with fewer than half its seeds done
+has a median above B, which matters only where the cell's best median is above B (the
+report checks this, time_to_learn_report.dropped_check).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import numpy as np
+
+from cnnfcn_jax import online
+
+ETA = 3  # [choice] keep a third of the rates at each stage, continue them to 3x the budget
+
+
+def stage_ends(check_steps, first_budget: int, eta: float = ETA) -> tuple[int, ...]:
+  """Check indices at which the stages end: the first check at or above
+  first_budget x eta^j for j = 0, 1, ..., the last one the final check."""
+  last, ends, budget = len(check_steps) - 1, [], first_budget
+  while not ends or ends[-1] < last:
+    ends.append(next((i for i, t in enumerate(check_steps) if t >= budget), last))
+    budget *= eta
+  return tuple(ends)
+
+
+def kept_count(num_rates: int, stage: int, eta: float = ETA) -> int:
+  """How many rates stage `stage` (0 = the first, every rate) trains: ceil(R / eta^stage)."""
+  return max(1, math.ceil(num_rates / eta**stage - 1e-9))
+
+
+def ranking(first, accuracy) -> list[int]:
+  """Rate indices, best first, of (S, R) recorded steps (-1: pending) and evaluation
+  accuracies: most successes, then the earliest (lowest sum of recorded steps), then the
+  highest mean accuracy; the grid's order breaks what remains."""
+  done = first >= 0
+  keys = [(-int(done[:, r].sum()), int(first[done[:, r], r].sum()), -float(accuracy[:, r].mean()),
+           r) for r in range(first.shape[1])]
+  return [key[-1] for key in sorted(keys)]
+
+
+def median_known(first) -> np.ndarray:
+  """(R,) bool: at least half the seeds of each rate have succeeded."""
+  return 2 * (first >= 0).sum(0) >= first.shape[0]
+
+
+def stop_fired(spec: online.OnlineSweep, first, rates) -> bool:
+  """The call's stop (online.py) on (S, R) recorded steps of `rates`."""
+  done = (first >= 0).all(0)
+  if spec.stop == "all":
+    return bool(done.all())
+  must = np.array([r in spec.must_know for r in rates])
+  return bool(done.any() and (median_known(first) | ~must).all())
+
+
+def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) -> dict:
+  """Successive halving over spec's rates: (S, R) arrays steps_to_success,
+  final_eval_accuracy, stopped_at (the budget, or the stop, each rate reached), diverged;
+  dropped_stage (R,): the stage after which a rate was dropped (-1: kept to the end);
+  stage_budgets: the check step each stage that ran ended at; network_steps: the
+  network-steps trained, against full_grid_steps = S x R x the final budget."""
+  rates, checks = spec.learning_rates, spec.check_steps
+  shape = (len(seeds), len(rates))
+  result = dict(steps_to_success=np.full(shape, -1, np.int32),
+                final_eval_accuracy=np.zeros(shape), stopped_at=np.zeros(shape, np.int64),
+                diverged=np.zeros(shape, bool), dropped_stage=np.full(len(rates), -1))
+  ends = stage_ends(checks, first_budget, eta)
+  alive, carry, start, budgets, network_steps = list(range(len(rates))), None, 0, [], 0
+  for stage, end in enumerate(ends):
+    stage_spec = dataclasses.replace(spec, learning_rates=tuple(rates[r] for r in alive))
+    last = stage == len(ends) - 1
+    out = online.run(stage_spec, seeds, carry=carry, start=start, end=end, return_carry=not last)
+    for name in ("steps_to_success", "final_eval_accuracy", "stopped_at", "diverged"):
+      result[name][:, alive] = out[name]
+    reached = int(out["stopped_at"][0, 0])
+    budgets.append(reached)
+    network_steps += len(seeds) * len(alive) * (reached - checks[start])
+    if last or reached < checks[end] or stop_fired(spec, out["steps_to_success"],
+                                                   stage_spec.learning_rates):
+      break
+    order = [alive[i] for i in ranking(out["steps_to_success"], out["final_eval_accuracy"])]
+    unknown = [r for r, known in zip(alive, median_known(out["steps_to_success"]))
+               if rates[r] in spec.must_know and not known]
+    keep = sorted(set(order[:kept_count(len(rates), stage + 1, eta)]) | set(unknown))
+    result["dropped_stage"][[r for r in alive if r not in keep]] = stage
+    positions = [alive.index(r) for r in keep]
+    carry = jax.tree.map(lambda a: a[:, positions], out["carry"])
+    alive, start = keep, end
+  return dict(result, stage_budgets=tuple(budgets), network_steps=network_steps,
+              full_grid_steps=len(seeds) * len(rates) * checks[-1])

@@ -1,0 +1,207 @@
+"""Budgets that follow the best rates: continuation from state, successive halving against
+full-budget runs, every-step checks, the report's drop check and the wall verdict."""
+
+import dataclasses
+import math
+
+import jax
+import numpy as np
+import pytest
+
+from online_test import first_success, python_loop_errors, spec_of
+from time_to_learn_test import row, with_grid
+from cnnfcn_jax import halving, online
+from cnnfcn_jax.experiments import time_to_learn_claims as claims
+from cnnfcn_jax.experiments import time_to_learn_report as ttr
+
+# ---------------------------------------------------------------------- the stages
+
+
+def test_stages_end_at_the_first_check_past_each_budget_and_keep_a_third():
+  checks = online.check_schedule(1000, 10, 1.5)
+  ends = halving.stage_ends(checks, 100, 3)
+  assert [checks[i] for i in ends] == [next(t for t in checks if t >= 100),
+                                       next(t for t in checks if t >= 300),
+                                       next(t for t in checks if t >= 900), 1000][:len(ends)]
+  assert checks[ends[-1]] == 1000 and list(ends) == sorted(set(ends))
+  assert halving.stage_ends(checks, 1000, 3) == (len(checks) - 1,)  # one stage: no halving
+  assert [halving.kept_count(13, s) for s in range(4)] == [13, 5, 2, 1]
+  assert [halving.kept_count(6, s) for s in range(3)] == [6, 2, 1]
+  assert [halving.kept_count(9, s) for s in range(3)] == [9, 3, 1]
+
+
+def test_ranking_is_most_successes_then_earliest_then_accuracy():
+  first = np.array([[10, -1, 5, -1, -1],
+                    [-1, 20, 5, -1, -1],
+                    [30, 20, -1, -1, -1]])
+  accuracy = np.array([[0.5, 0.5, 0.5, 0.6, 0.7]] * 3)
+  # Rates 0, 1 and 2 have 2 successes each: rate 2's earliest (5 + 5); rates 0 and 1 tie
+  # (10 + 30 = 20 + 20) and on accuracy, so the grid's order decides.
+  assert halving.ranking(first, accuracy)[:3] == [2, 0, 1]
+  assert halving.ranking(first, accuracy)[3:] == [4, 3]  # no successes: higher accuracy first
+  first[2, 1] = 1  # rate 1 now earlier than rate 0 (20 + 1 < 40)
+  assert halving.ranking(first, accuracy)[:3] == [2, 1, 0]
+
+
+# ----------------------------------------------------------- continuation and stages
+
+
+def test_a_call_continued_from_its_state_equals_one_uninterrupted_call_bitwise():
+  spec = spec_of("fcn", n=8, k=2, num_steps=600, learning_rates=(0.03, 0.1, 0.3), stop="all",
+                 check_steps=online.check_schedule(600, 5, 1.1, every_step_until=16))
+  seeds = (0, 1, 2)
+  whole = online.run(spec, seeds, return_carry=True)
+  middle = spec.check_steps.index(next(t for t in spec.check_steps if t >= 60))
+  first = online.run(spec, seeds, end=middle, return_carry=True)
+  assert first["stopped_at"][0, 0] == spec.check_steps[middle]
+  rest = online.run(spec, seeds, carry=first["carry"], start=middle, return_carry=True)
+  for name in ("steps_to_success", "final_eval_accuracy", "stopped_at", "diverged"):
+    np.testing.assert_array_equal(rest[name], whole[name], err_msg=name)
+  for a, b in zip(jax.tree.leaves(rest["carry"]), jax.tree.leaves(whole["carry"])):
+    np.testing.assert_array_equal(a, b)  # the networks themselves, bit for bit
+  with pytest.raises(ValueError, match="carry"):
+    online.run(spec, seeds, start=middle)
+
+
+def test_staged_rates_record_what_each_rate_records_alone_to_the_final_budget():
+  rates = (0.01, 0.1, 1.0)
+  spec = spec_of("fcn", n=8, k=3, num_steps=900, learning_rates=rates, stop="all",
+                 check_steps=online.check_schedule(900, 5, 1.1, every_step_until=8))
+  seeds = tuple(range(5))
+  staged = halving.run(spec, seeds, first_budget=40, eta=3)
+  assert staged["stage_budgets"][0] >= 40 and len(staged["stage_budgets"]) >= 2
+  kept = [r for r in range(len(rates)) if staged["dropped_stage"][r] < 0]
+  dropped = [r for r in range(len(rates)) if staged["dropped_stage"][r] >= 0]
+  assert kept and dropped
+  for r, rate in enumerate(rates):
+    alone = online.run(dataclasses.replace(spec, learning_rates=(rate,)), seeds)
+    budget = staged["stopped_at"][0, r]
+    # What the staged call recorded by the budget this rate reached is what the rate
+    # records alone; beyond it the staged networks are pending.
+    expected = np.where((alone["steps_to_success"][:, 0] >= 0)
+                        & (alone["steps_to_success"][:, 0] <= budget),
+                        alone["steps_to_success"][:, 0], -1)
+    np.testing.assert_array_equal(staged["steps_to_success"][:, r], expected, err_msg=str(rate))
+    if r in kept:
+      np.testing.assert_array_equal(staged["steps_to_success"][:, r],
+                                    alone["steps_to_success"][:, 0])
+  # The dropped rates had the fewest successes where they were dropped.
+  assert staged["network_steps"] < staged["full_grid_steps"]
+
+
+def test_a_rate_the_stop_must_know_is_kept_until_its_median_is_known():
+  rates = (0.003, 0.3, 1.0)
+  spec = spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=rates, stop="best_rate",
+                 must_know=(0.003,), check_steps=online.check_schedule(3000, 5, 1.1, 8))
+  staged = halving.run(spec, tuple(range(4)), first_budget=30, eta=3)
+  assert staged["dropped_stage"][0] < 0  # the slowest rate, kept for its median
+  assert 2 * (staged["steps_to_success"][:, 0] >= 0).sum() >= 4
+
+
+def test_every_step_checks_record_odd_steps_exactly():
+  checks = online.check_schedule(200, 2, 1.05, every_step_until=64)
+  assert checks[:65] == tuple(range(65)) and checks[65] == 68  # ceil(64 x 1.05)
+  assert online.check_schedule(200, 2, 1.05)[:4] == (0, 2, 4, 6)
+  spec = spec_of("cnn", n=8, k=2, num_steps=64, learning_rates=(1.0,),
+                 check_steps=online.check_schedule(64, 2, 1.05, every_step_until=64))
+  seeds = tuple(range(6))
+  out = online.run(spec, seeds)
+  expected = [first_success(spec, python_loop_errors(spec, seed, 1.0)) for seed in seeds]
+  assert [None if t < 0 else int(t) for t in out["steps_to_success"][:, 0]] == expected
+  assert any(t is not None and t % 2 for t in expected)
+
+
+# ------------------------------------------------------------------ the drop check
+
+
+def cell_rows(best_steps, dropped_steps, drop_budget, final=10**5, n=64, k=6):
+  """One cell: a kept rate (0.1) recording best_steps, a dropped one (1.0) recording
+  dropped_steps by drop_budget (None: pending there), both with interior grid rates."""
+  rows = []
+  for s, (a, b) in enumerate(zip(best_steps, dropped_steps)):
+    rows.append(dict(row("fcn", n, k, s, a, "log2_n", stopped_at=final), dropped_stage=None,
+                     learning_rate=0.1))
+    rows.append(dict(row("fcn", n, k, s, b, "log2_n", stopped_at=drop_budget, fixed=False),
+                     dropped_stage=0, learning_rate=1.0))
+  return with_grid(rows, rates=(0.001, 100.0))
+
+
+@pytest.mark.parametrize("best_median,drop_budget,dropped_done,flagged", [
+    (500, 1000, 3, False),   # dropped above the best median: it cannot be faster
+    (5000, 1000, 3, True),   # dropped below it with 3 of 8 done: its median may be lower
+    (5000, 1000, 4, False),  # half its seeds done: its median is known (and measured)
+    (None, 1000, 0, True),   # the best median censored: any drop may matter
+])
+def test_the_drop_check_flags_exactly_the_cells_where_a_dropped_rate_may_be_fastest(
+    best_median, drop_budget, dropped_done, flagged):
+  best = [None] * 8 if best_median is None else [best_median] * 8
+  dropped = [900] * dropped_done + [None] * (8 - dropped_done)
+  table = ttr.cell_table(cell_rows(best, dropped, drop_budget))
+  [cell] = table.values()
+  assert bool(cell["might_be_faster"]) == flagged
+  assert (("sgd", 1.0) in cell["might_be_faster"]) == flagged
+  reasons = claims.doubts(table, list(table))
+  assert any("dropped rate might have been faster" in r for r in reasons) == flagged
+
+
+# ------------------------------------------------------------- the wall at k = log2 n
+
+
+def log2_cells(medians, seeds=32, stopped_at=10**6, successes=None, spread=0.2):
+  """FCN rows at k = log2 n with the given best medians (one rate, 0.1, inside a grid)."""
+  successes = successes or {}
+  rows = []
+  for n, median in medians.items():
+    for s in range(seeds):
+      done = s < successes.get(n, seeds)
+      steps = int(median * (1 - spread + 2 * spread * s / seeds)) if done else None
+      rows.append(row("fcn", n, int(math.log2(n)), s, steps, "log2_n", stopped_at=stopped_at))
+  return with_grid(rows)
+
+
+def wall(rows):
+  table = ttr.cell_table(rows)
+  result = claims.claim_verdicts(table, ttr.exponents(table))
+  return ([v for v in result if "slope rises" in v.claim][0],
+          [v for v in result if "median lies above" in v.claim][0])
+
+
+def test_the_slopes_claim_holds_fails_or_is_not_established_on_intervals():
+  rising, _ = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 90000}))
+  assert rising.holds is True  # slopes 1.6, 3.3, 4.9, intervals disjoint
+  falling, _ = wall(log2_cells({8: 100, 16: 1000, 32: 2000, 64: 2200}))
+  assert falling.holds is False  # 3.3, then 1.0, then 0.1
+  noisy, _ = wall(log2_cells({8: 100, 16: 300, 32: 1000}, seeds=6, spread=0.9))
+  assert noisy.holds is None  # 1.6 then 1.7: overlapping intervals
+  few, _ = wall(log2_cells({8: 100, 16: 300}))
+  assert few.holds is None and "not established" in few.line()
+
+
+def test_the_wall_verdict_on_a_measured_median_holds_fails_or_is_not_established():
+  # Previous segment 16 -> 32: slope log2(3000 / 300) = 3.3, its interval's upper end a
+  # little above: P = 3000 x 2^3.4 or so = 32000.
+  _, above = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 90000}))
+  assert above.holds is True and "predicted" in above.measured
+  _, below = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 8000}))
+  assert below.holds is False
+  _, near = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 33000}, seeds=8, spread=0.6))
+  assert near.holds is None
+
+
+def test_the_wall_verdict_on_a_censored_cell_needs_every_rate_past_the_prediction():
+  medians = {8: 100, 16: 300, 32: 3000}
+  rows = log2_cells(medians, stopped_at=10**6)
+  censored = [dict(r, steps_to_success=None if r["n"] == 64 else r["steps_to_success"])
+              for r in log2_cells({**medians, 64: 1}, stopped_at=10**6)]
+  _, held = wall(censored)
+  assert held.holds is True and "censored" in held.measured
+  # Short budgets: every rate stopped at 20,000 < P, so the censoring proves nothing.
+  short = [dict(r, stopped_at=20000) if r["n"] == 64 else r for r in censored]
+  _, unknown = wall(short)
+  assert unknown.holds is None and "short of it" in unknown.measured
+  # 14 of 32 done at the budget: fewer than half, but the Wilson interval reaches 1/2.
+  nearly = [dict(r, steps_to_success=500000) if r["n"] == 64 and r["seed"] < 14
+            and r["learning_rate"] == 0.1 else r for r in censored]
+  _, unsure = wall(nearly)
+  assert unsure.holds is None
+  assert rows  # the measured cells alone have no n = 64
