@@ -36,10 +36,11 @@ which the stop does not count); the stop sums its counts over the devices, so ev
 stops at the same check. Results equal one device's to float rounding: bitwise for SGD
 here, while Adam amplifies the batched matmuls' rounding into other recorded steps.
 
-An evaluation counts errors chunk by chunk (EVAL_CHUNK samples at a time); a network with
-more errors so far than the whole batch allows cannot succeed, and once that holds for
-every network still to succeed the rest of the batch is skipped. The recorded steps are
-those of the full evaluation.
+An evaluation counts errors chunk by chunk (EVAL_CHUNK samples at a time; on the dense
+path one seed after another); a network with more errors so far than the whole batch
+allows cannot succeed, and once that holds for every network still to succeed (of the
+seed, on the dense path) the rest of the batch is skipped. The recorded steps are those of
+the full evaluation.
 """
 
 from __future__ import annotations
@@ -209,30 +210,41 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
     return models.apply(arch, model, inputs, spec.activation)
 
   def chunk_errors(eval_models, evals, j):
-    """(S, R) error counts of every network on chunk j of its seed's evaluation batch
+    """(R,) error counts of one seed's networks on chunk j of its evaluation batch
     (padding labels are 0: never counted)."""
-    def seed_errors(eval_models, evals):
-      inputs, y = (jax.lax.dynamic_slice_in_dim(a, j * EVAL_CHUNK, EVAL_CHUNK) for a in evals)
-      wrong = lambda model: jnp.sum((engine.predictions(eval_output(model, inputs)) != y)  # noqa: E731
-                                    & (y != 0), dtype=jnp.int32)
-      return jax.vmap(wrong)(eval_models)
-    return jax.vmap(seed_errors)(eval_models, evals)
+    inputs, y = (jax.lax.dynamic_slice_in_dim(a, j * EVAL_CHUNK, EVAL_CHUNK) for a in evals)
+    wrong = lambda model: jnp.sum((engine.predictions(eval_output(model, inputs)) != y)  # noqa: E731
+                                  & (y != 0), dtype=jnp.int32)
+    return jax.vmap(wrong)(eval_models)
 
   def count_errors(trained, frozen, evals, pending, limit):
     """(S, R) errors on the evaluation batch, chunk by chunk, stopping once no pending
-    network can still end at or below `limit` (the counts are then partial, above it)."""
-    eval_models = jax.vmap(jax.vmap(eval_model, in_axes=(0, None)))(trained, frozen)
+    network can still end at or below `limit` (the counts are then partial, above it).
 
-    def cond(carry):
-      j, counts = carry
-      return (j < num_chunks) & jnp.any(pending & (counts <= limit))
+    On the dense path one seed after another, each stopping on its own: a check reads the
+    whole batch only for the seeds with a network close to the target (3x faster for the
+    FCN). The table path counts every seed at once: its per-network tables and readout
+    kernel cost more in small pieces than the chunks they would save."""
+    def group_count(args):
+      trained, frozen, evals, pending = args
+      eval_models = jax.vmap(jax.vmap(eval_model, in_axes=(0, None)))(trained, frozen)
 
-    def body(carry):
-      j, counts = carry
-      return j + 1, counts + chunk_errors(eval_models, evals, j)
+      def cond(carry):
+        j, counts = carry
+        return (j < num_chunks) & jnp.any(pending & (counts <= limit))
 
-    zeros = jnp.zeros(pending.shape, jnp.int32)
-    return jax.lax.while_loop(cond, body, (0, zeros))[1]
+      def body(carry):
+        j, counts = carry
+        return j + 1, counts + jax.vmap(chunk_errors, in_axes=(0, 0, None))(
+            eval_models, evals, j)
+
+      return jax.lax.while_loop(cond, body, (0, jnp.zeros(pending.shape, jnp.int32)))[1]
+
+    args = (trained, frozen, evals, pending)
+    if spec.table:
+      return group_count(args)
+    one_seed = jax.tree.map(lambda a: a[:, None], args)  # (S, 1, ...): groups of one seed
+    return jax.lax.map(group_count, one_seed)[:, 0]
 
   def call(seeds, rates, must_know, coordinates, truth_table, counted=None, carry=None,
            start=0, end=len(spec.check_steps) - 1):

@@ -17,7 +17,8 @@ finer grids). Defaults marked [choice] are ours: this experiment is not in the p
 
 import ml_collections
 
-FCN_WALL_STEPS = 270000  # [choice] the FCN's final budget at n = 64, k = 6 (30k, 90k, 270k)
+# [choice] The FCN's final budget at n = 64, k = 6 (stages at 45,000 and 90,000 steps).
+FCN_WALL_STEPS = 90000
 
 
 def geometric(center, low, high, per_decade=2):
@@ -45,9 +46,11 @@ def get_config(variant=""):
   # [choice] First budget B0: every rate of a call trains to num_steps; where a cell's final
   # budget (<arch>.log2_final_steps) is larger, the call keeps the ceil(R / halving_eta)
   # rates with the most successes and continues them from their state to halving_eta x
-  # B0, and so on (successive halving, docs/spec.md §9). Networks not successful by the
-  # budget their rate reached are censored there.
-  c.num_steps = 30000
+  # B0, and so on up to the final budget (successive halving, docs/spec.md §9). Networks
+  # not successful by the budget their rate reached are censored there. 45,000: above
+  # what the FCN's n = 16 -> 32 segment predicts at n = 64 (about 35,000 at its upper
+  # end), so that every rate of that cell reaches the prediction before any is dropped.
+  c.num_steps = 45000
   c.halving_eta = 3  # [choice]
   # [choice] "best_rate": a call (one cell and optimiser, all its rates) stops once every
   # seed of some rate has succeeded (no rate can then have a lower median) and, in the
@@ -90,7 +93,8 @@ def get_config(variant=""):
   # b = 0 odd-k parities start from an exactly zero population gradient (docs/spec.md §2).
   # Fixed step: plain SGD at 0.1 (Barak et al.'s); grids for SGD and Adam. n up to 64:
   # beyond, k = 4 outruns the budget. At n = 64, k = 6 fewer than half the seeds succeed
-  # by 30,000 steps at any rate: that cell's final budget is FCN_WALL_STEPS, by stages.
+  # by 100,000 steps at any rate: that cell's final budget is FCN_WALL_STEPS, by stages.
+  # Adam's grid starts at 0.000316 so that it brackets that cell's best.
   c.fcn = ml_collections.ConfigDict(dict(
       width=128, width_per_pattern=0, init="gaussian_bias", trainable=("W", "b", "u"),
       optimizer="sgd", learning_rate=0.1,

@@ -289,11 +289,13 @@ def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
       "fixed_ks": (2,), "archs": ("cnn", "fcn"), "seeds": (0, 1, 2), "num_steps": 200})
   ttl.validate(config)
   rows = ttl.run(config)
-  # 2 archs x (2 fixed cells + 1 log2 cell), 3 seeds each, x the rates of each arch.
-  assert len(rows) == 3 * 3 * (3 + 5)
+  # CNN 2 fixed cells + 1 log2 cell x 3 rates, FCN 2 + 2 x 5 rates, 3 seeds each.
+  assert len(rows) == 3 * (3 * 3 + 4 * 5)
   for r in rows:
-    assert r["steps_to_success"] is None or 0 < r["steps_to_success"] <= 200
-    assert r["steps_to_success"] is None or r["steps_to_success"] <= r["stopped_at"]
+    # n = 16, k = 4 has a final budget of 2700 steps, reached by stages from 200.
+    assert r["num_steps"] == (2700 if (r["arch"], r["n"]) == ("fcn", 16) else 200)
+    assert r["stopped_at"] <= r["num_steps"]
+    assert r["steps_to_success"] is None or 0 < r["steps_to_success"] <= r["stopped_at"]
     assert r["steps_per_second"] > 0 and r["compile_seconds"] > 0
   assert {r["k_schedule"] for r in rows} == {"fixed", "log2_n"}
   config_dict = json.loads(config.to_json_best_effort())
@@ -315,7 +317,8 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
   sizes = [f"--config.{arch}.{field}=(32,)" for arch in ("cnn", "lcn", "fcn")
            for field in ("ns", "log2_ns")]
   result = run_main("configs/time_to_learn.py:paper", workdir, "--config.seeds=(0, 1)",
-                    "--config.num_steps=20", "--config.num_eval=512", *sizes)
+                    "--config.num_steps=20", "--config.num_eval=512", *sizes,
+                    "--config.fcn.log2_final_steps=((32, 60),)")
   assert result.returncode == 0, result.stderr[-3000:]
   rows = [json.loads(line) for line in open(workdir / "results.jsonl")]
   paper = load_config("time_to_learn", "paper")
@@ -325,3 +328,7 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
     grid = {(o, r) for o, rates in paper[arch].rates.items() for r in rates}
     assert {(r["optimizer"], r["learning_rate"]) for r in rows if r["arch"] == arch} == grid
   assert "## The claims, measured on the tuned times" in (workdir / "report.md").read_text()
+  # The FCN's k = log2 n cell ran by stages to its final budget of 60 steps.
+  staged = [r for r in rows if r["arch"] == "fcn" and r["k_schedule"] == "log2_n"]
+  assert {r["num_steps"] for r in staged} == {60}
+  assert {r["stage_budgets"][0] for r in staged} <= {20, 21}
