@@ -25,13 +25,16 @@ flags.DEFINE_integer("distributed_timeout", 60, "Seconds after which the other p
 FLAGS = flags.FLAGS
 
 
-def start(cpu_devices: int = 1) -> bool:
+def show_cpu_devices(cpu_devices: int):
   """Show the CPU backend as cpu_devices JAX devices (0: one per core; the sweeps and online
-  calls shard their seeds over a process's devices); with --distributed, join the other
-  processes (CPU processes exchange results over gloo). Returns whether this process is
-  the one that writes files (process 0). Call it before anything starts a JAX backend."""
-  if cpu_devices != 1:  # 1 is JAX's own default (and configs that read data start JAX)
-    jax.config.update("jax_num_cpu_devices", cpu_devices or os.cpu_count())
+  calls shard their seeds over a process's devices). Call it before anything starts a JAX
+  backend."""
+  jax.config.update("jax_num_cpu_devices", cpu_devices or os.cpu_count())
+
+
+def start() -> bool:
+  """With --distributed, join the other processes (CPU processes exchange results over
+  gloo). Returns whether this process is the one that writes files (process 0)."""
   if FLAGS.distributed:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(

@@ -38,10 +38,12 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   config, workdir = FLAGS.config, FLAGS.workdir
   try:
+    # The device count first: validating a config may start JAX (data files are read).
+    distributed.show_cpu_devices(experiments.cpu_devices(config))
     experiments.validate(config)  # in every process, before anything is compiled or written
   except (checks.ConfigError, data.DataError) as e:
     raise app.UsageError(str(e)) from None
-  writer = distributed.start(config.get("cpu_devices", 1))  # only process 0 writes files
+  writer = distributed.start()  # only process 0 writes files
   try:
     checkpoint, lock = workdirs.claim(workdir, json.loads(config.to_json_best_effort()),
                                       FLAGS.overwrite, writer, FLAGS.recompute_corrupt_units)

@@ -36,11 +36,11 @@ which the stop does not count); the stop sums its counts over the devices, so ev
 stops at the same check. Results equal one device's to float rounding: bitwise for SGD
 here, while Adam amplifies the batched matmuls' rounding into other recorded steps.
 
-An evaluation counts errors chunk by chunk (EVAL_CHUNK samples at a time; on the dense
-path one seed after another); a network with more errors so far than the whole batch
-allows cannot succeed, and once that holds for every network still to succeed (of the
-seed, on the dense path) the rest of the batch is skipped. The recorded steps are those of
-the full evaluation.
+A call may stop at a given check and hand its networks back (`carry`: parameters,
+optimiser states, divergence and recorded steps, over seeds x rates); another call
+continues them from there, bitwise as if uninterrupted (halving.py keeps the best rates
+this way). An evaluation counts errors EVAL_CHUNK samples at a time with an early exit
+(evaluation.py); the recorded steps are those of the full evaluation.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnnfcn_jax import engine, models, table_kernels, tasks, train
+from cnnfcn_jax import engine, evaluation, models, table_kernels, tasks, train
 from cnnfcn_jax.tasks import Task
 
 PROTOCOLS = ("online", "full_batch")
@@ -152,7 +152,8 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
   checks = jnp.asarray(spec.check_steps, jnp.int32)
   allowed = allowed_errors(spec.num_eval, spec.success_accuracy)
   num_chunks = -(-spec.num_eval // EVAL_CHUNK)
-  architecture = models.ARCHITECTURES[arch]
+  count_errors = evaluation.error_counter(arch, spec.activation, spec.table, num_chunks,
+                                          EVAL_CHUNK)
   features = functools.partial(engine.input_features, k=task.k, table=spec.table)
   total = (lambda a: jax.lax.psum(a, axis_name)) if axis_name else (lambda a: a)  # noqa: E731
 
@@ -193,58 +194,6 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
                            grads)
 
     return jax.vmap(rate_step)(states, rates)
-
-  def eval_model(trained, frozen):
-    """What an evaluation reads of one network: on the table path its (J, 2^k) pattern
-    table, built once per evaluation (the table apply's `readout` hook hands it back) and
-    then read chunk by chunk; else its parameters."""
-    params = {**frozen, **trained}
-    if spec.table:
-      return architecture.apply_table(params, None, spec.activation,
-                                      readout=lambda table_JP, _: table_JP)
-    return params
-
-  def eval_output(model, inputs):
-    if spec.table:
-      return table_kernels.readout(model, inputs)
-    return models.apply(arch, model, inputs, spec.activation)
-
-  def chunk_errors(eval_models, evals, j):
-    """(R,) error counts of one seed's networks on chunk j of its evaluation batch
-    (padding labels are 0: never counted)."""
-    inputs, y = (jax.lax.dynamic_slice_in_dim(a, j * EVAL_CHUNK, EVAL_CHUNK) for a in evals)
-    wrong = lambda model: jnp.sum((engine.predictions(eval_output(model, inputs)) != y)  # noqa: E731
-                                  & (y != 0), dtype=jnp.int32)
-    return jax.vmap(wrong)(eval_models)
-
-  def count_errors(trained, frozen, evals, pending, limit):
-    """(S, R) errors on the evaluation batch, chunk by chunk, stopping once no pending
-    network can still end at or below `limit` (the counts are then partial, above it).
-
-    On the dense path one seed after another, each stopping on its own: a check reads the
-    whole batch only for the seeds with a network close to the target (3x faster for the
-    FCN). The table path counts every seed at once: its per-network tables and readout
-    kernel cost more in small pieces than the chunks they would save."""
-    def group_count(args):
-      trained, frozen, evals, pending = args
-      eval_models = jax.vmap(jax.vmap(eval_model, in_axes=(0, None)))(trained, frozen)
-
-      def cond(carry):
-        j, counts = carry
-        return (j < num_chunks) & jnp.any(pending & (counts <= limit))
-
-      def body(carry):
-        j, counts = carry
-        return j + 1, counts + jax.vmap(chunk_errors, in_axes=(0, 0, None))(
-            eval_models, evals, j)
-
-      return jax.lax.while_loop(cond, body, (0, jnp.zeros(pending.shape, jnp.int32)))[1]
-
-    args = (trained, frozen, evals, pending)
-    if spec.table:
-      return group_count(args)
-    one_seed = jax.tree.map(lambda a: a[:, None], args)  # (S, 1, ...): groups of one seed
-    return jax.lax.map(group_count, one_seed)[:, 0]
 
   def call(seeds, rates, must_know, coordinates, truth_table, counted=None, carry=None,
            start=0, end=len(spec.check_steps) - 1):

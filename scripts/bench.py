@@ -54,7 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from cnnfcn_jax import models, online, table_kernels, tasks, train  # noqa: E402
+from cnnfcn_jax import distributed, models, online, table_kernels, tasks, train  # noqa: E402
 
 
 def seconds(fn, repeats=3):
@@ -381,7 +381,7 @@ def main():
   parser.add_argument("--cpu_devices", type=int, default=0,
                       help="JAX devices the CPU's cores are shown as (0: one per core)")
   args = parser.parse_args()
-  jax.config.update("jax_num_cpu_devices", args.cpu_devices or os.cpu_count())
+  distributed.show_cpu_devices(args.cpu_devices)
   s = SETTINGS["quick" if args.quick else "full"]
   result = dict(settings=s, device=str(jax.devices()[0]), platform=platform.platform(),
                 jax_version=jax.__version__, cpu_count=os.cpu_count(),

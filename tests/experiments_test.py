@@ -93,6 +93,15 @@ def is_number(v):
   return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def bad_final_steps(arch):
+  """time_to_learn's <arch>.log2_final_steps: pairs (n of log2_ns, int steps >= num_steps)."""
+  def bad(v, c):
+    return not isinstance(v, (tuple, list)) or any(
+        not isinstance(p, (tuple, list)) or len(p) != 2 or p[0] not in c[arch]["log2_ns"]
+        or not is_int(p[1]) or p[1] < c["num_steps"] for p in v)
+  return bad
+
+
 def bad_int(minimum=1):
   return lambda v, c: not is_int(v) or v < minimum
 
@@ -276,6 +285,8 @@ INVALID = {
         "protocol": bad_choice(online.PROTOCOLS),
         "batch_size": bad_int(), "num_train": bad_int(), "num_steps": bad_int(),
         "eval_every": bad_int(),
+        "every_step_until": bad_int(0),
+        "halving_eta": either(bad_number(), lambda v, c: v <= 1),
         "eval_growth": either(bad_number(), lambda v, c: v < 1),
         "num_eval": bad_int(),
         "success_accuracy": bad_fraction,
@@ -293,7 +304,8 @@ INVALID = {
                # () leaves the arch out of that series.
                ("ns", lambda v, c: v != () and either(
                    bad_ints, lambda v, c: min(v) < max(c["fixed_ks"]))(v, c)),
-               ("log2_ns", lambda v, c: v != () and bad_power_of_two_ns(v, c)))},
+               ("log2_ns", lambda v, c: v != () and bad_power_of_two_ns(v, c)),
+               ("log2_final_steps", bad_final_steps(a)))},
         "fcn.rates.adam": if_arch("fcn", bad_tuple(bad_number())),
         "stop": bad_choice(online.STOPS),
     },

@@ -31,8 +31,18 @@ PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 PRECISIONS = ("float32", "float64")
 
 
+def cpu_devices(config) -> int:
+  """The config's checked `cpu_devices` (1 where it has none): how many JAX devices the CPU
+  is shown as. The launcher reads it before anything starts JAX (validation may)."""
+  if "cpu_devices" not in config:
+    return 1
+  checks.positive_int("cpu_devices", config.cpu_devices, minimum=0)
+  return config.cpu_devices
+
+
 def validate(config):
   """Raise checks.ConfigError naming the first invalid field of any experiment's config."""
+  cpu_devices(config)
   checks.choice("experiment", config.get("experiment"), tuple(EXPERIMENTS))
   checks.choice("prng_impl", config.get("prng_impl"), PRNG_IMPLS)
   checks.choice("precision", config.get("precision"), PRECISIONS)

@@ -47,7 +47,6 @@ def validate(c):
   sweeps.validate_task(c, (c.phase_n,), c.k, field="phase_n")
   smallest = c.k if "nonlocal" not in c.localities else tasks.min_nonlocal_n(c.k)
   checks.seeds("seeds", c.seeds)
-  checks.positive_int("cpu_devices", c.cpu_devices, minimum=0)
   checks.positive_int("num_test", c.num_test)
   checks.fraction("success_accuracy", c.success_accuracy)
   checks.positive_int("bootstrap_resamples", c.bootstrap_resamples, minimum=10)

@@ -51,7 +51,6 @@ def validate(c):
       sweeps.validate_task(c, a.log2_ns, int(math.log2(min(a.log2_ns))),
                            field=f"{arch}.log2_ns")
   checks.seeds("seeds", c.seeds)
-  checks.positive_int("cpu_devices", c.cpu_devices, minimum=0)
   checks.choice("protocol", c.protocol, online.PROTOCOLS)
   checks.choice("stop", c.stop, online.STOPS)
   for field in ("batch_size", "num_train", "num_steps", "eval_every", "num_eval"):
