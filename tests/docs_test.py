@@ -14,8 +14,10 @@ import cnnfcn_jax
 from cnnfcn_jax import main  # noqa: F401  (defines the launcher's flags)
 from absl import flags
 
+# A result page's template is read from docs/results/templates but its links are the page's.
 PAGES = sorted([os.path.join(ROOT, "README.md"), os.path.join(ROOT, "CHANGELOG.md")]
-               + glob.glob(os.path.join(ROOT, "docs", "**", "*.md"), recursive=True))
+               + [p for p in glob.glob(os.path.join(ROOT, "docs", "**", "*.md"), recursive=True)
+                  if os.sep + "templates" + os.sep not in p])
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 INLINE_CODE = re.compile(r"`([^`]*)`")
 LAUNCHER = "cnnfcn_jax.main"

@@ -205,3 +205,30 @@ def test_the_wall_verdict_on_a_censored_cell_needs_every_rate_past_the_predictio
   _, unsure = wall(nearly)
   assert unsure.holds is None
   assert rows  # the measured cells alone have no n = 64
+
+
+def test_a_censored_cell_s_best_is_judged_where_every_rate_was_followed():
+  """A rate dropped at 1000 steps with no success must not look better than a kept rate
+  that had successes by then, for having been censored earlier."""
+  kept = [500, 900, None, None, None, None, None, None]
+  dropped = [None] * 8
+  table = ttr.cell_table(cell_rows(kept, dropped, drop_budget=1000))
+  [cell] = table.values()
+  assert cell["best"] == ("sgd", 0.1)
+  assert cell["candidates"]["sgd", 1.0]["reached"] == 1000
+
+
+def test_the_slope_past_the_last_median_is_bounded_only_when_every_rate_stayed_below_half():
+  medians = {8: 100, 16: 300, 32: 3000}
+  censored = [dict(r, steps_to_success=None if r["n"] == 64 else r["steps_to_success"])
+              for r in log2_cells({**medians, 64: 1}, stopped_at=10**6)]
+  table = ttr.cell_table(censored)
+  last, n, slope, budget = claims.censored_bound(table, "local", "fcn")
+  high = table["log2_n", "local", "fcn", 5, 32]["candidates"]["sgd", 0.1]["median"][2]
+  assert (last, n, budget) == (32, 64, 10**6) and slope == pytest.approx(math.log2(10**6 / high))
+  # 14 of 32 done at the budget: the Wilson interval reaches 1/2, so no bound.
+  nearly = [dict(r, steps_to_success=500000) if r["n"] == 64 and r["seed"] < 14
+            and r["learning_rate"] == 0.1 else r for r in censored]
+  assert claims.censored_bound(ttr.cell_table(nearly), "local", "fcn") is None
+  # Measured at every n: nothing to bound.
+  assert claims.censored_bound(ttr.cell_table(log2_cells(medians)), "local", "fcn") is None

@@ -259,7 +259,7 @@ BAD_CONFIGS = [
      "is invalid: expected pairs (n, steps) with n one of config.fcn.log2_ns = (8, 16, 32, 64)"),
     ({"fcn.log2_final_steps": ((64, 1000),)}, "config.fcn.log2_final_steps = ((64, 1000),) is "
      "invalid: expected pairs (n, steps) with n one of config.fcn.log2_ns = (8, 16, 32, 64) and "
-     "steps an int >= num_steps (30000)"),
+     "steps an int >= num_steps (45000)"),
 ]
 
 

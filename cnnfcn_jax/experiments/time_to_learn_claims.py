@@ -89,6 +89,23 @@ def segment_slopes(table, locality, arch) -> list[tuple]:
   return result
 
 
+def censored_bound(table, locality, arch):
+  """(n', n, lowest slope, budget) past the last measured median n' of the k = log2 n
+  series, where n's median is censored but every rate reached at least `budget` steps
+  with fewer than half its seeds done (the Wilson interval's upper end below 1/2): the
+  slope n' -> n is then at least log(budget / M(n')'s upper end) / log(n / n'); else None."""
+  cells = {key[4]: cell for key, cell in table.items() if key[:3] == ("log2_n", locality, arch)}
+  measured = [n for n, cell in cells.items() if np.isfinite(best_of(cell)["median"][0])]
+  n = max(cells)
+  if not measured or n in measured or any(s["wilson"][1] >= 0.5
+                                          for s in cells[n]["candidates"].values()):
+    return None
+  last = max(measured)
+  budget = min(s["reached"] for s in cells[n]["candidates"].values())
+  high = best_of(cells[last])["median"][2]
+  return last, n, math.log(budget / high) / math.log(n / last), budget
+
+
 def slope_text(segment) -> str:
   n1, n2, e = segment
   return f"{n1}→{n2}: {fmt_alpha(e)}"

@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from cnnfcn_jax import models, plots, stats
+from cnnfcn_jax.experiments.time_to_learn_claims import censored_bound
 
 OPTIMIZER_STYLES = ("-", "--", ":", "-.")
 
@@ -65,7 +66,8 @@ def plot_rate_curves(table, workdir):
 
 def plot_medians(table, alphas, workdir):
   """Best median steps against n (log-log), one panel per fixed k and one for k = log2 n,
-  with the tuned power-law fit."""
+  with the tuned power-law fit; past a k = log2 n series' last median, where every rate
+  stayed below half its seeds, an upward triangle at the budget the median lies above."""
   columns = panels(table)
   fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.8), squeeze=False,
                            layout="constrained")
@@ -86,6 +88,11 @@ def plot_medians(table, alphas, workdir):
         label = plots.label(arch) + ("" if locality == "local" else " nonlocal")
         ax.errorbar(ns, med, yerr=[med - low, high - med], fmt="o", ls=style, capsize=2,
                     color=plots.color(arch), label=label)
+        bound = censored_bound(table, locality, arch) if series == "log2_n" else None
+        if bound:
+          ax.plot([bound[0], bound[1]], [med[-1], bound[3]], ls=":", marker="^",
+                  markevery=[1], color=plots.color(arch),
+                  label=f"{label}: median above (censored)")
         fit = alphas.get((locality, arch, k)) if series == "fixed" else None
         used = [(n, m[0]) for n, m in points if fit and n in fit[3]]
         if len(used) >= 2:

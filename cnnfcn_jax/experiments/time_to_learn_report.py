@@ -2,7 +2,8 @@
 exponents, the claims (time_to_learn_claims), tables and figures (docs/spec.md §9).
 
 The best of a cell is its lowest median steps to success over every (optimiser, rate)
-(ties: the lower third quartile, then the lower mean of the times capped at the stop). A
+(ties: the lower third quartile, then the lower mean of the times capped at the fewest
+steps any of its rates reached: the stop, or where stages dropped rates, their drop). A
 best rate at either end of its optimiser's grid means the grid does not bracket the
 optimum; a rate the stages dropped at budget B with fewer than half its seeds done has a
 median above B, which matters where the cell's best median is above B (or censored): the
@@ -15,7 +16,8 @@ import numpy as np
 
 from cnnfcn_jax import models, plots, stats
 from cnnfcn_jax.experiments import time_to_learn_plots
-from cnnfcn_jax.experiments.time_to_learn_claims import (best_of, claim_verdicts, fmt_alpha,
+from cnnfcn_jax.experiments.time_to_learn_claims import (best_of, censored_bound,
+                                                         claim_verdicts, fmt_alpha,
                                                          segment_slopes, slope_text)
 
 SERIES = ("fixed", "log2_n")
@@ -46,9 +48,11 @@ def candidate_stats(rows) -> dict:
               steps_per_second=rows[0]["steps_per_second"], width=rows[0]["width"])
 
 
-def rank(s) -> tuple:
-  """The order of candidates, best first: median, third quartile, mean of capped times."""
-  return s["median"][0], s["q3"][0], float(np.mean(s["capped"]))
+def rank(s, horizon) -> tuple:
+  """The order of candidates, best first: median, third quartile, mean of the times capped
+  at `horizon`, the fewest steps every candidate of the cell reached (so that a rate the
+  stages dropped early does not look fast for having been followed less)."""
+  return s["median"][0], s["q3"][0], float(np.mean(np.minimum(s["times"], horizon)))
 
 
 def cell_table(rows) -> dict:
@@ -68,7 +72,8 @@ def cell_table(rows) -> dict:
   table = {}
   for key, by_candidate in grouped.items():
     candidates = {c: candidate_stats(group) for c, group in by_candidate.items()}
-    best = min(candidates, key=lambda c: rank(candidates[c]))
+    horizon = min(s["reached"] for s in candidates.values())
+    best = min(candidates, key=lambda c: rank(candidates[c], horizon))
     grid = sorted(rate for optimizer, rate in candidates if optimizer == best[0])
     fixed = [c for c, group in by_candidate.items() if group[0]["fixed_step"]]
     best_median = candidates[best]["median"][0]
@@ -78,6 +83,8 @@ def cell_table(rows) -> dict:
     table[key] = dict(candidates=candidates, best=best, fixed=fixed[0] if fixed else None,
                       edge=len(grid) > 1 and best[1] in (grid[0], grid[-1]),
                       might_be_faster=might_be_faster,
+                      seconds=sum(r.get("compile_seconds", 0) + r.get("run_seconds", 0)
+                                  for r in calls.values()),
                       network_steps=sum(r.get("network_steps", 0) for r in calls.values()),
                       full_grid_steps=sum(r.get("full_grid_steps", 0) for r in calls.values()))
   return table
@@ -136,12 +143,18 @@ def log2_lines(table) -> list[str]:
     return []
   lines = ["", "## k = log2 n: log-log slopes between consecutive medians", "",
            "Each segment's slope with its 95% bootstrap interval over seeds (each cell's best "
-           "re-selected in every resample; widened to contain the estimate).", "",
+           "re-selected in every resample; widened to contain the estimate). Past the last "
+           "measured median, where every rate stayed below half its seeds (Wilson) up to the "
+           "budget it reached, the slope's lower bound from that budget and the previous "
+           "median's upper end.", "",
            "| locality | arch | segments n1→n2: slope [95%] |", "|---|---|---|"]
   for locality, arch in archs:
-    segments = segment_slopes(table, locality, arch)
-    lines.append(f"| {locality} | {plots.label(arch)} | "
-                 f"{'; '.join(map(slope_text, segments)) or '— (< 2 medians)'} |")
+    texts = list(map(slope_text, segment_slopes(table, locality, arch))) or ["— (< 2 medians)"]
+    bound = censored_bound(table, locality, arch)
+    if bound:
+      texts.append(f"{bound[0]}→{bound[1]}: ≥ {bound[2]:.2f} (censored: every rate's median "
+                   f"above {bound[3]} steps)")
+    lines.append(f"| {locality} | {plots.label(arch)} | {'; '.join(texts)} |")
   return lines
 
 
@@ -202,11 +215,11 @@ def report(rows, config, workdir) -> list[str]:
             "## Every cell: the best step and the fixed step", "",
             "Budget: the steps the best rate reached (the stop, or its last stage). Network-steps: "
             "what the cell's calls trained, against every rate to the final budget (the saving "
-            "of the stops and stages).", "",
+            "of the stops and stages). Seconds: the cell's compile and run time.", "",
             "| series | locality | arch | k | n | width | best step | succeeded (best) [95%] | "
             "median (best) [95%] | quartiles (best) | budget | fixed step: succeeded, median "
-            "[95%] | network-steps (full grid, saving) | networks x steps / s |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "[95%] | network-steps (full grid, saving) | networks x steps / s | seconds |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
   order = lambda key: (SERIES.index(key[0]), key[1], models.ARCHS.index(key[2]), key[3], key[4])  # noqa: E731
   for key in sorted(table, key=order):
     cell = table[key]
@@ -218,8 +231,10 @@ def report(rows, config, workdir) -> list[str]:
                  f"{s['width']} | {candidate_text(cell['best'])}{' (edge)' if cell['edge'] else ''}"
                  f" | {s['successes']}/{s['seeds']} [{s['wilson'][0]:.2f}, {s['wilson'][1]:.2f}] | "
                  f"{steps_text(s['median'])} | {quartiles} | {s['reached']} | "
-                 f"{fixed_text} | {saving_text(cell)} | {s['steps_per_second']:.3g} |")
-  spent, full = (sum(c[f] for c in table.values()) for f in ("network_steps", "full_grid_steps"))
+                 f"{fixed_text} | {saving_text(cell)} | {s['steps_per_second']:.3g} | "
+                 f"{cell['seconds']:.0f} |")
+  runs = {key[1:]: cell for key, cell in table.items()}  # a cell in both series ran once
+  spent, full = (sum(c[f] for c in runs.values()) for f in ("network_steps", "full_grid_steps"))
   lines += ["", f"All cells: {spent:.3g} network-steps trained, against {full:.3g} for every rate "
             f"of every cell to its final budget ({full / max(spent, 1):.1f}x)."]
   lines += ["", "Barak et al. (2022) counted online-SGD steps of a width-100 ReLU MLP (batch 32, "

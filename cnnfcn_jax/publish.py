@@ -1,0 +1,163 @@
+"""Result pages written from runs, never typed: docs/results/<experiment>.md, the summary it
+was rendered from (docs/results/<experiment>.json) and the README's block for it.
+
+  python -m cnnfcn_jax.publish --workdir=runs/time_to_learn   # a run -> summary, page, README
+  python -m cnnfcn_jax.publish                                # every committed summary again
+
+The summary holds the run's config, timing and rows (columns of runs [value, count]; a
+field equal in every row is stored once). From it the page is rendered: the page's hand-written introduction
+(docs/results/templates/<experiment>.md, prose that quotes no number), then the
+experiment's report (experiments.<name>.report on the rows, with the run's time) and its
+figures (docs/results/<experiment>/). The README's lines between
+`<!-- results:<experiment> -->` and `<!-- /results:<experiment> -->` are the report's
+verdicts and a link to the page. Re-rendering from a committed summary reproduces the
+committed page and README block exactly (tests/publish_test.py).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+from absl import app, flags
+
+from cnnfcn_jax import outputs, report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "docs", "results")
+README = os.path.join(ROOT, "README.md")
+VERDICT = re.compile(r"^- (holds|FAILS|not established): ")
+
+
+def same(a, b) -> bool:
+  return a == b and type(a) is type(b)
+
+
+def runs_of(values) -> list[list]:
+  """[[value, count], ...]: consecutive equal values once."""
+  runs = []
+  for v in values:
+    if runs and same(runs[-1][0], v):
+      runs[-1][1] += 1
+    else:
+      runs.append([v, 1])
+  return runs
+
+
+def summarize(workdir: str) -> dict:
+  """A run folder's config, timing and rows, the rows as columns of runs (a field equal in
+  every row once, in `constant`)."""
+  rows = outputs.read_jsonl(os.path.join(workdir, outputs.RESULTS_FILE))
+  columns, constant = {}, {}
+  for f in sorted({f for r in rows for f in r}):
+    runs = runs_of([r.get(f) for r in rows])
+    if len(runs) == 1:
+      constant[f] = runs[0][0]
+    else:
+      columns[f] = runs
+  return dict(config=outputs.read_config(workdir), timing=outputs.read_timing(workdir),
+              num_rows=len(rows), constant=constant, columns=columns)
+
+
+def rows_of(summary: dict) -> list[dict]:
+  columns = {f: [v for v, count in runs for _ in range(count)]
+             for f, runs in summary["columns"].items()}
+  return [{**summary["constant"], **{f: v[i] for f, v in columns.items()}}
+          for i in range(summary["num_rows"])]
+
+
+def render(summary: dict, folder: str) -> tuple[str, list[str]]:
+  """(report text, figure paths) of a summary, written in folder as a run would be."""
+  outputs.atomic_write(os.path.join(folder, outputs.CONFIG_FILE),
+                       json.dumps(summary["config"], indent=2) + "\n")
+  outputs.write_jsonl(os.path.join(folder, outputs.RESULTS_FILE), rows_of(summary))
+  if summary["timing"] is not None:
+    outputs.write_timing(folder, summary["timing"])
+  text = report.redraw(folder)
+  return text, sorted(glob.glob(os.path.join(folder, "*.png")))
+
+
+def page_text(name: str, text: str, results: str = RESULTS) -> str:
+  """The page: its template (results/templates/<name>.md), then the report with headings
+  one level down and figures read from the page's folder."""
+  with open(os.path.join(results, "templates", f"{name}.md"), encoding="utf-8") as f:
+    template = f.read().rstrip("\n")
+  body = re.sub(r"^(#+) ", r"#\1 ", text, flags=re.MULTILINE)
+  body = re.sub(r"\]\(([^)/]+\.png)\)", rf"]({name}/\1)", body)
+  return f"{template}\n\n{body.rstrip()}\n"
+
+
+def readme_block(name: str, text: str) -> str:
+  """The README's lines for an experiment: its verdicts and the page's address."""
+  verdicts = [line for line in text.splitlines() if VERDICT.match(line)]
+  return "\n".join([*verdicts, "", f"Every number, table and figure of the last run: "
+                    f"[docs/results/{name}.md](docs/results/{name}.md)."])
+
+
+def with_block(readme: str, name: str, block: str) -> str:
+  start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+  if start not in readme or end not in readme:
+    raise ValueError(f"README.md has no {start} ... {end} block for {name}: add the two "
+                     "marker lines where its results go")
+  before, rest = readme.split(start, 1)
+  return f"{before}{start}\n{block}\n{end}{rest.split(end, 1)[1]}"
+
+
+def publish(summary: dict, results: str = RESULTS, readme_path: str = README) -> str:
+  """Write the summary's page, figures and README block (and the summary itself)."""
+  name = summary["config"]["experiment"]
+  with tempfile.TemporaryDirectory() as folder:
+    text, figures = render(summary, folder)
+    figures_dir = os.path.join(results, name)
+    os.makedirs(figures_dir, exist_ok=True)
+    for path in figures:
+      shutil.copyfile(path, os.path.join(figures_dir, os.path.basename(path)))
+  outputs.atomic_write(os.path.join(results, f"{name}.json"),
+                       json.dumps(summary, separators=(",", ":")) + "\n")
+  outputs.atomic_write(os.path.join(results, f"{name}.md"), page_text(name, text, results))
+  with open(readme_path, encoding="utf-8") as f:
+    readme = f.read()
+  outputs.atomic_write(readme_path, with_block(readme, name, readme_block(name, text)))
+  return os.path.join(results, f"{name}.md")
+
+
+SUMMARY_KEYS = ("config", "timing", "num_rows", "constant", "columns")
+REPUBLISH = "publish it again from its run folder (python -m cnnfcn_jax.publish --workdir=DIR)"
+
+
+def read_summary(path: str) -> dict:
+  """A committed summary; OutputError names the file and the fix when it is malformed."""
+  summary = outputs.read_json(path, REPUBLISH)
+  if (not isinstance(summary, dict) or any(k not in summary for k in SUMMARY_KEYS)
+      or not isinstance(summary["columns"], dict)
+      or any(not isinstance(runs, list) or sum(count for _, count in runs)
+             != summary["num_rows"] for runs in summary["columns"].values())):
+    raise outputs.OutputError(f"{path}: not a result summary (the fields "
+                              f"{', '.join(SUMMARY_KEYS)}, columns of runs [value, count] "
+                              f"adding up to num_rows); "
+                              f"{REPUBLISH}")
+  return summary
+
+
+def main(argv):
+  del argv
+  try:
+    if flags.FLAGS.workdir:
+      summaries = [summarize(flags.FLAGS.workdir)]
+    else:
+      summaries = [read_summary(p) for p in sorted(glob.glob(os.path.join(RESULTS, "*.json")))]
+    for summary in summaries:
+      print("wrote", publish(summary))
+  except (outputs.OutputError, ValueError) as e:
+    sys.exit(f"error: {e}")
+
+
+if __name__ == "__main__":
+  flags.DEFINE_string("workdir", None, "A run folder written by cnnfcn_jax.main (default: "
+                      "re-render every summary in docs/results/).")
+  app.run(main)
