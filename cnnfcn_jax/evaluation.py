@@ -3,10 +3,11 @@ early exit.
 
 A network with more errors so far than the whole batch allows cannot succeed; once that
 holds for every network still to succeed, the rest of the batch is skipped. On the dense
-path the seeds are counted one after another, each stopping on its own, so a check reads
-the whole batch only for the seeds with a network close to the target (3x faster for the
-FCN); the table path counts every seed at once, its per-network tables and readout kernel
-costing more in small pieces than the chunks they would save. The recorded steps are those
+path of a CPU the seeds are counted one after another, each stopping on its own, so a check
+reads the whole batch only for the seeds with a network close to the target (3x faster for
+the FCN); the table path, and any accelerator, counts every seed at once (the table path's
+per-network tables and readout kernel cost more in small pieces than the chunks they would
+save; an accelerator's parallel width would go unused). The recorded steps are those
 of the full evaluation (tested).
 """
 
@@ -65,7 +66,7 @@ def error_counter(arch: str, activation: str, table: bool, num_chunks: int, chun
       return jax.lax.while_loop(cond, body, (0, jnp.zeros(pending.shape, jnp.int32)))[1]
 
     args = (trained, frozen, evals, pending)
-    if table:
+    if table or jax.default_backend() != "cpu":  # an accelerator counts every seed at once
       return group_count(args)
     one_seed = jax.tree.map(lambda a: a[:, None], args)  # (S, 1, ...): groups of one seed
     return jax.lax.map(group_count, one_seed)[:, 0]

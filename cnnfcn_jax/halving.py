@@ -12,7 +12,8 @@ ceil(R / eta^2) of them, and so on up to the final budget (the spec's last check
 
 Batches and evaluation samples are functions of (seed, step) alone and a stage continues
 from the networks' state, so a network's recorded step does not depend on the stage it was
-recorded in, nor on which other rates were kept beside it. A rate the stop must know
+recorded in (a stage's program batches fewer rates: SGD's steps are bitwise those of a
+rate run alone, tested; Adam may round differently in the last bit, as online.py says). A rate the stop must know
 (spec.must_know) is kept until its median is known. A call stops for good once its stop
 fires (online.py).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import jax
 import numpy as np
@@ -39,7 +41,9 @@ def stage_ends(check_steps, first_budget: int, eta: float = ETA) -> tuple[int, .
   first_budget x eta^j for j = 0, 1, ..., the last one the final check."""
   last, ends, budget = len(check_steps) - 1, [], first_budget
   while not ends or ends[-1] < last:
-    ends.append(next((i for i, t in enumerate(check_steps) if t >= budget), last))
+    end = next((i for i, t in enumerate(check_steps) if t >= budget), last)
+    if not ends or end > ends[-1]:  # a coarse schedule: budgets that share a check, once
+      ends.append(end)
     budget *= eta
   return tuple(ends)
 
@@ -78,7 +82,9 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) ->
   final_eval_accuracy, stopped_at (the budget, or the stop, each rate reached), diverged;
   dropped_stage (R,): the stage after which a rate was dropped (-1: kept to the end);
   stage_budgets: the check step each stage that ran ended at; network_steps: the
-  network-steps trained, against full_grid_steps = S x R x the final budget."""
+  network-steps trained, against full_grid_steps = S x R x the final budget;
+  compile_seconds: compiling the later stages' programs (the first stage's is the
+  caller's to time, online.compile_call)."""
   rates, checks = spec.learning_rates, spec.check_steps
   shape = (len(seeds), len(rates))
   result = dict(steps_to_success=np.full(shape, -1, np.int32),
@@ -86,9 +92,14 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) ->
                 diverged=np.zeros(shape, bool), dropped_stage=np.full(len(rates), -1))
   ends = stage_ends(checks, first_budget, eta)
   alive, carry, start, budgets, network_steps = list(range(len(rates))), None, 0, [], 0
+  compile_seconds = 0.0
   for stage, end in enumerate(ends):
     stage_spec = dataclasses.replace(spec, learning_rates=tuple(rates[r] for r in alive))
     last = stage == len(ends) - 1
+    if stage:
+      began = time.perf_counter()
+      online.compile_call(stage_spec, len(seeds), continued=True)
+      compile_seconds += time.perf_counter() - began
     out = online.run(stage_spec, seeds, carry=carry, start=start, end=end, return_carry=not last)
     for name in ("steps_to_success", "final_eval_accuracy", "stopped_at", "diverged"):
       result[name][:, alive] = out[name]
@@ -107,4 +118,5 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) ->
     carry = jax.tree.map(lambda a: a[:, positions], out["carry"])
     alive, start = keep, end
   return dict(result, stage_budgets=tuple(budgets), network_steps=network_steps,
-              full_grid_steps=len(seeds) * len(rates) * checks[-1])
+              full_grid_steps=len(seeds) * len(rates) * checks[-1],
+              compile_seconds=compile_seconds)

@@ -198,8 +198,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
   def call(seeds, rates, must_know, coordinates, truth_table, counted=None, carry=None,
            start=0, end=len(spec.check_steps) - 1):
     """Trains from check index `start` to check index `end` (or the stop). carry: the
-    networks at check `start` (fresh_carry's tree), ignored at start = 0 (fresh networks);
-    None: fresh networks, start = 0."""
+    networks at check `start` (fresh_carry's tree), or None: fresh networks, start = 0."""
     frozen, evals, train_keys, samples = jax.vmap(setup, in_axes=(0, None, None))(
         seeds, coordinates, truth_table)
     step = jax.vmap(seed_step, in_axes=(0, 0, 0, 0, None, None, None, None))
@@ -234,10 +233,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
       *states, first = fresh_carry(spec, seeds, rates)
       return tuple(states), record(0, tuple(states), first)
 
-    if carry is None:
-      states, first = fresh()
-    else:
-      states, first = jax.lax.cond(start == 0, fresh, lambda: (tuple(carry[:3]), carry[3]))
+    states, first = fresh() if carry is None else (tuple(carry[:3]), carry[3])
     i, states, first = jax.lax.while_loop(cond, body, (start + 1, states, first))
     final_errors = count_errors(states[0], frozen, evals, jnp.ones_like(first, bool),
                                 spec.num_eval)
@@ -279,33 +275,40 @@ def seed_layout(num_seeds: int) -> tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=None)
-def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int, num_devices: int = 1):
+def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int, num_devices: int = 1,
+                  continued: bool = False):
   """The compiled call of a program key for num_seeds seeds (a multiple of num_devices) and
   num_rates rates, sharded over the first num_devices local devices; compiling is kept
   apart from running. Its arguments: seeds, rates, must_know, coordinates, truth table,
-  counted, carry, start, end (online_fn)."""
+  counted, then (continued) carry and start, then end (online_fn). A fresh call (start 0)
+  takes no carry: its networks are built on the device."""
   k, real = key.task.k, jnp.result_type(float)
   shapes = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in [
       ((num_seeds,), jnp.uint32), ((num_rates,), real), ((num_rates,), bool), ((k,), jnp.int32),
       ((2**k,), real), ((num_seeds,), bool)]]
   index = jax.ShapeDtypeStruct((), jnp.int32)
-  shapes += [carry_shapes(key, num_seeds, num_rates), index, index]
-  fn = online_fn(key)
+  shapes += [carry_shapes(key, num_seeds, num_rates), index, index] if continued else [index]
+  seeds, same = jax.sharding.PartitionSpec("seeds"), jax.sharding.PartitionSpec()
+  in_specs = ((seeds, same, same, same, same, seeds) + ((seeds, same) if continued else ())
+              + (same,))
+  call = online_fn(key, "seeds" if num_devices > 1 else None)
+  fn = call if continued else (
+      lambda seeds, rates, must_know, coordinates, truth_table, counted, end: call(
+          seeds, rates, must_know, coordinates, truth_table, counted, None, 0, end))
   if num_devices > 1:
     mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:num_devices]), ("seeds",))
-    seeds, same = jax.sharding.PartitionSpec("seeds"), jax.sharding.PartitionSpec()
-    fn = jax.shard_map(online_fn(key, "seeds"), mesh=mesh, out_specs=seeds, check_vma=False,
-                       in_specs=(seeds, same, same, same, same, seeds, seeds, same, same))
+    fn = jax.shard_map(fn, mesh=mesh, out_specs=seeds, check_vma=False, in_specs=in_specs)
   return jax.jit(fn).lower(*shapes).compile()
 
 
-def compile_call(spec: OnlineSweep, num_seeds: int):
+def compile_call(spec: OnlineSweep, num_seeds: int, continued: bool = False):
   """(compiled program of spec for num_seeds seeds, padded seed count): the program is
   shared by every spec with its program_key; the CPU table kernels are built first,
-  outside any trace."""
+  outside any trace. continued: the program that takes a carry (online.run, start > 0)."""
   table_kernels.ensure_built()
   devices, padded = seed_layout(num_seeds)
-  return compiled_call(program_key(spec), padded, len(spec.learning_rates), devices), padded
+  return compiled_call(program_key(spec), padded, len(spec.learning_rates), devices,
+                       continued), padded
 
 
 def run(spec: OnlineSweep, seeds, carry=None, start: int = 0, end: int | None = None,
@@ -314,21 +317,25 @@ def run(spec: OnlineSweep, seeds, carry=None, start: int = 0, end: int | None = 
   in one call from check index `start` to `end` (default: the budget) or the stop.
 
   carry: the networks at check `start` as a previous call returned them (its "carry": host
-  arrays over the padded seeds x rates); needed when start > 0. return_carry: the result
-  also holds "carry", the networks where this call ended (host arrays), to continue from.
+  arrays over the padded seeds x rates), needed when start > 0; that call must have ended
+  at check `start` (its stopped_at). return_carry: the result also holds "carry", the
+  networks where this call ended (host arrays), to continue from.
   """
+  end = len(spec.check_steps) - 1 if end is None else end
+  if not 0 <= start <= end < len(spec.check_steps):
+    raise ValueError(f"online.run: start = {start}, end = {end}: expected check indices "
+                     f"0 <= start <= end < {len(spec.check_steps)} (the spec's checks)")
+  if (carry is None) != (start == 0):
+    given = "None" if carry is None else "given"
+    raise ValueError(f"online.run: start = {start} with carry {given}: a call from check 0 "
+                     "builds its networks, a later start continues the carry of the call "
+                     "that ended there (pass carry=)")
   seeds = np.asarray(seeds, np.uint32)
-  compiled, padded = compile_call(spec, len(seeds))
+  compiled, padded = compile_call(spec, len(seeds), continued=start > 0)
   counted = np.arange(padded) < len(seeds)
   padded_seeds = np.concatenate([seeds, np.repeat(seeds[-1:], padded - len(seeds))])
-  if carry is None:
-    if start:
-      raise ValueError(f"online.run: start = {start} needs the carry of the call that ended "
-                       "there (pass carry=)")
-    carry = jax.tree.map(lambda a: np.zeros(a.shape, a.dtype),
-                         carry_shapes(program_key(spec), padded, len(spec.learning_rates)))
-  end = len(spec.check_steps) - 1 if end is None else end
-  out = compiled(padded_seeds, *call_args(spec), counted, carry, np.int32(start), np.int32(end))
+  resume = (carry, np.int32(start)) if start else ()
+  out = compiled(padded_seeds, *call_args(spec), counted, *resume, np.int32(end))
   carry_out = out.pop("carry")
   result = {name: np.asarray(a)[: len(seeds)] for name, a in jax.device_get(out).items()}
   if return_carry:

@@ -48,8 +48,8 @@ def get_config(variant=""):
   # rates with the most successes and continues them from their state to halving_eta x
   # B0, and so on up to the final budget (successive halving, docs/spec.md §9). Networks
   # not successful by the budget their rate reached are censored there. 45,000: above
-  # what the FCN's n = 16 -> 32 segment predicts at n = 64 (about 35,000 at its upper
-  # end), so that every rate of that cell reaches the prediction before any is dropped.
+  # what the FCN's n = 16 -> 32 segment predicts at n = 64 (37,244 steps at its upper
+  # end in the default run), so that every rate of that cell reaches the prediction before any is dropped.
   c.num_steps = 45000
   c.halving_eta = 3  # [choice]
   # [choice] "best_rate": a call (one cell and optimiser, all its rates) stops once every

@@ -25,6 +25,9 @@ def test_stages_end_at_the_first_check_past_each_budget_and_keep_a_third():
                                        next(t for t in checks if t >= 900), 1000][:len(ends)]
   assert checks[ends[-1]] == 1000 and list(ends) == sorted(set(ends))
   assert halving.stage_ends(checks, 1000, 3) == (len(checks) - 1,)  # one stage: no halving
+  # A schedule coarser than the budgets: budgets that share a check end one stage.
+  coarse = online.check_schedule(5000, 1000, 1.0)
+  assert halving.stage_ends(coarse, 100, 3) == (1, 3, 5)
   assert [halving.kept_count(13, s) for s in range(4)] == [13, 5, 2, 1]
   assert [halving.kept_count(6, s) for s in range(3)] == [6, 2, 1]
   assert [halving.kept_count(9, s) for s in range(3)] == [9, 3, 1]
@@ -85,7 +88,11 @@ def test_staged_rates_record_what_each_rate_records_alone_to_the_final_budget():
     if r in kept:
       np.testing.assert_array_equal(staged["steps_to_success"][:, r],
                                     alone["steps_to_success"][:, 0])
-  # The dropped rates had the fewest successes where they were dropped.
+  # The dropped rates had no more successes where they were dropped than the kept ones.
+  drop = staged["stage_budgets"][0]
+  done_by_drop = ((staged["steps_to_success"] >= 0)
+                  & (staged["steps_to_success"] <= drop)).sum(0)
+  assert max(done_by_drop[dropped]) <= min(done_by_drop[kept])
   assert staged["network_steps"] < staged["full_grid_steps"]
 
 
@@ -128,6 +135,7 @@ def cell_rows(best_steps, dropped_steps, drop_budget, final=10**5, n=64, k=6):
 
 @pytest.mark.parametrize("best_median,drop_budget,dropped_done,flagged", [
     (500, 1000, 3, False),   # dropped above the best median: it cannot be faster
+    (1000, 1000, 3, False),  # dropped at the best median: its own lies above it
     (5000, 1000, 3, True),   # dropped below it with 3 of 8 done: its median may be lower
     (5000, 1000, 4, False),  # half its seeds done: its median is known (and measured)
     (None, 1000, 0, True),   # the best median censored: any drop may matter
@@ -190,7 +198,6 @@ def test_the_wall_verdict_on_a_measured_median_holds_fails_or_is_not_established
 
 def test_the_wall_verdict_on_a_censored_cell_needs_every_rate_past_the_prediction():
   medians = {8: 100, 16: 300, 32: 3000}
-  rows = log2_cells(medians, stopped_at=10**6)
   censored = [dict(r, steps_to_success=None if r["n"] == 64 else r["steps_to_success"])
               for r in log2_cells({**medians, 64: 1}, stopped_at=10**6)]
   _, held = wall(censored)
@@ -204,7 +211,12 @@ def test_the_wall_verdict_on_a_censored_cell_needs_every_rate_past_the_predictio
             and r["learning_rate"] == 0.1 else r for r in censored]
   _, unsure = wall(nearly)
   assert unsure.holds is None
-  assert rows  # the measured cells alone have no n = 64
+  # One rate dropped at 20,000 steps (< P) with no success: the kept rates passing P is
+  # not enough.
+  dropped = [dict(r, stopped_at=20000, dropped_stage=0) if r["n"] == 64
+             and r["learning_rate"] == 1.0 else r for r in censored]
+  _, partly = wall(dropped)
+  assert partly.holds is None and "short of it: sgd 1" in partly.measured
 
 
 def test_a_censored_cell_s_best_is_judged_where_every_rate_was_followed():

@@ -33,6 +33,14 @@ def best_fraction(cell) -> float:
   return max(s["fraction"] for s in cell["candidates"].values())
 
 
+def comparable(cell) -> list:
+  """The candidates whose times a bootstrap may compare: all but the rates the stages
+  dropped with fewer than half their seeds done, whose times capped at the drop would pass
+  for a median (the drop check names the cells where they might have been faster)."""
+  return [c for c, s in cell["candidates"].items()
+          if not (s["dropped"] and 2 * s["successes"] < s["seeds"])]
+
+
 def fmt_alpha(e) -> str:
   return f"{e[0]:.2f} [{e[1]:.2f}, {e[2]:.2f}]"
 
@@ -55,9 +63,10 @@ def doubts(table, keys, drops=True) -> list[str]:
   return result
 
 
-def judged(claim, holds, measured, table, keys, drops=True) -> plots.Verdict:
-  """The verdict `holds` on claim, or not established where doubts(table, keys) has any."""
-  reasons = doubts(table, keys, drops)
+def judged(claim, holds, measured, table, keys, bounded=()) -> plots.Verdict:
+  """The verdict `holds` on claim, or not established where the cells `keys` have doubts
+  (or the cells `bounded`, whose dropped rates the claim bounds itself, have an edge)."""
+  reasons = doubts(table, keys) + doubts(table, bounded, drops=False)
   if reasons:
     return plots.Verdict(f"{claim} [not established: {'; '.join(reasons)}]", None, measured)
   return plots.Verdict(claim, holds, measured)
@@ -82,7 +91,7 @@ def segment_slopes(table, locality, arch) -> list[tuple]:
   result = []
   for (n1, a), (n2, b) in zip(measured, measured[1:]):
     slope = math.log(best_of(b)["median"][0] / best_of(a)["median"][0]) / math.log(n2 / n1)
-    samples = [np.stack([s["capped"] for s in cell["candidates"].values()], 1)
+    samples = [np.stack([cell["candidates"][c]["capped"] for c in comparable(cell)], 1)
                for cell in (a, b)]
     _, low, high = stats.exponent_with_interval([n1, n2], samples)
     result.append((n1, n2, (slope, min(low, slope), max(high, slope))))
@@ -103,6 +112,8 @@ def censored_bound(table, locality, arch):
   last = max(measured)
   budget = min(s["reached"] for s in cells[n]["candidates"].values())
   high = best_of(cells[last])["median"][2]
+  if not np.isfinite(high):
+    return None
   return last, n, math.log(budget / high) / math.log(n / last), budget
 
 
@@ -131,7 +142,7 @@ def claim_verdicts(table, alphas) -> list[plots.Verdict]:
     else:
       result.append(judged(
           f"{plots.label(arch)}, tuned: the exponent grows with k (α(k = {ks[-1]}) above "
-          f"α(k = {ks[0]}), 95% intervals disjoint)", high[1] > low[2], what, table, keys))
+          f"α(k = {ks[0]}), 95% intervals disjoint)", compared(low, high), what, table, keys))
   log2 = {key: cell for key, cell in table.items() if key[:2] == ("log2_n", "local")}
   for arch in sorted({key[2] for key in log2}, key=models.ARCHS.index):
     by_n = {key[4]: key for key in log2 if key[2] == arch}
@@ -175,13 +186,14 @@ def wall_verdict(table, by_n, segments) -> plots.Verdict:
   if not before:
     return plots.Verdict(claim, None, f"no measured segment below n = {n}")
   n1, n2, (_, _, high) = before[-1]
+  previous = [by_n[n1], by_n[n2]]  # the segment the prediction rests on
   predicted = best_of(table[by_n[n2]])["median"][0] * (n / n2) ** high
   what = f"predicted {predicted:.0f} from n = {n2} at slope {high:.2f} ({n1}→{n2}'s upper end)"
   median = best_of(cell)["median"]
   if np.isfinite(median[0]):
     holds = True if median[1] > predicted else False if median[2] <= predicted else None
     return judged(claim, holds, f"median {median[0]:.0f} [{median[1]:.0f}, {median[2]:.0f}]; "
-                  + what, table, [key])
+                  + what, table, [key] + previous)
   short = [(c, s) for c, s in cell["candidates"].items()
            if s["reached"] < predicted or s["wilson"][1] >= 0.5]
   reached = min(s["reached"] for s in cell["candidates"].values())
@@ -190,7 +202,7 @@ def wall_verdict(table, by_n, segments) -> plots.Verdict:
           f"{best['wilson'][1]:.2f}] by {best['reached']} steps ({cell['best'][0]} "
           f"{cell['best'][1]:g}); every rate reached >= {reached} steps; " + what
           + (f"; short of it: {', '.join(f'{c[0]} {c[1]:g}' for c, _ in short)}" if short else ""))
-  return judged(claim, None if short else True, what, table, [key], drops=False)
+  return judged(claim, None if short else True, what, table, previous, bounded=[key])
 
 
 def nonlocal_verdicts(table) -> list[plots.Verdict]:
@@ -204,14 +216,19 @@ def nonlocal_verdicts(table) -> list[plots.Verdict]:
           f"{plots.label(arch)} nonlocal: at most {NONLOCAL_SUCCESS:.0%} of seeds succeed in "
           "every cell at every rate", best <= NONLOCAL_SUCCESS, f"highest {best:.2f}"))
       continue
-    apart = []
+    apart, compared_keys = [], []
     for key, cell in mine.items():
-      twin = table.get((key[0], "local") + key[2:])
+      twin_key = (key[0], "local") + key[2:]
+      twin = table.get(twin_key)
       a, b = best_of(cell)["median"], best_of(twin)["median"] if twin else (np.inf,) * 3
-      if np.isfinite(a[0]) and np.isfinite(b[0]) and (a[1] > b[2] or b[1] > a[2]):
-        apart.append(f"k = {key[3]}, n = {key[4]}")
-    result.append(plots.Verdict(
+      if np.isfinite(a[0]) and np.isfinite(b[0]):
+        compared_keys += [key, twin_key]
+        if a[1] > b[2] or b[1] > a[2]:
+          apart.append(f"k = {key[3]}, n = {key[4]}")
+    holds = None if not compared_keys else not apart
+    result.append(judged(
         f"{plots.label(arch)} nonlocal, tuned: median times match the local ones (95% "
-        "intervals overlap in every cell with both medians)", not apart,
-        "apart at " + "; ".join(apart) if apart else "all overlap"))
+        "intervals overlap in every cell with both medians)", holds,
+        "apart at " + "; ".join(apart) if apart else
+        "all overlap" if compared_keys else "no cell with both medians", table, compared_keys))
   return result
