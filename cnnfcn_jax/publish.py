@@ -32,6 +32,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "docs", "results")
 README = os.path.join(ROOT, "README.md")
 VERDICT = re.compile(r"^- (holds|FAILS|not established): ")
+# Report lines the README quotes beside the verdicts: totals and the run's time.
+QUOTED = re.compile(r"^(All cells: |Time of the run that wrote these results: )")
 
 
 def same(a, b) -> bool:
@@ -93,9 +95,13 @@ def page_text(name: str, text: str, results: str = RESULTS) -> str:
 
 
 def readme_block(name: str, text: str) -> str:
-  """The README's lines for an experiment: its verdicts and the page's address."""
-  verdicts = [line for line in text.splitlines() if VERDICT.match(line)]
-  return "\n".join([*verdicts, "", f"Every number, table and figure of the last run: "
+  """The README's lines for an experiment: its verdicts, its totals and time, and the
+  page's address."""
+  lines = text.splitlines()
+  verdicts = [line for line in lines if VERDICT.match(line)]
+  quoted = [line for line in lines if QUOTED.match(line)]
+  return "\n".join([*verdicts, "", *quoted, *([""] if quoted else []),
+                    f"Every number, table and figure of the last run: "
                     f"[docs/results/{name}.md](docs/results/{name}.md)."])
 
 

@@ -35,9 +35,12 @@ def test_a_page_and_its_readme_block_re_render_exactly_from_the_summary(path, tm
 
 
 def test_the_readme_block_is_the_report_s_verdicts_and_a_link():
-  text = "# R\n\n- holds: a (1)\n- FAILS: b (2)\n- not established: c (3)\nother\n"
+  text = ("# R\n\n- holds: a (1)\n- FAILS: b (2)\n- not established: c (3)\nother\n"
+          "All cells: 5 steps.\n\nTime of the run that wrote these results: 1.0 s.\n")
   block = publish.readme_block("x", text)
-  assert block.splitlines()[:3] == ["- holds: a (1)", "- FAILS: b (2)", "- not established: c (3)"]
+  assert block.splitlines()[:6] == ["- holds: a (1)", "- FAILS: b (2)",
+                                    "- not established: c (3)", "", "All cells: 5 steps.",
+                                    "Time of the run that wrote these results: 1.0 s."]
   assert "[docs/results/x.md](docs/results/x.md)" in block
   readme = "top\n<!-- results:x -->\nold\n<!-- /results:x -->\nbottom\n"
   assert publish.with_block(readme, "x", "new") == (
