@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cnnfcn_jax import models, online, stats, tasks, train
+from cnnfcn_jax import halving, models, online, stats, tasks, train
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
@@ -284,13 +284,25 @@ import sys
 import jax
 jax.config.update("jax_num_cpu_devices", 2)
 import numpy as np
-from online_test import sharding_cases
-from cnnfcn_jax import online
+from online_test import staged_case, sharding_cases
+from cnnfcn_jax import halving, online
 assert jax.local_device_count() == 2
 outs = {f"{i}/{name}": a for i, (spec, seeds) in enumerate(sharding_cases())
         for name, a in online.run(spec, seeds).items()}
+spec, seeds, first_budget = staged_case()
+outs.update({f"staged/{name}": np.asarray(a)
+             for name, a in halving.run(spec, seeds, first_budget).items()
+             if name != "compile_seconds"})
 np.savez(sys.argv[1], **outs)
 """
+
+
+def staged_case():
+  """Stages over two devices: an odd seed count (a padding seed in the continued calls'
+  carry) and rates dropped after the first budget."""
+  spec = spec_of("fcn", n=8, k=3, num_steps=600, learning_rates=(0.01, 0.1, 1.0), stop="all",
+                 check_steps=online.check_schedule(600, 5, 1.1, every_step_until=8))
+  return spec, tuple(range(5)), 40
 
 
 def sharding_cases():
@@ -317,3 +329,9 @@ def test_seeds_sharded_over_two_cpu_devices_record_what_one_device_records(tmp_p
     assert len(np.unique(sharded[f"{i}/stopped_at"])) == 1, i
     for name, a in online.run(spec, seeds).items():
       np.testing.assert_array_equal(sharded[f"{i}/{name}"], a, err_msg=f"case {i}: {name}")
+  spec, seeds, first_budget = staged_case()
+  staged = halving.run(spec, seeds, first_budget)
+  assert (staged["dropped_stage"] >= 0).any()  # the continued calls ran on fewer rates
+  for name, a in staged.items():
+    if name != "compile_seconds":
+      np.testing.assert_array_equal(sharded[f"staged/{name}"], np.asarray(a), err_msg=name)
