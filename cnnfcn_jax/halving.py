@@ -13,13 +13,14 @@ ceil(R / eta^2) of them, and so on up to the final budget (the spec's last check
 Batches and evaluation samples are functions of (seed, step) alone and a stage continues
 from the networks' state, so a network's recorded step does not depend on the stage it was
 recorded in (a stage's program batches fewer rates: SGD's steps are bitwise those of a
-rate run alone, tested; Adam may round differently in the last bit, as online.py says). A rate the stop must know
-(spec.must_know) is kept until its median is known. A call stops for good once its stop
-fires (online.py).
+rate run alone, tested; Adam may round differently in the last bit, as online.py says).
+A rate the stop must know (spec.must_know) is kept until its median is known. A call
+stops for good once its stop fires (online.py).
 
 Dropping is a heuristic: a rate dropped at budget B with fewer than half its seeds done
 has a median above B, which matters only where the cell's best median is above B (the
-report checks this, time_to_learn_report.dropped_check).
+time-to-learn report names such cells: time_to_learn_report.cell_table's
+might_be_faster).
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def ranking(first, accuracy) -> list[int]:
   accuracies: most successes, then the earliest (lowest sum of recorded steps), then the
   highest mean accuracy; the grid's order breaks what remains."""
   done = first >= 0
-  keys = [(-int(done[:, r].sum()), int(first[done[:, r], r].sum()), -float(accuracy[:, r].mean()),
-           r) for r in range(first.shape[1])]
+  keys = [(-int(done[:, r].sum()), int(first[done[:, r], r].sum()),
+           -float(accuracy[:, r].mean()), r) for r in range(first.shape[1])]
   return [key[-1] for key in sorted(keys)]
 
 

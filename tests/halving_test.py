@@ -2,12 +2,14 @@
 full-budget runs, every-step checks, the report's drop check and the wall verdict."""
 
 import dataclasses
+import json
 import math
 
 import jax
 import numpy as np
 import pytest
 
+from conftest import load_config
 from online_test import first_success, python_loop_errors, spec_of
 from time_to_learn_test import row, with_grid
 from cnnfcn_jax import halving, online
@@ -244,3 +246,22 @@ def test_the_slope_past_the_last_median_is_bounded_only_when_every_rate_stayed_b
   assert claims.censored_bound(ttr.cell_table(nearly), "local", "fcn") is None
   # Measured at every n: nothing to bound.
   assert claims.censored_bound(ttr.cell_table(log2_cells(medians)), "local", "fcn") is None
+
+
+def test_the_report_runs_with_a_dropped_rate_in_some_cells_only(tmp_path):
+  """Bootstraps over cells whose candidates the stages cut differently (the :quick run's
+  shape): a rate dropped below half its seeds in one cell is never selected, and the
+  report is written."""
+  rows = log2_cells({8: 100, 16: 300, 32: 3000})
+  rows = [dict(r, steps_to_success=None, stopped_at=1000, dropped_stage=0)
+          if r["n"] == 32 and r["learning_rate"] == 1.0 else r for r in rows]
+  fixed = [dict(r, k_schedule="fixed", k=3) for r in rows]
+  table = ttr.cell_table(rows + fixed)
+  assert table["log2_n", "local", "fcn", 5, 32]["might_be_faster"] == [("sgd", 1.0)]
+  [(_, _, first), (_, _, second)] = claims.segment_slopes(table, "local", "fcn")
+  assert second[1] <= math.log2(3000 / 300) <= second[2]  # not pulled down to 1000 steps
+  fit = ttr.exponents(table)["local", "fcn", 3]
+  assert fit is not None and fit[1] <= fit[0] <= fit[2]
+  config = json.loads(load_config("time_to_learn", "quick").to_json_best_effort())
+  files = ttr.report(rows + fixed, dict(config, archs=("fcn",)), str(tmp_path))
+  assert "report.md" in files

@@ -5,14 +5,15 @@ One checkpointed unit per (arch, locality, n, k) cell: per optimiser of <arch>.r
 seeds x that optimiser's learning rates in compiled calls of online.run, stopped once
 every seed of some rate has succeeded (and, in the fixed-k series, the fixed step's median
 is known). Every rate trains to num_steps; a cell with a larger final budget
-(<arch>.log2_final_steps) continues the best rates by successive halving (halving.py). A cell belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns,
-to the k = log2 n series when n is in <arch>.log2_ns and k = log2 n; a cell in both is run
+(<arch>.log2_final_steps) continues the best rates by successive halving (halving.py). A
+cell belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns, to the
+k = log2 n series when n is in <arch>.log2_ns and k = log2 n; a cell in both is run
 once and its rows appear once per series (field k_schedule). One row per network (seed,
 optimiser, rate).
 
 The report (time_to_learn_report) takes, per cell, the best (optimiser, rate): the lowest
 median steps to success (ties: the lower third quartile, then the lower mean of the times
-capped at the stop). Exponents α of median ≈ c n^α are fitted on the best medians, with a
+capped at the fewest steps any rate of the cell reached). Exponents α of median ≈ c n^α are fitted on the best medians, with a
 bootstrap interval that re-selects the best inside every resample (stats), and on the
 fixed step (<arch>.optimizer, <arch>.learning_rate) beside them.
 """

@@ -33,12 +33,18 @@ def best_fraction(cell) -> float:
   return max(s["fraction"] for s in cell["candidates"].values())
 
 
-def comparable(cell) -> list:
-  """The candidates whose times a bootstrap may compare: all but the rates the stages
-  dropped with fewer than half their seeds done, whose times capped at the drop would pass
-  for a median (the drop check names the cells where they might have been faster)."""
-  return [c for c, s in cell["candidates"].items()
-          if not (s["dropped"] and 2 * s["successes"] < s["seeds"])]
+def bootstrap_times(cell, chosen=None) -> np.ndarray:
+  """(seeds, candidates) times a bootstrap may compare (of `chosen`, default all), each
+  capped at its stop, but +inf for the rates the stages dropped with fewer than half their
+  seeds done: capped at the drop, their times would pass for a median no resample should
+  select (the drop check names the cells where they might have been faster)."""
+  columns = []
+  for c in (list(cell["candidates"]) if chosen is None else chosen):
+    s = cell["candidates"][c]
+    dropped = s["dropped"] and 2 * s["successes"] < s["seeds"]
+    columns.append(np.where(np.isfinite(s["times"]), s["capped"], np.inf) if dropped
+                   else s["capped"])
+  return np.stack(columns, 1)
 
 
 def fmt_alpha(e) -> str:
@@ -91,8 +97,7 @@ def segment_slopes(table, locality, arch) -> list[tuple]:
   result = []
   for (n1, a), (n2, b) in zip(measured, measured[1:]):
     slope = math.log(best_of(b)["median"][0] / best_of(a)["median"][0]) / math.log(n2 / n1)
-    samples = [np.stack([cell["candidates"][c]["capped"] for c in comparable(cell)], 1)
-               for cell in (a, b)]
+    samples = [bootstrap_times(cell) for cell in (a, b)]
     _, low, high = stats.exponent_with_interval([n1, n2], samples)
     result.append((n1, n2, (slope, min(low, slope), max(high, slope))))
   return result

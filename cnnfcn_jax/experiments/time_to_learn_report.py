@@ -16,8 +16,8 @@ import numpy as np
 
 from cnnfcn_jax import models, plots, stats
 from cnnfcn_jax.experiments import time_to_learn_plots
-from cnnfcn_jax.experiments.time_to_learn_claims import (best_of, censored_bound,
-                                                         claim_verdicts, comparable,
+from cnnfcn_jax.experiments.time_to_learn_claims import (best_of, bootstrap_times,
+                                                         censored_bound, claim_verdicts,
                                                          fmt_alpha, segment_slopes,
                                                          slope_text)
 
@@ -105,10 +105,10 @@ def exponents(table, tuned=True) -> dict:
     for key in sorted((key for key in fixed if key[1:4] == (locality, arch, k)),
                       key=lambda key: key[4]):
       cell = fixed[key]
-      chosen = comparable(cell) if tuned else [c for c in [cell["fixed"]] if c]
+      chosen = list(cell["candidates"]) if tuned else [c for c in [cell["fixed"]] if c]
       # The best of `chosen` has a defined median (the lowest median of the cell when tuned).
       if chosen and np.isfinite(min(cell["candidates"][c]["median"][0] for c in chosen)):
-        used.append((key[4], np.stack([cell["candidates"][c]["capped"] for c in chosen], 1)))
+        used.append((key[4], bootstrap_times(cell, chosen)))
     if len(used) < 2:
       result[locality, arch, k] = None
       continue
