@@ -297,7 +297,7 @@ def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
   assert len(rows) == 3 * (3 * 3 + 4 * 5)
   for r in rows:
     # n = 16, k = 4 has a final budget of 2700 steps, reached by stages from 200.
-    assert r["num_steps"] == (2700 if (r["arch"], r["n"]) == ("fcn", 16) else 200)
+    assert r["num_steps"] == (2700 if (r["arch"], r["n"], r["k"]) == ("fcn", 16, 4) else 200)
     assert r["stopped_at"] <= r["num_steps"]
     assert r["steps_to_success"] is None or 0 < r["steps_to_success"] <= r["stopped_at"]
     assert r["steps_per_second"] > 0 and r["compile_seconds"] > 0
