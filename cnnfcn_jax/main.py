@@ -38,8 +38,7 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   config, workdir = FLAGS.config, FLAGS.workdir
   try:
-    # The device count first: validating a config may start JAX (data files are read).
-    distributed.show_cpu_devices(experiments.cpu_devices(config))
+    distributed.show_cpu_devices(experiments.cpu_devices(config))  # validate may start JAX
     experiments.validate(config)  # in every process, before anything is compiled or written
   except (checks.ConfigError, data.DataError) as e:
     raise app.UsageError(str(e)) from None
@@ -59,8 +58,7 @@ def main(argv):
     workdirs.release(workdir, checkpoint, lock, finished=False)
     sys.exit(f"error: {experiments.failure_line(e, config, checkpoint)}")
   if checkpoint.resumed:
-    logging.info("resumed: %d finished units loaded from %s", checkpoint.resumed,
-                 checkpoint.directory)
+    logging.info("resumed: %d units loaded from %s", checkpoint.resumed, checkpoint.directory)
   if writer:
     print(report.finish(workdir, config, rows,
                         dict(timing, compilation_cache=FLAGS.compilation_cache)))
