@@ -69,15 +69,6 @@ def median_known(first) -> np.ndarray:
   return 2 * (first >= 0).sum(0) >= first.shape[0]
 
 
-def stop_fired(spec: online.OnlineSweep, first, rates) -> bool:
-  """The call's stop (online.py) on (S, R) recorded steps of `rates`."""
-  done = (first >= 0).all(0)
-  if spec.stop == "all":
-    return bool(done.all())
-  must = np.array([r in spec.must_know for r in rates])
-  return bool(done.any() and (median_known(first) | ~must).all())
-
-
 def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) -> dict:
   """Successive halving over spec's rates: (S, R) arrays steps_to_success,
   final_eval_accuracy, stopped_at (the budget, or the stop, each rate reached), diverged;
@@ -107,8 +98,7 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) ->
     reached = int(out["stopped_at"][0, 0])
     budgets.append(reached)
     network_steps += len(seeds) * len(alive) * (reached - checks[start])
-    if last or reached < checks[end] or stop_fired(spec, out["steps_to_success"],
-                                                   stage_spec.learning_rates):
+    if last or out["stop_fired"][0, 0]:
       break
     order = [alive[i] for i in ranking(out["steps_to_success"], out["final_eval_accuracy"])]
     unknown = [r for r, known in zip(alive, median_known(out["steps_to_success"]))

@@ -145,7 +145,8 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
 
   steps_to_success: int32, the first check step with accuracy >= success_accuracy, or -1.
   final_eval_accuracy: accuracy on the whole evaluation batch at stopped_at (the stop, or
-  the budget). diverged: the network's loss or parameters became non-finite.
+  the budget). diverged: the network's loss or parameters became non-finite. stop_fired:
+  the call's stop held where it ended (the same for every network).
   """
   task, arch = spec.task, spec.arch
   optimizer = train.OPTIMIZERS[spec.optimizer]
@@ -239,7 +240,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
                                 spec.num_eval)
     return dict(steps_to_success=first, final_eval_accuracy=1.0 - final_errors / spec.num_eval,
                 stopped_at=jnp.broadcast_to(checks[i - 1], first.shape), diverged=states[2],
-                carry=(*states, first))
+                stop_fired=jnp.broadcast_to(stop(first), first.shape), carry=(*states, first))
 
   return call
 

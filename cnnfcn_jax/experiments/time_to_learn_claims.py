@@ -41,10 +41,15 @@ def bootstrap_times(cell, chosen=None) -> np.ndarray:
   columns = []
   for c in (list(cell["candidates"]) if chosen is None else chosen):
     s = cell["candidates"][c]
-    dropped = s["dropped"] and 2 * s["successes"] < s["seeds"]
-    columns.append(np.where(np.isfinite(s["times"]), s["capped"], np.inf) if dropped
-                   else s["capped"])
+    columns.append(np.where(np.isfinite(s["times"]), s["capped"], np.inf)
+                   if s["dropped_below_half"] else s["capped"])
   return np.stack(columns, 1)
+
+
+def surely_below_half(s) -> bool:
+  """Fewer than half of a candidate's seeds succeeded by the budget it reached, the Wilson
+  interval's upper end below 1/2: its median lies above that budget."""
+  return s["wilson"][1] < 0.5
 
 
 def fmt_alpha(e) -> str:
@@ -111,8 +116,8 @@ def censored_bound(table, locality, arch):
   cells = {key[4]: cell for key, cell in table.items() if key[:3] == ("log2_n", locality, arch)}
   measured = [n for n, cell in cells.items() if np.isfinite(best_of(cell)["median"][0])]
   n = max(cells)
-  if not measured or n in measured or any(s["wilson"][1] >= 0.5
-                                          for s in cells[n]["candidates"].values()):
+  if not measured or n in measured or not all(map(surely_below_half,
+                                                  cells[n]["candidates"].values())):
     return None
   last = max(measured)
   budget = min(s["reached"] for s in cells[n]["candidates"].values())
@@ -200,7 +205,7 @@ def wall_verdict(table, by_n, segments) -> plots.Verdict:
     return judged(claim, holds, f"median {median[0]:.0f} [{median[1]:.0f}, {median[2]:.0f}]; "
                   + what, table, [key] + previous)
   short = [(c, s) for c, s in cell["candidates"].items()
-           if s["reached"] < predicted or s["wilson"][1] >= 0.5]
+           if s["reached"] < predicted or not surely_below_half(s)]
   reached = min(s["reached"] for s in cell["candidates"].values())
   best = best_of(cell)
   what = (f"censored: best {best['successes']}/{best['seeds']} [{best['wilson'][0]:.2f}, "

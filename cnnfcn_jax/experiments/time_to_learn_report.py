@@ -45,7 +45,9 @@ def candidate_stats(rows) -> dict:
               q1=stats.quantile_with_interval(times, 0.25),
               q3=stats.quantile_with_interval(times, 0.75), times=times, capped=capped,
               reached=int(max(r["stopped_at"] for r in rows)),
-              dropped=rows[0].get("dropped_stage") is not None,
+              # Dropped by the stages with fewer than half its seeds done: its median is
+              # only known to lie above its drop.
+              dropped_below_half=rows[0].get("dropped_stage") is not None and 2 * hits < len(times),
               steps_per_second=rows[0]["steps_per_second"], width=rows[0]["width"])
 
 
@@ -78,8 +80,8 @@ def cell_table(rows) -> dict:
     grid = sorted(rate for optimizer, rate in candidates if optimizer == best[0])
     fixed = [c for c, group in by_candidate.items() if group[0]["fixed_step"]]
     best_median = candidates[best]["median"][0]
-    might_be_faster = [c for c, s in candidates.items() if s["dropped"] and
-                       2 * s["successes"] < s["seeds"] and not best_median <= s["reached"]]
+    might_be_faster = [c for c, s in candidates.items()
+                       if s["dropped_below_half"] and not best_median <= s["reached"]]
     calls = {c[0]: group[0] for c, group in by_candidate.items()}  # one call per optimiser
     table[key] = dict(candidates=candidates, best=best, fixed=fixed[0] if fixed else None,
                       edge=len(grid) > 1 and best[1] in (grid[0], grid[-1]),
