@@ -58,7 +58,7 @@ def main(argv):
     workdirs.release(workdir, checkpoint, lock, finished=False)
     sys.exit(f"error: {experiments.failure_line(e, config, checkpoint)}")
   if checkpoint.resumed:
-    logging.info("resumed: %d units loaded from %s", checkpoint.resumed, checkpoint.directory)
+    logging.info("resumed: %d finished units from %s", checkpoint.resumed, checkpoint.directory)
   if writer:
     print(report.finish(workdir, config, rows,
                         dict(timing, compilation_cache=FLAGS.compilation_cache)))
