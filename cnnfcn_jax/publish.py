@@ -32,8 +32,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "docs", "results")
 README = os.path.join(ROOT, "README.md")
 VERDICT = re.compile(r"^- (holds|FAILS|not established): ")
-# Report lines the README quotes beside the verdicts: totals and the run's time.
-QUOTED = re.compile(r"^(All cells: |Time of the run that wrote these results: )")
+# Report lines the README quotes beside the verdicts: totals, selection and the run's time.
+QUOTED = re.compile(r"^(All cells: |Held out against same seeds: |"
+                    r"Time of the run that wrote these results: )")
 
 
 def same(a, b) -> bool:

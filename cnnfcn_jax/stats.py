@@ -16,22 +16,53 @@ CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
 
 
-def quantile_with_interval(times, q, confidence=CONFIDENCE):
-  """(estimate, low, high) of the q-quantile of times (censored = inf), order statistics.
+def quantile_with_interval(times, q, confidence=CONFIDENCE, followed=None, earliest=None):
+  """(estimate, low, high) of the q-quantile of times (censored = inf).
 
-  The estimate is the order statistic of rank ceil(q N); the interval is scipy's
-  distribution-free one (quantile_test: the binomial ranks covering the quantile with
-  probability >= confidence). Entries are inf where they fall on censored networks: the
-  estimate is then undefined (more than 1 - q of the seeds censored) and an upper end
-  unbounded; a lower end no order statistic reaches is 0.
+  followed: the step each network was followed to (a censored one is right-censored
+  there; default: beyond every recorded time). earliest: the first step each successful
+  network may have succeeded at (a success seen at a check happened after the previous
+  check; default: the recorded time, exact). The estimate is the Kaplan-Meier quantile
+  (km_quantile: inf where more than 1 - q of the seeds may be censored before it). The
+  interval takes scipy's distribution-free ranks (quantile_test: the binomial ranks
+  covering the quantile with probability >= confidence) from the lower bounds of the
+  times for its low end (earliest; a censored network at its `followed`) and from their
+  upper bounds for its high end (recorded; censored: inf), so that it is no narrower than
+  the checks the times were read from and holds whatever a censored network would have
+  done. A low end no rank reaches is 0; a high end on a censored network is inf.
   """
-  x = np.sort(np.asarray(times, float))
-  estimate = float(x[max(1, math.ceil(q * len(x))) - 1])
+  times = np.asarray(times, float)
+  done = np.isfinite(times)
+  followed = np.full(times.shape, np.inf) if followed is None else np.asarray(followed, float)
+  earliest = times if earliest is None else np.asarray(earliest, float)
+  estimate = km_quantile(times, followed, q)
   # The interval does not depend on the hypothesised value q of the test: 0 will do.
-  interval = scipy.stats.quantile_test(x, q=0.0, p=q).confidence_interval(confidence)
-  low = 0.0 if np.isnan(interval.low) else float(interval.low)
-  high = np.inf if np.isnan(interval.high) else float(interval.high)
-  return estimate, low, high
+  ranks = scipy.stats.quantile_test(np.arange(len(times), dtype=float), q=0.0,
+                                    p=q).confidence_interval(confidence)
+  lower = np.sort(np.where(done, earliest, followed))
+  upper = np.sort(times)
+  low = 0.0 if np.isnan(ranks.low) else float(lower[int(ranks.low)])
+  high = np.inf if np.isnan(ranks.high) else float(upper[int(ranks.high)])
+  return estimate, min(low, estimate), high
+
+
+def km_quantile(times, followed, q) -> float:
+  """The q-quantile of the Kaplan-Meier estimate (scipy.stats.ecdf on CensoredData) of
+  times (inf: not successful, right-censored at `followed`, inf allowed): the first time at which the
+  estimated fraction still unsuccessful is at most 1 - q; inf if it never is. Where every
+  censored network was followed past every success this is the order statistic of rank
+  ceil(q N) (tests/stats_test.py). The 1e-9 keeps a fraction of exactly 1 - q, which the
+  estimator computes as a product of ratios, from flipping with the last bit."""
+  times, followed = np.asarray(times, float), np.asarray(followed, float)
+  done = np.isfinite(times)
+  if not done.any():
+    return np.inf
+  # Followed past every success (inf included): censored just after the last one.
+  right = np.minimum(followed[~done], times[done].max() + 1)
+  sf = scipy.stats.ecdf(scipy.stats.CensoredData(uncensored=times[done], right=right)).sf
+  reached = np.nonzero(sf.probabilities <= 1 - q + 1e-9)[0]
+  reached = reached[sf.quantiles[reached] <= times[done].max()]  # a success, not a censoring
+  return float(sf.quantiles[reached[0]]) if len(reached) else np.inf
 
 
 def median(times, axis=-1):
@@ -72,6 +103,60 @@ def exponent_with_interval(xs, samples, resamples=BOOTSTRAP_RESAMPLES, seed=0,
                                  random_state=np.random.default_rng(seed))
   ci = result.confidence_interval
   return alpha, float(ci.low), float(ci.high)
+
+
+def best_candidate(times, horizon=np.inf, axis=-1):
+  """Index along the first axis (candidates) of the lowest median of times (inf: censored),
+  ties to the lower third quartile, then to the lower mean of the times capped at
+  `horizon` (the fewest steps every candidate was followed to, so that a candidate
+  followed less does not look fast for it); the seeds on `axis`, resamples (if any)
+  between. The one selection rule of the time-to-learn report and its bootstraps."""
+  times = np.asarray(times, float)
+  keys = (np.mean(np.minimum(times, horizon), axis=axis),
+          np.quantile(times, 0.75, axis=axis, method="inverted_cdf"), median(times, axis=axis))
+  return np.lexsort([np.moveaxis(k, 0, -1) for k in keys], axis=-1)[..., 0]
+
+
+def heldout_exponent_with_interval(xs, selections, reports, horizons=None,
+                                   resamples=BOOTSTRAP_RESAMPLES, seed=0,
+                                   confidence=CONFIDENCE):
+  """(α, low, high) of median ≈ c x^α over cells, each cell's candidate chosen on seeds
+  other than those its median is measured on.
+
+  selections, reports: per cell a (seeds, candidates) array of times (censored capped or
+  inf), two disjoint sets of seeds; horizons: per cell, best_candidate's cap. In each cell
+  the best candidate of its selection seeds (best_candidate) is measured on its reporting
+  seeds, and α fitted to those medians on log-log axes. The interval is scipy's percentile
+  bootstrap, every half of every cell resampled on its own and the candidate re-selected
+  in each resample, then widened to contain α (a percentile interval of a discrete median
+  may miss it). A median that is infinite (censored) makes α +inf at the largest x and
+  -inf at the smallest; where it cannot be signed, +inf.
+  """
+  log_x = np.log(np.asarray(xs, float))
+  centred = log_x - log_x.mean()
+  horizons = [np.inf] * len(xs) if horizons is None else horizons
+  pairs = []
+  for sel, rep in zip(selections, reports):
+    pairs += [np.asarray(sel, float).reshape(len(sel), -1).T,
+              np.asarray(rep, float).reshape(len(rep), -1).T]
+
+  def slope(*halves, axis=-1):
+    logs = []
+    for cell, horizon in enumerate(horizons):
+      sel, rep = halves[2 * cell], halves[2 * cell + 1]
+      best = best_candidate(sel, horizon, axis=axis)
+      logs.append(np.log(np.take_along_axis(median(rep, axis=axis), best[None], 0)[0]))
+    with np.errstate(invalid="ignore"):
+      value = (np.stack(logs, -1) * centred).sum(-1) / (centred**2).sum()
+    return np.where(np.isnan(value), np.inf, value)
+
+  alpha = float(slope(*pairs))
+  result = scipy.stats.bootstrap(tuple(pairs), slope, n_resamples=resamples,
+                                 confidence_level=confidence, method="percentile",
+                                 vectorized=True, axis=-1,
+                                 random_state=np.random.default_rng(seed))
+  ci = result.confidence_interval
+  return alpha, min(float(ci.low), alpha), max(float(ci.high), alpha)
 
 
 def survival_curve(times, followed):

@@ -126,26 +126,26 @@ def test_every_step_checks_record_odd_steps_exactly():
 def cell_rows(best_steps, dropped_steps, drop_budget, final=10**5, n=64, k=6):
   """One cell: a kept rate (0.1) recording best_steps, a dropped one (1.0) recording
   dropped_steps by drop_budget (None: pending there), both with interior grid rates."""
-  rows = []
+  kept, dropped = [], []
   for s, (a, b) in enumerate(zip(best_steps, dropped_steps)):
-    rows.append(dict(row("fcn", n, k, s, a, "log2_n", stopped_at=final), dropped_stage=None,
+    kept.append(dict(row("fcn", n, k, s, a, "log2_n", stopped_at=final), dropped_stage=None,
                      learning_rate=0.1))
-    rows.append(dict(row("fcn", n, k, s, b, "log2_n", stopped_at=drop_budget, fixed=False),
-                     dropped_stage=0, learning_rate=1.0))
-  return with_grid(rows, rates=(0.001, 100.0))
+    dropped.append(dict(row("fcn", n, k, s, b, "log2_n", stopped_at=drop_budget, fixed=False),
+                        dropped_stage=0, learning_rate=1.0))
+  return with_grid(kept, rates=(0.001, 100.0)) + dropped
 
 
 @pytest.mark.parametrize("best_median,drop_budget,dropped_done,flagged", [
-    (500, 1000, 3, False),   # dropped above the best median: it cannot be faster
-    (1000, 1000, 3, False),  # dropped at the best median: its own lies above it
-    (5000, 1000, 3, True),   # dropped below it with 3 of 8 done: its median may be lower
-    (5000, 1000, 4, False),  # half its seeds done: its median is known (and measured)
+    (500, 1000, 6, False),   # dropped above the best median: it cannot be faster
+    (1000, 1000, 6, False),  # dropped at the best median: its own lies above it
+    (5000, 1000, 6, True),   # dropped below it with 6 of 16 done: its median may be lower
+    (5000, 1000, 8, False),  # half its seeds done: its median is known (and measured)
     (None, 1000, 0, True),   # the best median censored: any drop may matter
 ])
 def test_the_drop_check_flags_exactly_the_cells_where_a_dropped_rate_may_be_fastest(
     best_median, drop_budget, dropped_done, flagged):
-  best = [None] * 8 if best_median is None else [best_median] * 8
-  dropped = [900] * dropped_done + [None] * (8 - dropped_done)
+  best = [None] * 16 if best_median is None else [best_median] * 16
+  dropped = [900] * dropped_done + [None] * (16 - dropped_done)
   table = ttr.cell_table(cell_rows(best, dropped, drop_budget))
   [cell] = table.values()
   assert bool(cell["might_be_faster"]) == flagged
@@ -238,7 +238,7 @@ def test_the_slope_past_the_last_median_is_bounded_only_when_every_rate_stayed_b
               for r in log2_cells({**medians, 64: 1}, stopped_at=10**6)]
   table = ttr.cell_table(censored)
   last, n, slope, budget = claims.censored_bound(table, "local", "fcn")
-  high = table["log2_n", "local", "fcn", 5, 32]["candidates"]["sgd", 0.1]["median"][2]
+  high = claims.best_of(table["log2_n", "local", "fcn", 5, 32])["median"][2]  # held out
   assert (last, n, budget) == (32, 64, 10**6) and slope == pytest.approx(math.log2(10**6 / high))
   # 14 of 32 done at the budget: the Wilson interval reaches 1/2, so no bound.
   nearly = [dict(r, steps_to_success=500000) if r["n"] == 64 and r["seed"] < 14

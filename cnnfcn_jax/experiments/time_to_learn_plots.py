@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from cnnfcn_jax import models, plots, stats
-from cnnfcn_jax.experiments.time_to_learn_claims import censored_bound
+from cnnfcn_jax.experiments.time_to_learn_claims import best_of, censored_bound
 
 OPTIMIZER_STYLES = ("-", "--", ":", "-.")
 
@@ -65,7 +65,7 @@ def plot_rate_curves(table, workdir):
 
 
 def plot_medians(table, alphas, workdir):
-  """Best median steps against n (log-log), one panel per fixed k and one for k = log2 n,
+  """Best median steps (held out: best_of) against n (log-log), one panel per fixed k and one for k = log2 n,
   with the tuned power-law fit; past a k = log2 n series' last median, where every rate
   stayed below half its seeds, an upward triangle at the budget the median lies above."""
   columns = panels(table)
@@ -76,8 +76,7 @@ def plot_medians(table, alphas, workdir):
       for arch in models.ARCHS:
         keys = sorted((key for key in table if key[0] == series and key[1] == locality
                        and key[2] == arch and (k is None or key[3] == k)), key=lambda x: x[4])
-        points = [(key[4], table[key]["candidates"][table[key]["best"]]["median"])
-                  for key in keys]
+        points = [(key[4], best_of(table[key])["median"]) for key in keys]
         points = [(n, m) for n, m in points if np.isfinite(m[0]) and m[0] > 0]
         if not points:
           continue
@@ -111,10 +110,10 @@ def plot_medians(table, alphas, workdir):
 
 
 def plot_survival(table, workdir):
-  """Fraction of seeds not yet successful against steps at each cell's best step, local
-  cells of the fixed-k series at the largest k, a few n per architecture: Kaplan-Meier
-  curves (a seed censored at its call's stop leaves the count there), each ending at the
-  last step any seed was followed to."""
+  """Fraction of seeds not yet successful against steps at each cell's best step (its
+  reporting seeds), local cells of the fixed-k series at the largest k, a few n per
+  architecture: Kaplan-Meier curves (a seed censored at its stop leaves the count there),
+  each ending at the last step any seed was followed to."""
   fixed = {key: cell for key, cell in table.items() if key[:2] == ("fixed", "local")}
   archs = [a for a in models.ARCHS if any(key[2] == a for key in fixed)]
   if not archs:
@@ -125,9 +124,8 @@ def plot_survival(table, workdir):
     k = max(key[3] for key in fixed if key[2] == arch)
     ns = sorted(key[4] for key in fixed if key[2] == arch and key[3] == k)
     for n in sorted({ns[0], ns[len(ns) // 2], ns[-1]}):
-      cell = fixed["fixed", "local", arch, k, n]
-      best = cell["candidates"][cell["best"]]
-      steps, surviving = stats.survival_curve(best["times"], best["capped"])
+      best = best_of(fixed["fixed", "local", arch, k, n])
+      steps, surviving = stats.survival_curve(best["times"], best["followed"])
       ax.step(np.maximum(steps, 1), surviving, where="post", label=f"n = {n}")
     ax.set_xscale("log")
     ax.set_xlabel("step")

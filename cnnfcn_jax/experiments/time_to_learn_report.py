@@ -2,9 +2,9 @@
 exponents, the claims (time_to_learn_claims), tables and figures (docs/spec.md §9).
 
 The best of a cell is its lowest median steps to success over every (optimiser, rate)
-(ties: the lower third quartile, then the lower mean of the times capped at the fewest
-steps any of its rates reached: the stop, or where stages dropped rates, their drop). A
-best rate at either end of its optimiser's grid means the grid does not bracket the
+on the cell's selection seeds (stats.best_candidate: ties to the lower third quartile,
+then the lower mean of the times capped at the fewest steps any of its rates reached),
+and its time is measured on the other seeds (halves). A best rate at either end of its optimiser's grid means the grid does not bracket the
 optimum; a rate the stages dropped at budget B with fewer than half its seeds done has a
 median above B, which matters where the cell's best median is above B (or censored): the
 report names such cells, and a claim resting on one is not called established.
@@ -17,8 +17,9 @@ import numpy as np
 from cnnfcn_jax import models, plots, stats
 from cnnfcn_jax.experiments import time_to_learn_plots
 from cnnfcn_jax.experiments.time_to_learn_claims import (best_of, bootstrap_times,
-                                                         censored_bound, claim_verdicts,
-                                                         fmt_alpha, segment_slopes,
+                                                         capped_times, censored_bound,
+                                                         claim_verdicts, fmt_alpha,
+                                                         heldout_fit, segment_slopes,
                                                          slope_text)
 
 SERIES = ("fixed", "log2_n")
@@ -34,38 +35,60 @@ def times_of(steps_to_success) -> np.ndarray:
   return np.array([np.inf if t is None else t for t in steps_to_success], float)
 
 
-def candidate_stats(rows) -> dict:
-  """Success fraction and quartiles of one (cell, optimiser, rate), rows in seed order."""
+def earliest_steps(times, schedule) -> np.ndarray:
+  """The first step each recorded time may have been reached at: one after the previous
+  check of `schedule` (a success seen at a check happened after the one before it); the
+  recorded time itself without a schedule, or where it is not a later check."""
+  if schedule is None:
+    return times
+  checks = np.asarray(schedule, float)
+  previous = checks[np.maximum(np.searchsorted(checks, times, side="left") - 1, 0)] + 1
+  return np.where(np.isfinite(times), np.minimum(previous, times), times)
+
+
+def candidate_stats(rows, schedule=None) -> dict:
+  """Success fraction and quartiles of one (cell, optimiser, rate), rows in seed order:
+  Kaplan-Meier estimates, each network right-censored at the step its rate reached, with
+  intervals no narrower than the checks (stats.quantile_with_interval)."""
   times = times_of([r["steps_to_success"] for r in rows])
-  capped = np.minimum(times, [r["stopped_at"] for r in rows])
+  followed = np.array([r["stopped_at"] for r in rows], float)
+  capped = np.minimum(times, followed)
+  earliest = earliest_steps(times, schedule)
   hits = int(np.isfinite(times).sum())
+  quantile = lambda q: stats.quantile_with_interval(times, q, followed=followed,  # noqa: E731
+                                                    earliest=earliest)
   return dict(seeds=len(times), successes=hits, fraction=hits / len(times),
               wilson=stats.wilson_interval(hits, len(times)),
-              median=stats.quantile_with_interval(times, 0.5),
-              q1=stats.quantile_with_interval(times, 0.25),
-              q3=stats.quantile_with_interval(times, 0.75), times=times, capped=capped,
-              reached=int(max(r["stopped_at"] for r in rows)),
+              median=quantile(0.5), q1=quantile(0.25), q3=quantile(0.75),
+              times=times, capped=capped, followed=followed,
+              reached=int(followed.max()),
               # Dropped by the stages with fewer than half its seeds done: its median is
               # only known to lie above its drop.
               dropped_below_half=rows[0].get("dropped_stage") is not None and 2 * hits < len(times),
               steps_per_second=rows[0]["steps_per_second"], width=rows[0]["width"])
 
 
-def rank(s, horizon) -> tuple:
-  """The order of candidates, best first: median, third quartile, mean of the times capped
-  at `horizon`, the fewest steps every candidate of the cell reached (so that a rate the
-  stages dropped early does not look fast for having been followed less)."""
-  return s["median"][0], s["q3"][0], float(np.mean(np.minimum(s["times"], horizon)))
+def halves(group):
+  """(selection rows, reporting rows) of one candidate's rows in seed order [choice]: the
+  seeds at even positions choose each cell's best (optimiser, rate), those at odd
+  positions measure it, so the reported time is what a fresh seed would see."""
+  return group[0::2], group[1::2]
 
 
-def cell_table(rows) -> dict:
-  """{cell key (CELL_KEY): dict(candidates={(optimizer, rate): stats}, best, fixed, edge,
-  might_be_faster, network_steps, full_grid_steps)}.
+def cell_table(rows, schedule=None) -> dict:
+  """{cell key (CELL_KEY): dict(candidates={(optimizer, rate): stats}, halves, best,
+  reported, same_seed, fixed, edge, might_be_faster, network_steps, full_grid_steps)}.
 
+  candidates: every seed's stats; halves: {"select"|"report": {candidate: stats}} of
+  halves(). best: the candidate stats.best_candidate picks on the selection half;
+  reported: its stats on the reporting half (what the claims read, best_of); same_seed:
+  the candidate picked on every seed, whose time is measured on the seeds that chose it
+  (shown beside, for how much selection moves the numbers). schedule: the checks, for
+  intervals no narrower than them (None: recorded steps exact).
   edge: the best rate is the lowest or the highest of its optimiser's grid, so the grid
   does not bracket the optimum. might_be_faster: the rates dropped at a budget below the
-  best median (or with the best median censored) with fewer than half their seeds done,
-  whose medians are then only known to lie above their drop. network_steps: trained by the
+  reported median (or with it censored) with fewer than half their seeds done, whose
+  medians are then only known to lie above their drop. network_steps: trained by the
   cell's calls, against full_grid_steps for every rate to the final budget.
   """
   grouped = {}
@@ -74,16 +97,22 @@ def cell_table(rows) -> dict:
     cell.setdefault(tuple(r[k] for k in CANDIDATE_KEY), []).append(r)
   table = {}
   for key, by_candidate in grouped.items():
-    candidates = {c: candidate_stats(group) for c, group in by_candidate.items()}
+    names = list(by_candidate)
+    candidates = {c: candidate_stats(by_candidate[c], schedule) for c in names}
+    split = {half: {c: candidate_stats(halves(by_candidate[c])[i], schedule) for c in names}
+             for i, half in enumerate(("select", "report"))}
     horizon = min(s["reached"] for s in candidates.values())
-    best = min(candidates, key=lambda c: rank(candidates[c], horizon))
+    pick = lambda stats_of: names[int(stats.best_candidate(  # noqa: E731
+        np.stack([capped_times(stats_of[c]) for c in names]), horizon))]
+    best, same_seed = pick(split["select"]), pick(candidates)
     grid = sorted(rate for optimizer, rate in candidates if optimizer == best[0])
     fixed = [c for c, group in by_candidate.items() if group[0]["fixed_step"]]
-    best_median = candidates[best]["median"][0]
+    reported = split["report"][best]
     might_be_faster = [c for c, s in candidates.items()
-                       if s["dropped_below_half"] and not best_median <= s["reached"]]
+                       if s["dropped_below_half"] and not reported["median"][0] <= s["reached"]]
     calls = {c[0]: group[0] for c, group in by_candidate.items()}  # one call per optimiser
-    table[key] = dict(candidates=candidates, best=best, fixed=fixed[0] if fixed else None,
+    table[key] = dict(candidates=candidates, halves=split, best=best, reported=reported,
+                      same_seed=same_seed, horizon=horizon, fixed=fixed[0] if fixed else None,
                       edge=len(grid) > 1 and best[1] in (grid[0], grid[-1]),
                       might_be_faster=might_be_faster,
                       seconds=sum(r.get("compile_seconds", 0) + r.get("run_seconds", 0)
@@ -93,29 +122,36 @@ def cell_table(rows) -> dict:
   return table
 
 
-def exponents(table, tuned=True) -> dict:
+def exponents(table, tuned=True, heldout=True) -> dict:
   """{(locality, arch, k): (α, low, high, ns used) or None} over the fixed-k series.
 
-  tuned: from each cell's best over every (optimiser, rate), re-selected in every
-  bootstrap resample; else from the fixed step alone. Cells whose (best) median is
-  undefined (more than half the seeds censored) are left out; None below two cells.
+  tuned and heldout: each cell's best (optimiser, rate) chosen on its selection seeds and
+  measured on its reporting seeds (best_of), both re-drawn in every bootstrap resample
+  (stats.heldout_exponent_with_interval); tuned alone: the best of every seed measured on
+  the same seeds (the lowest median, re-selected in every resample); else from the fixed
+  step alone on every seed. Cells whose median is undefined (more than half the seeds
+  censored) are left out; None below two cells.
   """
   result = {}
   fixed = {key: cell for key, cell in table.items() if key[0] == "fixed"}
   for locality, arch, k in sorted({key[1:4] for key in fixed}):
-    used = []
-    for key in sorted((key for key in fixed if key[1:4] == (locality, arch, k)),
-                      key=lambda key: key[4]):
-      cell = fixed[key]
-      chosen = list(cell["candidates"]) if tuned else [c for c in [cell["fixed"]] if c]
-      # The best of `chosen` has a defined median (the lowest median of the cell when tuned).
-      if chosen and np.isfinite(min(cell["candidates"][c]["median"][0] for c in chosen)):
-        used.append((key[4], bootstrap_times(cell, chosen)))
-    if len(used) < 2:
-      result[locality, arch, k] = None
-      continue
-    fit = stats.exponent_with_interval([n for n, _ in used], [t for _, t in used])
-    result[locality, arch, k] = (*fit, [n for n, _ in used])
+    keys = sorted((key for key in fixed if key[1:4] == (locality, arch, k)),
+                  key=lambda key: key[4])
+    if tuned and heldout:
+      used = [key for key in keys if np.isfinite(best_of(fixed[key])["median"][0])]
+      fit = heldout_fit([key[4] for key in used], [fixed[key] for key in used])
+    else:
+      used, samples = [], []
+      for key in keys:
+        cell = fixed[key]
+        chosen = list(cell["candidates"]) if tuned else [c for c in [cell["fixed"]] if c]
+        # The best of `chosen` has a defined median (the lowest median of the cell when tuned).
+        if chosen and np.isfinite(min(cell["candidates"][c]["median"][0] for c in chosen)):
+          used.append(key)
+          samples.append(bootstrap_times(cell, chosen))
+      fit = (stats.exponent_with_interval([key[4] for key in used], samples)
+             if len(used) >= 2 else None)
+    result[locality, arch, k] = (*fit, [key[4] for key in used]) if fit else None
   return result
 
 
@@ -145,8 +181,9 @@ def log2_lines(table) -> list[str]:
   if not archs:
     return []
   lines = ["", "## k = log2 n: log-log slopes between consecutive medians", "",
-           "Each segment's slope with its 95% bootstrap interval over seeds (each cell's best "
-           "re-selected in every resample; widened to contain the estimate). Past the last "
+           "Each segment's slope between held-out medians, with its 95% bootstrap interval "
+           "over seeds (both halves re-drawn and each cell's best re-selected in every "
+           "resample; widened to contain the estimate). Past the last "
            "measured median, where every rate stayed below half its seeds (Wilson) up to the "
            "budget it reached, the slope's lower bound from that budget and the previous "
            "median's upper end.", "",
@@ -161,9 +198,29 @@ def log2_lines(table) -> list[str]:
   return lines
 
 
+def selection_line(heldout, same_seed) -> str:
+  """How much choosing the best on other seeds moved the exponents (the largest move)."""
+  moves = [(abs(fit[0] - same_seed[key][0]), key) for key, fit in heldout.items()
+           if fit and same_seed.get(key)]
+  if not moves:
+    return "\nHeld out against same seeds: no exponent measured both ways."
+  move, key = max(moves)
+  return (f"\nHeld out against same seeds: selection moved α by at most {move:.2f} "
+          f"({key[0]} {plots.label(key[1])} k = {key[2]}: held out "
+          f"{fmt_alpha(heldout[key])}, same seeds {fmt_alpha(same_seed[key])}).")
+
+
+def schedule_of(rows, config):
+  """The checks a recorded step was read from (online.check_schedule to the largest stop)."""
+  from cnnfcn_jax import online  # jax: imported where used
+  return online.check_schedule(max(r["stopped_at"] for r in rows), config["eval_every"],
+                               config["eval_growth"], config["every_step_until"])
+
+
 def report(rows, config, workdir) -> list[str]:
-  table = cell_table(rows)
-  tuned, fixed = exponents(table), exponents(table, tuned=False)
+  table = cell_table(rows, schedule_of(rows, config))
+  tuned, same_seed = exponents(table), exponents(table, heldout=False)
+  fixed = exponents(table, tuned=False)
   figures = [time_to_learn_plots.plot_rate_curves(table, workdir),
              time_to_learn_plots.plot_medians(table, tuned, workdir)]
   survival = time_to_learn_plots.plot_survival(table, workdir)
@@ -184,22 +241,33 @@ def report(rows, config, workdir) -> list[str]:
            f"ceil(R / {config['halving_eta']:g}) rates with the most successes continue from "
            f"their state to {config['halving_eta']:g}x the budget, and so on (successive "
            "halving); networks not successful by the budget their rate reached are censored. "
-           f"Rates: {grids}. Medians and quartiles are order statistics with distribution-free "
-           "95% intervals (∞: the interval reaches censored networks; —: more than half the "
-           f"seeds censored); success fractions with 95% Wilson intervals; precision "
+           f"Rates: {grids}. Held-out selection: in every cell the best (optimiser, rate) is "
+           "chosen on the seeds at even positions and its time measured on those at odd "
+           "positions (the stages' drops saw every seed). Medians and quartiles are "
+           "Kaplan-Meier estimates (each network right-censored at the budget its rate "
+           "reached) with distribution-free 95% intervals whose low end counts a success "
+           "from one step after the check before the one it was recorded at (∞: the "
+           "interval reaches censored networks; —: more than half the seeds may be "
+           "censored); success fractions with 95% Wilson intervals; precision "
            f"{config['precision']}.", "",
            "## Exponents (fixed k): median steps ≈ c n^α", "",
-           "Tuned: each cell's best (optimiser, rate), re-selected in every bootstrap resample "
-           "(so the interval includes the selection). Fixed step: the config's one step.", "",
-           "| locality | arch | k | α tuned [95%] | α fixed step [95%] | tuning moved α by | "
-           "n used (tuned) |", "|---|---|---|---|---|---|---|"]
+           "Held out: each cell's best chosen on one half of its seeds and measured on the "
+           "other, both halves re-drawn and the best re-selected in every bootstrap resample. "
+           "Same seeds: the best of every seed measured on those seeds (the lowest median, "
+           "biased low where rates are close). Fixed step: the config's one step, every "
+           "seed.", "",
+           "| locality | arch | k | α tuned, held out [95%] | α tuned, same seeds [95%] | "
+           "selection moved α by | α fixed step [95%] | n used (held out) |",
+           "|---|---|---|---|---|---|---|---|"]
+  none = "— (< 2 medians)"
   for key, fit in tuned.items():
-    other = fixed.get(key)
-    moved = f"{fit[0] - other[0]:+.2f}" if fit and other else "—"
+    same, other = same_seed.get(key), fixed.get(key)
+    moved = f"{fit[0] - same[0]:+.2f}" if fit and same else "—"
     lines.append(f"| {key[0]} | {plots.label(key[1])} | {key[2]} | "
-                 f"{fmt_alpha(fit) if fit else '— (< 2 medians)'} | "
-                 f"{fmt_alpha(other) if other else '— (< 2 medians)'} | {moved} | "
+                 f"{fmt_alpha(fit) if fit else none} | {fmt_alpha(same) if same else none} | "
+                 f"{moved} | {fmt_alpha(other) if other else none} | "
                  f"{', '.join(map(str, fit[3])) if fit else ''} |")
+  lines += [selection_line(tuned, same_seed)]
   lines += log2_lines(table)
   edges = [key for key, cell in table.items() if cell["edge"]]
   dropped = [key for key, cell in table.items() if cell["might_be_faster"]]
@@ -216,24 +284,30 @@ def report(rows, config, workdir) -> list[str]:
                     for c in table[k]["might_be_faster"]) + ")" for k in sorted(dropped))
                 or "none") + ".", "",
             "## Every cell: the best step and the fixed step", "",
-            "Budget: the steps the best rate reached (the stop, or its last stage). Network-steps: "
-            "what the cell's calls trained, against every rate to the final budget (the saving "
-            "of the stops and stages). Seconds: the cell's compile and run time.", "",
-            "| series | locality | arch | k | n | width | best step | succeeded (best) [95%] | "
-            "median (best) [95%] | quartiles (best) | budget | fixed step: succeeded, median "
-            "[95%] | network-steps (full grid, saving) | networks x steps / s | seconds |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "Best step: chosen on the selection seeds; its successes, median and quartiles "
+            "on the reporting seeds. Same seeds: the best of every seed and its median on "
+            "them. Budget: the steps the best rate reached (the stop, or its last stage). "
+            "Network-steps: what the cell's calls trained, against every rate to the final "
+            "budget (the saving of the stops and stages). Seconds: the cell's compile and run "
+            "time.", "",
+            "| series | locality | arch | k | n | width | best step (held out) | succeeded "
+            "[95%] | median [95%] | quartiles | same seeds: best, median [95%] | budget | "
+            "fixed step: succeeded, median [95%] | network-steps (full grid, saving) | "
+            "networks x steps / s | seconds |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
   order = lambda key: (SERIES.index(key[0]), key[1], models.ARCHS.index(key[2]), key[3], key[4])  # noqa: E731
   for key in sorted(table, key=order):
     cell = table[key]
     s = best_of(cell)
+    same = cell["candidates"][cell["same_seed"]]
     f = cell["candidates"][cell["fixed"]] if cell["fixed"] else None
     quartiles = ", ".join(f"{v[0]:.0f}" if np.isfinite(v[0]) else "—" for v in (s["q1"], s["q3"]))
     fixed_text = f"{f['successes']}/{f['seeds']}, {steps_text(f['median'])}" if f else "—"
     lines.append(f"| {key[0]} | {key[1]} | {plots.label(key[2])} | {key[3]} | {key[4]} | "
                  f"{s['width']} | {candidate_text(cell['best'])}{' (edge)' if cell['edge'] else ''}"
                  f" | {s['successes']}/{s['seeds']} [{s['wilson'][0]:.2f}, {s['wilson'][1]:.2f}] | "
-                 f"{steps_text(s['median'])} | {quartiles} | {s['reached']} | "
+                 f"{steps_text(s['median'])} | {quartiles} | {candidate_text(cell['same_seed'])}, "
+                 f"{steps_text(same['median'])} | {s['reached']} | "
                  f"{fixed_text} | {saving_text(cell)} | {s['steps_per_second']:.3g} | "
                  f"{cell['seconds']:.0f} |")
   runs = {key[1:]: cell for key, cell in table.items()}  # a cell in both series ran once
