@@ -130,7 +130,8 @@ def heldout_exponent_with_interval(xs, selections, reports, horizons=None,
   bootstrap, every half of every cell resampled on its own and the candidate re-selected
   in each resample, then widened to contain α (a percentile interval of a discrete median
   may miss it). A median that is infinite (censored) makes α +inf at the largest x and
-  -inf at the smallest; where it cannot be signed, +inf.
+  -inf at the smallest; where it cannot be signed, +inf. A half of one seed gives the
+  interval (-inf, inf).
   """
   log_x = np.log(np.asarray(xs, float))
   centred = log_x - log_x.mean()
@@ -151,6 +152,8 @@ def heldout_exponent_with_interval(xs, selections, reports, horizons=None,
     return np.where(np.isnan(value), np.inf, value)
 
   alpha = float(slope(*pairs))
+  if min(p.shape[-1] for p in pairs) < 2:  # a half of one seed: nothing to resample
+    return alpha, -np.inf, np.inf
   result = scipy.stats.bootstrap(tuple(pairs), slope, n_resamples=resamples,
                                  confidence_level=confidence, method="percentile",
                                  vectorized=True, axis=-1,

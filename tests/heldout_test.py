@@ -173,3 +173,9 @@ def test_a_censored_reported_median_leaves_the_cell_out_of_the_fit():
   assert math.isinf(claims.best_of(table["fixed", "local", "fcn", 3, 32])["median"][0])
   [fit] = ttr.exponents(table).values()
   assert fit[3] == [8, 16]
+
+
+def test_halves_of_one_seed_give_an_estimate_and_an_unbounded_interval():
+  alpha, low, high = stats.heldout_exponent_with_interval(
+      [8, 16], [[[10.0, 20.0]], [[40.0, 50.0]]], [[[10.0, 30.0]], [[40.0, 60.0]]])
+  assert alpha == pytest.approx(2.0) and (low, high) == (-INF, INF)
