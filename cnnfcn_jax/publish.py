@@ -9,8 +9,10 @@ field equal in every row is stored once). From it the page is rendered: the page
 (docs/results/templates/<experiment>.md, prose that quotes no number), then the
 experiment's report (experiments.<name>.report on the rows, with the run's time) and its
 figures (docs/results/<experiment>/). The README's lines between
-`<!-- results:<experiment> -->` and `<!-- /results:<experiment> -->` are the report's
-verdicts and a link to the page. Re-rendering from a committed summary reproduces the
+`<!-- results:<experiment> -->` and `<!-- /results:<experiment> -->` (where it has them)
+are the report's verdicts and a link to the page; its experiments table (between
+`<!-- results:experiments -->` markers) is docs/results/templates/experiments.md with each
+page's verdicts counted in a column. Re-rendering from a committed summary reproduces the
 committed page and README block exactly (tests/publish_test.py).
 """
 
@@ -106,6 +108,31 @@ def readme_block(name: str, text: str) -> str:
                     f"[docs/results/{name}.md](docs/results/{name}.md)."])
 
 
+def verdict_count(page: str) -> str:
+  """'3 holds, 1 FAILS' from a generated page's verdict lines."""
+  with open(page, encoding="utf-8") as f:
+    found = [VERDICT.match(line).group(1) for line in f if VERDICT.match(line)]
+  return ", ".join(f"{found.count(s)} {s}" for s in ("holds", "FAILS", "not established")
+                   if s in found) or "no verdicts"
+
+
+def experiments_table(results: str = RESULTS) -> str:
+  """The README's experiments table: the template's rows (experiment | claim | command |
+  page), a 'last run' column counting each generated page's verdicts."""
+  with open(os.path.join(results, "templates", "experiments.md"), encoding="utf-8") as f:
+    rows = [line.strip() for line in f if line.startswith("|")][2:]  # past the header
+  lines = ["| experiment | the claim | last run | command (add `:quick` for a smoke test) | "
+           "page |", "|---|---|---|---|---|"]
+  for row in rows:
+    experiment, claim, command, name = [cell.strip() for cell in row.strip("|").split("|")]
+    generated = os.path.exists(os.path.join(results, f"{name}.json"))
+    last = (verdict_count(os.path.join(results, f"{name}.md")) if generated
+            else "page of version 0.2.0, not yet generated")
+    lines.append(f"| {experiment} | {claim} | {last} | {command} | "
+                 f"[{name}](docs/results/{name}.md) |")
+  return "\n".join(lines)
+
+
 def with_block(readme: str, name: str, block: str) -> str:
   start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
   if start not in readme or end not in readme:
@@ -129,7 +156,10 @@ def publish(summary: dict, results: str = RESULTS, readme_path: str = README) ->
   outputs.atomic_write(os.path.join(results, f"{name}.md"), page_text(name, text, results))
   with open(readme_path, encoding="utf-8") as f:
     readme = f.read()
-  outputs.atomic_write(readme_path, with_block(readme, name, readme_block(name, text)))
+  if f"<!-- results:{name} -->" in readme:  # an experiment the README quotes in full
+    readme = with_block(readme, name, readme_block(name, text))
+  readme = with_block(readme, "experiments", experiments_table(results))
+  outputs.atomic_write(readme_path, readme)
   return os.path.join(results, f"{name}.md")
 
 

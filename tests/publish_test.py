@@ -21,8 +21,10 @@ def test_there_are_published_results():
 @pytest.mark.parametrize("path", SUMMARIES, ids=os.path.basename)
 def test_a_page_and_its_readme_block_re_render_exactly_from_the_summary(path, tmp_path):
   name = os.path.basename(path)[:-5]
-  results = tmp_path / "results"
-  shutil.copytree(os.path.join(ROOT, "docs", "results", "templates"), results / "templates")
+  results = tmp_path / "results"  # every page: the README's table counts their verdicts
+  shutil.copytree(os.path.join(ROOT, "docs", "results"), results)
+  for page in results.glob(f"{name}*"):  # this experiment's page, summary and figures anew
+    shutil.rmtree(page) if page.is_dir() else page.unlink()
   readme = tmp_path / "README.md"
   shutil.copyfile(os.path.join(ROOT, "README.md"), readme)
   publish.publish(publish.read_summary(path), str(results), str(readme))
@@ -83,8 +85,10 @@ def test_every_page_renders_from_the_quick_run_of_its_experiment(path, tmp_path)
   workdir = tmp_path / "run"
   result = run_main(f"configs/{name}.py:quick", workdir)
   assert result.returncode == 0, result.stderr[-3000:]
-  results = tmp_path / "results"
-  shutil.copytree(os.path.join(ROOT, "docs", "results", "templates"), results / "templates")
+  results = tmp_path / "results"  # every page: the README's table counts their verdicts
+  shutil.copytree(os.path.join(ROOT, "docs", "results"), results)
+  for page in results.glob(f"{name}*"):  # this experiment's page, summary and figures anew
+    shutil.rmtree(page) if page.is_dir() else page.unlink()
   readme = tmp_path / "README.md"
   shutil.copyfile(os.path.join(ROOT, "README.md"), readme)
   page = publish.publish(publish.summarize(str(workdir)), str(results), str(readme))
@@ -92,3 +96,19 @@ def test_every_page_renders_from_the_quick_run_of_its_experiment(path, tmp_path)
   assert text.startswith("# ") and f"]({name}/" in text
   assert any(publish.VERDICT.match(line) for line in text.splitlines())  # its claims judged
   assert (results / name).is_dir() and list((results / name).glob("*.png"))
+
+
+def test_the_experiments_table_counts_each_generated_page_s_verdicts(tmp_path):
+  results = tmp_path / "results"
+  (results / "templates").mkdir(parents=True)
+  (results / "templates" / "experiments.md").write_text(
+      "intro\n\n| a | b | c | d |\n|---|---|---|---|\n| One | claim one | `cmd 1` | one |\n"
+      "| Two | claim two | `cmd 2` | two |\n")
+  (results / "one.json").write_text("{}")
+  (results / "one.md").write_text("# One\n- holds: x (1)\n- FAILS: y (2)\n- holds: z (3)\n"
+                                  "- not established: w (4)\n")
+  (results / "two.md").write_text("# Two, by hand\n- holds: typed (1)\n")
+  table = publish.experiments_table(str(results)).splitlines()
+  assert table[2] == ("| One | claim one | 2 holds, 1 FAILS, 1 not established | `cmd 1` | "
+                      "[one](docs/results/one.md) |")
+  assert "not yet generated" in table[3]  # no summary: a page typed by hand counts nothing
