@@ -54,13 +54,17 @@ def runs_of(values) -> list[list]:
   return runs
 
 
+# A field a row does not have (rows of different kinds in one run), told apart from null.
+ABSENT = "<absent>"
+
+
 def summarize(workdir: str) -> dict:
   """A run folder's config, timing and rows, the rows as columns of runs (a field equal in
-  every row once, in `constant`)."""
+  every row once, in `constant`; ABSENT where a row lacks it)."""
   rows = outputs.read_jsonl(os.path.join(workdir, outputs.RESULTS_FILE))
   columns, constant = {}, {}
   for f in sorted({f for r in rows for f in r}):
-    runs = runs_of([r.get(f) for r in rows])
+    runs = runs_of([r.get(f, ABSENT) for r in rows])
     if len(runs) == 1:
       constant[f] = runs[0][0]
     else:
@@ -72,7 +76,7 @@ def summarize(workdir: str) -> dict:
 def rows_of(summary: dict) -> list[dict]:
   columns = {f: [v for v, count in runs for _ in range(count)]
              for f, runs in summary["columns"].items()}
-  return [{**summary["constant"], **{f: v[i] for f, v in columns.items()}}
+  return [{**summary["constant"], **{f: v[i] for f, v in columns.items() if v[i] != ABSENT}}
           for i in range(summary["num_rows"])]
 
 

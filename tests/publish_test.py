@@ -52,7 +52,8 @@ def test_the_readme_block_is_the_report_s_verdicts_and_a_link():
 
 
 def test_a_summary_round_trips_its_rows(tmp_path):
-  rows = [dict(a=1, b=i // 2, c=None if i else 2.5, d="x", e=True if i < 3 else 1)
+  rows = [dict(a=1, b=i // 2, c=None if i else 2.5, d="x", e=True if i < 3 else 1,
+               **({"f": 0.5} if i % 2 else {}))  # f: a field some rows lack, not null
           for i in range(5)]
   outputs.write_jsonl(str(tmp_path / outputs.RESULTS_FILE), rows)
   outputs.atomic_write(str(tmp_path / outputs.CONFIG_FILE), json.dumps({"experiment": "e"}))
