@@ -2,7 +2,8 @@
 was rendered from (docs/results/<experiment>.json) and the README's block for it.
 
   python -m cnnfcn_jax.publish --workdir=runs/time_to_learn   # a run -> summary, page, README
-  python -m cnnfcn_jax.publish                                # every committed summary again
+  python -m cnnfcn_jax.publish --bench=bench.json   # a bench run -> docs/performance.md
+  python -m cnnfcn_jax.publish                      # every committed summary and bench file
 
 The summary holds the run's config, timing and rows (columns of runs [value, count]; a
 field equal in every row is stored once). From it the page is rendered: the page's hand-written introduction
@@ -14,6 +15,10 @@ are the report's verdicts and a link to the page; its experiments table (between
 `<!-- results:experiments -->` markers) is docs/results/templates/experiments.md with each
 page's verdicts counted in a column. Re-rendering from a committed summary reproduces the
 committed page and README block exactly (tests/publish_test.py).
+
+docs/performance.md and the README's `<!-- results:performance -->` block are written the
+same way from the committed runs of scripts/bench.py (docs/bench_<kind>_quick.json; --bench
+stores one there, its <kind> as cnnfcn_jax.performance_page says): performance_page.py.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import tempfile
 
 from absl import app, flags
 
-from cnnfcn_jax import outputs, report
+from cnnfcn_jax import outputs, performance_page, report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "docs", "results")
@@ -185,15 +190,31 @@ def read_summary(path: str) -> dict:
   return summary
 
 
+def publish_performance(docs: str = performance_page.DOCS, readme_path: str = README) -> str:
+  """Write docs/performance.md and the README's block for it from the committed bench files."""
+  path, block = performance_page.write_page(docs)
+  with open(readme_path, encoding="utf-8") as f:
+    readme = f.read()
+  outputs.atomic_write(readme_path, with_block(readme, "performance", block))
+  return path
+
+
 def main(argv):
   del argv
+  FLAGS = flags.FLAGS
   try:
-    if flags.FLAGS.workdir:
-      summaries = [summarize(flags.FLAGS.workdir)]
-    else:
+    if FLAGS.bench:
+      print("stored", performance_page.store(FLAGS.bench, kind=FLAGS.bench_kind))
+    if FLAGS.workdir:
+      summaries = [summarize(FLAGS.workdir)]
+    elif not FLAGS.bench:
       summaries = [read_summary(p) for p in sorted(glob.glob(os.path.join(RESULTS, "*.json")))]
+    else:
+      summaries = []
     for summary in summaries:
       print("wrote", publish(summary))
+    if FLAGS.bench or not FLAGS.workdir:
+      print("wrote", publish_performance())
   except (outputs.OutputError, ValueError) as e:
     sys.exit(f"error: {e}")
 
@@ -201,4 +222,8 @@ def main(argv):
 if __name__ == "__main__":
   flags.DEFINE_string("workdir", None, "A run folder written by cnnfcn_jax.main (default: "
                       "re-render every summary in docs/results/).")
+  flags.DEFINE_string("bench", None, "A bench.json of scripts/bench.py --quick: stored as "
+                      "docs/bench_<kind>_quick.json, then docs/performance.md re-rendered.")
+  flags.DEFINE_string("bench_kind", None, "The <kind> of --bench's file name where the file "
+                      "does not name its accelerator (e.g. h100); default: from the file.")
   app.run(main)
