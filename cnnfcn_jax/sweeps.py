@@ -158,7 +158,10 @@ def make_sweep(config, arch, locality, n, k) -> train.Sweep:
       log_every=config.log_every, num_train=num_train(config, n, k), num_test=config.num_test,
       activation=config.activation,
       first_layer_step_scale=first_layer_step_scale(config, arch, n, k),
-      table=uses_table(config, arch, k))
+      table=uses_table(config, arch, k),
+      # Width buckets (train.width_buckets) where a config asks: a geometric width grid in
+      # about the sum of its widths, one compiled loop per bucket.
+      bucketed=bool(config.get("bucketed", False)))
 
 
 def run(config, groups, checkpoint) -> list[dict]:

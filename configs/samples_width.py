@@ -10,9 +10,11 @@ m) train in one jitted call.
 Two parts:
   phase diagram  at n = phase_n: every width of phase_widths x every m of phase_num_trains;
   frontier       at each n of <arch>.frontier_ns: the width <arch>.frontier_width at the m of
-                 frontier_num_trains that bracket P(success) = 1/2; m*(n) = the smallest m
-                 with P(success) >= 1/2 (interpolated in log m), and the exponent β of
-                 m* ≈ c n^β.
+                 frontier_num_trains that bracket P(success) = 1/2, then geometric
+                 midpoints inside the bracket of the first crossing until it is at most
+                 frontier_bracket_ratio wide; m*(n) = the smallest m with P(success) >= 1/2
+                 (interpolated in log m), and the exponent β of m* ≈ c n^β;
+  width series   at n = phase_n: <arch>.width_series searched jointly the same way, m*(q).
 
   python -m cnnfcn_jax.main --config=configs/samples_width.py --workdir=runs/samples_width
   python -m cnnfcn_jax.main --config=configs/samples_width.py:quick --workdir=/tmp/samples_width
@@ -46,6 +48,15 @@ def get_config(variant=""):
   c.num_test = 2048  # [choice] fresh test samples per seed
   c.success_accuracy = 0.95  # [choice] success: test accuracy >= this
   c.bootstrap_resamples = 1000  # [choice] resamples of the seeds for m* and β intervals
+  # [choice] Midpoints of m inside the bracket of the first crossing of 1/2 until
+  # m_hi/m_lo <= this (two from a factor-2 grid) or P is within [0.2, 0.8] on both sides;
+  # m*'s interval is never narrower than the bracket, so this sets its floor.
+  c.frontier_bracket_ratio = 1.25
+  c.frontier_max_refinements = 4  # [choice] midpoints per search of one width (2 needed)
+  # [choice] midpoints per search of the width series, all widths in each: a midpoint costs
+  # about 25 s on the 2-core CPU (a frontier's about 5 s), so 2 of them, the widest
+  # brackets first; the widths left wider keep their brackets in their intervals.
+  c.series_max_refinements = 2
   c.activation = "relu"  # the paper's σ
   c.compute_path = "auto"  # CNN/LCN forward: "table" (exact on {±1}^n, fast), "dense", or auto
   c.seeds_per_block = "auto"  # as in configs/separation.py
@@ -72,10 +83,16 @@ def get_config(variant=""):
   # (separation: 1e-3 for 600; at 1e-2 the FCN reaches its frontier in a quarter of the
   # time, which this CPU budget needs); frontier at the widest phase width, n up to 64,
   # m up to 8192 (frontier_max_num_train; 0 = the whole grid).
+  # [choice] width_series: m*(q) at n = phase_n, against Edelman et al. 2023 (width buys
+  # samples for MLPs on sparse parities), its m up to max(phase_num_trains). Widths 8 ...
+  # 128 here, 256 ... 1024 in `:paper` only: one unit of 8 ... 1024 at m = 2048 took 80 s
+  # on the idle 2-core CPU (8 ... 128: 22 s), and the search runs about six m, which would
+  # take this run past 15 minutes.
   c.fcn = ml_collections.ConfigDict(dict(
       init="gaussian_bias", trainable=("W", "b", "u"), optimizer="adam", learning_rate=1e-2,
       first_layer_step="same", num_steps=150, log_every=150, frontier_width=64,
-      frontier_ns=(16, 32, 64), frontier_max_num_train=8192))
+      frontier_ns=(16, 32, 64), frontier_max_num_train=8192,
+      width_series=(8, 16, 32, 64, 128)))
   c.archs = ("cnn", "lcn", "fcn")
   c.precision = "float32"  # [choice] "float32" or "float64" for the whole run
   c.prng_impl = "threefry2x32"  # pinned PRNG: results are a pure function of the config
@@ -92,6 +109,7 @@ def get_config(variant=""):
       c[arch].log_every = 60
       c[arch].frontier_width = 8
       c[arch].frontier_ns = (16, 32)
+    c.fcn.width_series = (4, 8)
   elif variant == "paper":  # for an accelerator
     c.localities = ("local", "nonlocal")
     c.phase_num_trains = tuple(2**i for i in range(4, 17))  # 16 ... 65,536: 3.6 decades
@@ -108,6 +126,8 @@ def get_config(variant=""):
     c.fcn.log_every = 600
     c.fcn.frontier_ns = (16, 24, 32, 48, 64, 96, 128)
     c.fcn.frontier_max_num_train = 0
+    c.fcn.width_series = tuple(2**i for i in range(3, 11))  # 8 ... 1024
+    c.series_max_refinements = 8
   elif variant:
     raise ValueError(f"configs/samples_width.py: unknown variant {variant!r}; "
                      "use '', 'quick' or 'paper'")

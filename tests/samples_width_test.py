@@ -6,6 +6,7 @@ Crafted rows give, per (arch, n, width, m), the number of seeds (out of SEEDS) t
 the first ones succeed, so a seed's outcome is monotone in m as a real seed's nearly is.
 """
 
+import itertools
 import json
 import math
 
@@ -63,22 +64,61 @@ def test_the_bootstrap_interval_covers_a_known_frontier_and_narrows_with_more_se
                  success=bool(m >= t)) for m in grid for s, t in enumerate(thresholds)]
     [(ms, seeds, success)] = stats.outcomes(rows).values()  # (seeds, grid m), from rows
     assert list(ms) == list(grid) and list(seeds) == list(range(num))
-    m_star, low, high, below = stats.frontier_with_interval(ms, success, resamples=400)
-    assert low <= 316.2 <= high and low <= m_star <= high and not below
-    assert m_star == pytest.approx(316.2, rel=0.25)
-    widths.append(np.log(high / low))
+    found = stats.frontier_with_interval(ms, success, resamples=400)
+    assert found.low <= 316.2 <= found.high and found.low <= found.m_star <= found.high
+    assert found.inside and found.m_star == pytest.approx(316.2, rel=0.25)
+    widths.append(np.log(found.high / found.low))
   assert widths[1] < widths[0] / 2.5  # 16x the seeds: about 4x narrower
 
 
-def test_identical_seeds_give_a_degenerate_interval_and_the_grid_start_is_flagged():
+def test_an_interval_is_never_narrower_than_the_bracket_and_bounds_are_bounds():
+  # P = 0 at 128 and 1 at 256: the seeds agree, so the bootstrap has no width, but the
+  # frontier is only known to lie between the two measured m.
   success = threshold_outcomes([256] * 16, GRID)
-  # P = 0 at 128 and 1 at 256: the interpolation puts m* half way, at 128 sqrt(2).
-  m_star, low, high, below = stats.frontier_with_interval(GRID, success, 100)
-  assert m_star == low == high == pytest.approx(128 * 2**0.5) and not below
+  found = stats.frontier_with_interval(GRID, success, 100)
+  assert found.m_star == pytest.approx(128 * 2**0.5) and found.inside
+  assert (found.low, found.high, found.m_lo, found.m_hi) == (128, 256, 128, 256)
+  # 63 of 64 at 256 (the review's case): still the bracket, not [181, 184].
+  found = stats.frontier_with_interval(GRID, threshold_outcomes([256] * 63 + [512], GRID), 200)
+  assert found.low <= 128 and found.high >= 256
   success = threshold_outcomes([16] * 16, GRID)
-  assert stats.frontier_with_interval(GRID, success, 100) == (32.0, 32.0, 32.0, True)
+  assert stats.frontier_with_interval(GRID, success, 100) == (32.0, 0.0, 32.0, "below", 0.0,
+                                                              32.0)
   success = threshold_outcomes([10**6] * 16, GRID)
-  assert stats.frontier_with_interval(GRID, success, 100)[:3] == (np.inf,) * 3
+  assert stats.frontier_with_interval(GRID, success, 100) == (
+      math.inf, 4096.0, math.inf, "beyond", 4096.0, math.inf)
+
+
+def test_every_interval_holds_its_estimate_and_its_bracket_on_random_outcomes():
+  rng = np.random.default_rng(7)
+  for _ in range(300):
+    ms = np.unique(np.round(np.exp(np.sort(rng.uniform(3, 10, rng.integers(1, 9)))))).astype(int)
+    seeds = int(rng.integers(1, 40))
+    # Rates growing with m; the measured fractions, noisy, need not.
+    rates = np.sort(rng.random(len(ms))) ** rng.uniform(0.2, 3)
+    success = rng.random((seeds, len(ms))) < rates[None, :]
+    f = stats.frontier_with_interval(ms, success, resamples=50, seed=int(rng.integers(100)))
+    assert f.low <= f.m_lo <= f.m_star <= f.m_hi <= f.high, (ms, success.mean(0), f)
+    assert f.low <= f.m_star <= f.high
+    if f.kind == "inside":
+      assert f.m_lo in ms and f.m_hi in ms and f.m_hi / f.m_lo > 1
+    elif f.kind == "below":
+      assert success.mean(0)[0] >= 0.5 and f.m_star == f.m_hi == ms[0]
+    else:
+      assert (success.mean(0) < 0.5).all() and f.m_lo == ms[-1]
+
+
+def test_the_slope_range_is_the_extreme_corner_of_the_box_of_brackets():
+  rng = np.random.default_rng(3)
+  for _ in range(50):
+    ns = np.unique(rng.integers(8, 2000, rng.integers(2, 6)))
+    if len(ns) < 2:
+      continue
+    lows = np.exp(rng.uniform(3, 9, len(ns)))
+    highs = lows * np.exp(rng.uniform(0, 1, len(ns)))
+    corners = [np.polyfit(np.log(ns), np.log(np.where(pick, highs, lows)), 1)[0]
+               for pick in itertools.product([False, True], repeat=len(ns))]
+    assert stats.slope_range(ns, lows, highs) == pytest.approx((min(corners), max(corners)))
 
 
 def exact_cells(m_star_of_n, ns, grid=GRID, seeds=4):
@@ -92,30 +132,40 @@ def exact_cells(m_star_of_n, ns, grid=GRID, seeds=4):
   return cells
 
 
-def test_the_exponent_is_exact_on_an_exact_power_law_and_its_interval_covers_it():
+def test_the_exponent_is_exact_on_an_exact_power_law_and_its_interval_covers_the_brackets():
   cells = exact_cells(lambda n: 2 * n * 2**0.5, (16, 64, 256, 1024), grid=tuple(
       2**i for i in range(4, 13)))  # m* = 2 sqrt(2) n: beta = 1
   fit = stats.exponent_with_interval(cells, resamples=300)
   assert fit["beta"] == pytest.approx(1.0) and fit["log_c"] == pytest.approx(math.log(2 * 2**0.5))
-  assert fit["low"] <= 1.0 <= fit["high"] and fit["beyond"] == []
+  assert fit["low"] <= 1.0 <= fit["high"] and fit["left_out"] == {}
   assert fit["m_star"][64] == pytest.approx(128 * 2**0.5)
+  # Brackets a factor 2 (m* at their middle, log m* ± ln 2 / 2) at log n = ±1.5, ±0.5 steps
+  # of ln 4: the slopes over the box span 1 ± (4 x ln2/2 x ln4)/(5 x ln4²) = 1 ± 0.2.
+  assert fit["corners"] == pytest.approx((0.8, 1.2))
+  assert fit["low"] == min(fit["boot"][0], 0.8) and fit["high"] == max(fit["boot"][1], 1.2)
 
 
-def test_an_n_beyond_the_grid_is_reported_not_fitted_and_a_lone_n_gives_no_exponent():
-  cells = exact_cells(lambda n: 2 * n * 2**0.5, (16, 64))
-  cells[1024] = (np.array(GRID), threshold_outcomes([10**6] * 4, GRID))
+def test_bounds_enter_no_fit_and_a_lone_n_gives_no_exponent():
+  cells = exact_cells(lambda n: 2 * n * 2**0.5, (16, 64, 256))
+  cells[1024] = (np.array(GRID), threshold_outcomes([10**6] * 4, GRID))  # beyond
+  cells[8] = (np.array(GRID), threshold_outcomes([1] * 4, GRID))  # m* <= 32: a bound
   fit = stats.exponent_with_interval(cells, resamples=100)
-  assert fit["ns"] == [16, 64] and fit["beyond"] == [1024] and fit["beta"] == pytest.approx(1)
-  assert fit["m_star"][1024] == np.inf
+  assert fit["ns"] == [16, 64, 256] and fit["beta"] == pytest.approx(1)
+  assert fit["left_out"] == {8: "below", 1024: "beyond"} and fit["m_star"][1024] == np.inf
   lone = stats.exponent_with_interval({16: cells[16], 1024: cells[1024]}, resamples=10)
-  assert lone["beta"] is None and lone["beyond"] == [1024]
+  assert lone["beta"] is None and lone["left_out"] == {1024: "beyond"}
+  fronts = {n: stats.frontier_with_interval(*cells[n], 10) for n in cells}
+  assert "left out as bounds: n = 8 (≤ 32, at or below the measured m), n = 1024 (> 4096, " \
+         "beyond the measured m)" in stats.fmt_fit_ns(fit, fronts)
 
 
-def test_outcomes_refuse_seeds_that_differ_between_sample_sizes():
+def test_outcomes_refuse_seeds_that_differ_between_sample_sizes_or_repeat():
   rows = [dict(arch="cnn", locality="local", n=16, width=8, num_train=m, seed=s, success=True)
           for m, seeds in ((32, (0, 1)), (64, (0, 2))) for s in seeds]
   with pytest.raises(ValueError, match="seeds at m = 64 differ"):
     stats.outcomes(rows)
+  with pytest.raises(ValueError, match="seed 0 twice at m = 32"):
+    stats.outcomes(rows[:2] + rows[:1])
 
 
 def test_corollary5_bound_counts_every_weight():
@@ -131,44 +181,47 @@ def test_corollary5_bound_counts_every_weight():
 
 
 def config_for(phase_widths=(2, 4, 8, 16, 32, 64), cnn_ns=(16, 32, 64, 128),
-               fcn_ns=(16, 32, 64)):
+               fcn_ns=(16, 32, 64), series=(8, 16, 32, 64), frontier_grid=GRID):
   c = load_config("samples_width").to_dict()
-  c.update(phase_num_trains=GRID, frontier_num_trains=GRID, phase_n=32,
+  c.update(phase_num_trains=GRID, frontier_num_trains=frontier_grid, phase_n=32,
            phase_widths=phase_widths, bootstrap_resamples=200)
   for arch, ns, width in (("cnn", cnn_ns, 16), ("lcn", cnn_ns, 16), ("fcn", fcn_ns, 64)):
-    c[arch].update(frontier_ns=ns, frontier_width=width)
+    c[arch].update(frontier_ns=ns, frontier_width=width, frontier_max_num_train=0)
+  c["fcn"]["width_series"] = series
   return c
 
 
 def rows_for(successes, c, k=3):
   """successes(arch, n, q, m) -> seeds of SEEDS that succeed; rows of the phase diagram's
-  units and of the frontier's at every grid m."""
+  units, of the frontier's and of the width series' (series = True) at every grid m."""
   config = ml_collections.ConfigDict(c)
-  units = dict(samples_width.phase_units(config))
+  units = {(key, False): widths for key, widths in samples_width.phase_units(config).items()}
   for arch in c["archs"]:
-    for n in c[arch]["frontier_ns"]:
-      for m in samples_width.frontier_grid(config, arch):
-        units.setdefault((arch, "local", n, m), (c[arch]["frontier_width"],))
+    for m in samples_width.frontier_grid(config, arch):
+      for n in c[arch]["frontier_ns"]:
+        units.setdefault(((arch, "local", n, m), False), (c[arch]["frontier_width"],))
+      if c[arch].get("width_series"):
+        units[(arch, "local", c["phase_n"], m), True] = tuple(c[arch]["width_series"])
   rows = []
-  for (arch, locality, n, m), widths in units.items():
+  for ((arch, locality, n, m), series), widths in units.items():
     for q in widths:
       hits = successes(arch, n, q, m)
       rows += [dict(arch=arch, locality=locality, n=n, k=k, width=q, num_train=m, seed=s,
-                    success=s < hits, test_accuracy=1.0 if s < hits else 0.5)
+                    success=s < hits, test_accuracy=1.0 if s < hits else 0.5, series=series)
                for s in range(SEEDS)]
   return rows
 
 
-def power_law(scale, beta, min_width=8, fcn_width_gain=True):
+def power_law(scale, beta, min_width=8, fcn_width_factor=4.0):
   """All seeds succeed from m = scale n^beta on, half of them one grid step lower (so m*
-  sits exactly on a grid point), none below; widths under min_width never succeed; with
-  fcn_width_gain the FCN needs 4x fewer samples per doubling of width (from q = 8)."""
+  sits exactly on a grid point), none below; widths under min_width never succeed; the FCN
+  needs fcn_width_factor times fewer samples per doubling of width (from q = 8)."""
   def successes(arch, n, q, m):
     if q < min_width:
       return 0
     need = scale[arch] * n**beta[arch]
-    if arch == "fcn" and fcn_width_gain:
-      need *= 4.0**-math.log2(q / 8)
+    if arch == "fcn":
+      need *= fcn_width_factor**-math.log2(q / 8)
     return SEEDS if m >= need else SEEDS // 2 if 2 * m >= need else 0
   return successes
 
@@ -177,74 +230,134 @@ def verdicts(rows, c):
   return {v.claim.split(":")[0].split(" (")[0]: v for v in samples_width.claim_verdicts(rows, c)}
 
 
-# CNN m* = 4n (64 ... 512), LCN 2n, FCN n^3/32 at q = 64 (128, 1024, then beyond 4096 at
-# n = 64); at n = 32 the FCN's m* is beyond the grid, 4096 and 1024 at q = 16, 32 and 64.
-GOOD = power_law(dict(cnn=8, lcn=4, fcn=4), dict(cnn=1, lcn=1, fcn=3))
+def statuses(found):
+  return {name: v.status for name, v in found.items()}
+
+
+WIDE = tuple(2**i for i in range(4, 21))  # a frontier grid to 2^20 for steep exponents
+# CNN m* = 8n (128 ... 1024), LCN 4n; the FCN at q = 64 m* = n^3/32 (128, 1024, then beyond
+# 4096 at n = 64); its width series at n = 32: beyond at q = 8 and 16, 4096 at q = 32,
+# 1024 at q = 64.
+GOOD = power_law(dict(cnn=16, lcn=8, fcn=4), dict(cnn=1, lcn=1, fcn=3))
 
 
 def test_every_claim_holds_on_rows_built_to_satisfy_it():
   c = config_for()
   found = verdicts(rows_for(GOOD, c), c)
-  assert {name: v.holds for name, v in found.items()} == {
-      "CNN m*(n) polynomial": True, "LCN m*(n) polynomial": True,
-      "FCN m* grows faster than CNN's": True, "FCN m* grows faster than LCN's": True,
-      "CNN phase diagram": True, "LCN phase diagram": True,
-      "FCN frontier moves with width": True}
+  assert statuses(found) == {
+      "CNN m*(n) polynomial": "holds", "LCN m*(n) polynomial": "holds",
+      "FCN m* grows faster than CNN's": "holds", "FCN m* grows faster than LCN's": "holds",
+      "CNN phase diagram": "holds", "LCN phase diagram": "holds",
+      "FCN width series": "holds"}
   assert "FCN beyond the grid from n = 64" in found["FCN m* grows faster than CNN's"].measured
+  width = found["FCN width series"].measured
+  assert width.startswith("width series: q = 8: > 4096; q = 16: > 4096; q = 32: 4096 [")
+  assert width.endswith("gain from: q = 64")
+  assert found["CNN m*(n) polynomial"].measured == "β = 1.00 [0.60, 1.40], fitted on n = 16, " \
+                                                    "32, 64, 128"
 
 
 def test_the_fcn_is_faster_by_its_exponent_alone_when_every_n_is_inside_the_grid():
   c = config_for()
-  inside = power_law(dict(cnn=8, lcn=4, fcn=2), dict(cnn=1, lcn=1, fcn=3))  # FCN 4096 at 64
+  inside = power_law(dict(cnn=16, lcn=8, fcn=2), dict(cnn=1, lcn=1, fcn=3))  # FCN 4096 at 64
   found = verdicts(rows_for(inside, c), c)["FCN m* grows faster than CNN's"]
   # At n = 64 half the seeds succeed at 4096: resamples below half leave the grid, so the
-  # upper end is unbounded; the lower end is above the CNN's upper end.
-  assert found.holds and found.measured == "β FCN 3.00 [2.67, ∞], CNN 1.00 [0.80, 1.17]"
+  # upper end is unbounded; the lower end, no higher than the slopes over the brackets
+  # allow (3 - 0.5), is above the CNN's upper end (1 + 0.4 or more).
+  assert found.holds and "beyond the grid from" not in found.measured
+  assert found.measured.startswith("β FCN 3.00 [2.50, ∞], CNN 1.00 [0.")
 
 
-def test_a_windowed_exponent_of_2_or_more_fails_and_so_does_an_n_beyond_the_grid():
-  c = config_for()
-  steep = power_law(dict(cnn=1 / 8, lcn=1, fcn=1 / 16), dict(cnn=2.5, lcn=1, fcn=3))
-  found = verdicts(rows_for(steep, c), c)
-  assert not found["CNN m*(n) polynomial"].holds and found["LCN m*(n) polynomial"].holds
-  # CNN m* = n^2.5 / 8: 128 at n = 16, beyond 4096 at n = 128: fails for that n too.
-  assert "beyond the grid at n = [128]" in found["CNN m*(n) polynomial"].measured
+def test_the_polynomial_claim_fails_holds_or_is_not_established():
+  steep = power_law(dict(cnn=1 / 8, lcn=8, fcn=4), dict(cnn=3, lcn=1, fcn=3))
+  c = config_for(frontier_grid=WIDE)  # CNN m* = n^3/16 inside at every n: β = 3
+  found = verdicts(rows_for(steep, c), c)["CNN m*(n) polynomial"]
+  assert found.status == "FAILS" and found.measured.startswith("β = 3.00 [2.")
+  # The same CNN on the factor-2 grid to 4096: beyond at n = 128 while inside below it.
+  found = verdicts(rows_for(steep, config_for()), config_for())["CNN m*(n) polynomial"]
+  assert found.status == "FAILS" and "beyond the grid at n = [64, 128]" in found.measured
+  # β = 2 exactly: its interval straddles 2.
+  square = power_law(dict(cnn=1, lcn=8, fcn=4), dict(cnn=2, lcn=1, fcn=3))
+  found = verdicts(rows_for(square, c), c)["CNN m*(n) polynomial"]
+  assert found.status == "not established" and "β's interval reaches 2" in found.measured
+  # Never inside: no β. An n at or below the grid is a bound: no value, no verdict.
+  never = power_law(dict(cnn=10**9, lcn=4, fcn=4), dict(cnn=1, lcn=1, fcn=3))
+  found = verdicts(rows_for(never, config_for()), config_for())
+  assert found["CNN m*(n) polynomial"].status == "not established"
+  assert "fewer than two n inside" in found["CNN m*(n) polynomial"].measured
+  # LCN need 4n: half the seeds at 32 for n = 16, so m* <= 32, a bound.
+  assert found["LCN m*(n) polynomial"].status == "not established"
+  assert "m* is a bound at n = 16" in found["LCN m*(n) polynomial"].measured
+  assert "n = 16 (≤ 32, at or below the measured m)" in found["LCN m*(n) polynomial"].measured
 
 
-def test_an_fcn_growing_like_the_cnn_fails_the_faster_claim():
+def test_the_faster_claim_fails_on_a_slower_fcn_and_is_open_on_an_equal_one():
+  c = config_for(frontier_grid=WIDE)
+  slower = power_law(dict(cnn=1 / 8, lcn=1 / 8, fcn=32), dict(cnn=3, lcn=3, fcn=1),
+                     fcn_width_factor=1)
+  found = verdicts(rows_for(slower, c), c)
+  assert found["FCN m* grows faster than CNN's"].status == "FAILS"
   c = config_for(fcn_ns=(16, 32, 64, 128))
-  same = power_law(dict(cnn=2, lcn=2, fcn=2), dict(cnn=1, lcn=1, fcn=1), fcn_width_gain=False)
+  same = power_law(dict(cnn=2, lcn=2, fcn=2), dict(cnn=1, lcn=1, fcn=1), fcn_width_factor=1)
   found = verdicts(rows_for(same, c), c)
-  assert not found["FCN m* grows faster than CNN's"].holds
-  assert not found["FCN m* grows faster than LCN's"].holds
-  # ...and its frontier does not move with width either.
-  assert not found["FCN frontier moves with width"].holds
+  # Equal growth: the intervals overlap, which neither shows faster nor slower growth.
+  assert found["FCN m* grows faster than CNN's"].status == "not established"
+  assert found["FCN m* grows faster than LCN's"].measured.endswith("β intervals overlap")
 
 
-def test_a_windowed_width_above_2k_below_one_half_at_large_m_fails_the_phase_claim():
+def test_the_phase_claim_fails_only_on_a_cell_surely_below_one_half():
   c = config_for()
-  def dip(arch, n, q, m):  # the CNN at q = 32 loses half its seeds at m = 2048
-    hits = GOOD(arch, n, q, m)
-    return SEEDS // 2 - 1 if (arch, q, m) == ("cnn", 32, 2048) else hits
-  found = verdicts(rows_for(dip, c), c)
-  assert not found["CNN phase diagram"].holds and found["LCN phase diagram"].holds
-  assert found["CNN phase diagram"].measured == "below 1/2 at q = 32, m = 2048 (0.38)"
-  # Widths below 2^k = 8 are not judged: they never succeed under GOOD and the claim holds.
-  assert found["LCN phase diagram"].measured == "no cell below 1/2"
+  def dip(hits_at_dip):
+    def successes(arch, n, q, m):  # the CNN at q = 32 loses seeds at m = 2048
+      return hits_at_dip if (arch, q, m) == ("cnn", 32, 2048) else GOOD(arch, n, q, m)
+    return successes
+  found = verdicts(rows_for(dip(0), c), c)
+  assert found["CNN phase diagram"].status == "FAILS" and found["LCN phase diagram"].holds
+  assert found["CNN phase diagram"].measured == "below 1/2 at q = 32, m = 2048 (0.00 [0.00, 0.32])"
+  # 3 of 8: its Wilson interval [0.14, 0.69] reaches 1/2, so it is not shown below.
+  found = verdicts(rows_for(dip(3), c), c)
+  assert found["CNN phase diagram"].holds
+  assert "lowest q = 32, m = 2048: 0.38 [0.14, 0.69]" in found["CNN phase diagram"].measured
+  # Widths below 2^k = 8 are not judged: they never succeed under GOOD.
+  assert "none below 1/2" in found["LCN phase diagram"].measured
+  # A frontier beyond the grid at phase_n leaves no cell to judge.
+  never = power_law(dict(cnn=10**9, lcn=8, fcn=4), dict(cnn=1, lcn=1, fcn=3))
+  found = verdicts(rows_for(never, c), c)["CNN phase diagram"]
+  assert found.status == "not established" and found.measured == "no cell at m >= m*'s upper end"
 
 
-def test_the_fcn_width_claim_needs_disjoint_intervals():
+def test_the_width_claim_fails_when_the_widest_needs_more_and_is_open_when_they_overlap():
   c = config_for()
-  # q = 64: 4 of 8 seeds at m = 256 (m* = 256); q = 8 ... 32: 3 of 8 there, all at 512
-  # (m* = 256 x 2^0.2 = 294): smaller at the widest, but the intervals overlap.
-  def small_gain(arch, n, q, m):
-    if arch != "fcn":
-      return GOOD(arch, n, q, m)
-    return 0 if q < 8 or m < 256 else SEEDS if m > 256 else 4 if q == 64 else 3
-  found = verdicts(rows_for(small_gain, c), c)["FCN frontier moves with width"]
-  assert not found.holds and "q = 8: 294 [" in found.measured
-  # Widths beyond the grid are left out: q = 2 and 4 never learning does not make it hold.
-  assert "q = 2: beyond the grid (> 4096)" in found.measured
+  costly = power_law(dict(cnn=16, lcn=8, fcn=1 / 32), dict(cnn=1, lcn=1, fcn=3),
+                     fcn_width_factor=0.25)  # q = 8: m* 512; q = 16: 2048; wider beyond
+  found = verdicts(rows_for(costly, c), c)["FCN width series"]
+  assert found.status == "FAILS" and found.measured.endswith("q = 64: > 4096; gain from: none")
+  flat = power_law(dict(cnn=16, lcn=8, fcn=1 / 32), dict(cnn=1, lcn=1, fcn=3),
+                   fcn_width_factor=1)
+  found = verdicts(rows_for(flat, c), c)["FCN width series"]
+  assert found.status == "not established"
+  # Without a series the phase diagram's grid is judged.
+  c = config_for(series=())
+  found = verdicts(rows_for(GOOD, c), c)["FCN width series"]
+  assert found.holds and found.measured.startswith("phase diagram: q = 2: > 4096")
+
+
+def test_the_phase_diagram_keeps_its_grid_and_the_series_its_own_rows():
+  c = config_for()
+  rows = rows_for(GOOD, c)
+  # A frontier midpoint at phase_n (m = 181 between 128 and 256 for the CNN at q = 16).
+  rows += [dict(arch="cnn", locality="local", n=32, k=3, width=16, num_train=181, seed=s,
+                success=s < 2, test_accuracy=1.0, series=False) for s in range(SEEDS)]
+  found = stats.analysis(rows, c)["cnn", "local"]
+  assert (found["phase"][16].m_lo, found["phase"][16].m_hi) == (128, 256)  # the grid's
+  assert (found["frontier"][32].m_lo, found["frontier"][32].m_hi) == (181, 256)  # refined
+  assert found["phase"][16].low <= 128 and found["phase"][16].high >= 256
+  fcn = stats.analysis(rows, c)["fcn", "local"]
+  assert set(fcn["series"]) == {8, 16, 32, 64} and fcn["series"][64].m_star == 1024
+  # A series row the phase diagram also holds would be a duplicate seed if pooled: it is not.
+  assert stats.phase_rows(rows, c) == [r for r in rows if r["n"] == 32 and not r["series"]
+                                       and r["num_train"] in GRID and r["width"] in
+                                       c["phase_widths"]]
 
 
 # ------------------------------------------------------------------------ configs
@@ -275,6 +388,15 @@ BAD_CONFIGS = [
      "fraction in (0, 1)"),
     (dict(bootstrap_resamples=5), "config.bootstrap_resamples = 5 is invalid: expected an "
      "integer >= 10"),
+    (dict(frontier_bracket_ratio=1.0), "config.frontier_bracket_ratio = 1.0 is invalid: "
+     "expected a ratio m_hi/m_lo > 1"),
+    (dict(frontier_bracket_ratio="1.25"), "config.frontier_bracket_ratio = '1.25' is invalid"),
+    (dict(frontier_max_refinements=-1), "config.frontier_max_refinements = -1 is invalid"),
+    (dict(series_max_refinements=1.5), "config.series_max_refinements = 1.5 is invalid"),
+    ({"fcn.width_series": 8}, "config.fcn.width_series = 8 is invalid: expected a tuple of "
+     "widths, or () for none"),
+    ({"fcn.width_series": (8, 0)}, "config.fcn.width_series[1] = 0 is invalid"),
+    ({"fcn.width_series": (8, 8)}, "config.fcn.width_series = (8, 8) is invalid"),
     (dict(activation="gelu"), "config.activation = 'gelu' is invalid"),
     (dict(compute_path="sparse"), "config.compute_path = 'sparse' is invalid"),
     (dict(seeds_per_block=-1), "config.seeds_per_block = -1 is invalid"),
@@ -332,6 +454,10 @@ def test_the_default_quick_and_paper_configs_are_valid(variant):
 
 def test_the_default_grids_are_what_the_issue_asks_for():
   c = load_config("samples_width")
+  assert c.frontier_bracket_ratio == 1.25 and c.fcn.width_series[0] == 8
+  assert load_config("samples_width", "paper").fcn.width_series == tuple(2**i for i in
+                                                                         range(3, 11))
+  assert load_config("samples_width", "quick").fcn.width_series == (4, 8)
   assert min(c.phase_widths) == 2 and max(c.phase_widths) >= 2**(c.k + 3)
   assert max(c.phase_num_trains) / min(c.phase_num_trains) >= 100 and len(c.seeds) >= 64
   assert min(c.cnn.frontier_ns) == 16 and max(c.cnn.frontier_ns) >= 256
@@ -351,41 +477,136 @@ def test_the_phase_units_nest_the_frontier_width_with_the_phase_widths():
 
 
 class FakeCheckpoint:
-  """Runs no network: each unit's rows say success for the seeds that successes() gives."""
+  """Keeps each unit's rows by name, as checkpoints.Checkpoint does: a unit whose name was
+  saved is loaded, not computed."""
 
-  def __init__(self, successes):
-    self.successes, self.names = successes, []
+  def __init__(self):
+    self.saved, self.names, self.computed = {}, [], []
 
   def run_units(self, units, name):
     rows = []
-    for unit_name, _, _ in units:
+    for unit_name, _, compute in units:
       self.names.append(unit_name)
-      arch, locality, n, m = unit_name.split("-")
-      n, m = int(n[1:]), int(m[1:])
-      rows += [dict(arch=arch, locality=locality, n=n, width=8, num_train=m, seed=s,
-                    success=s < self.successes(n, m)) for s in range(SEEDS)]
+      if unit_name not in self.saved:
+        self.computed.append(unit_name)
+        self.saved[unit_name] = compute()
+      rows += self.saved[unit_name]
     return rows
 
 
-def test_the_frontier_search_brackets_one_half_from_its_start_and_stops():
-  c = with_changes(load_config("samples_width", "quick"),
-                   {"frontier_num_trains": GRID, "cnn.frontier_width": 8})
-  # P = 0 up to 128, 2/8 at 256, 6/8 at 512, 1 from 1024 on.
-  fake = FakeCheckpoint(lambda n, m: {256: 2, 512: 6}.get(m, 0 if m < 256 else SEEDS))
+@pytest.fixture
+def fake_training(monkeypatch):
+  """install(successes(n, m, q) -> seeds of SEEDS): unit_rows trains nothing."""
+  def install(successes):
+    def unit_rows(c, arch, locality, n, m, widths, series=False):
+      return [dict(arch=arch, locality=locality, n=n, k=c.k, width=q, num_train=m, seed=s,
+                   success=s < successes(n, m, q), test_accuracy=0.5, series=series)
+              for q in widths for s in range(SEEDS)]
+    monkeypatch.setattr(samples_width, "unit_rows", unit_rows)
+  return install
+
+
+def search_config(**changes):
+  return with_changes(load_config("samples_width", "quick"), {
+      "frontier_num_trains": GRID, "phase_num_trains": GRID, "cnn.frontier_width": 8,
+      "frontier_bracket_ratio": 1.25, "frontier_max_refinements": 4,
+      "series_max_refinements": 4, **changes})
+
+
+def test_the_frontier_search_brackets_one_half_from_its_start_and_stops(fake_training):
+  c = search_config()
+  # P = 0 up to 128, 2/8 at 256, 6/8 at 512, 1 from 1024 on: P within [0.2, 0.8] on both
+  # sides of the bracket, so no midpoint.
+  fake_training(lambda n, m, q: {256: 2, 512: 6}.get(m, 0 if m < 256 else SEEDS))
+  fake = FakeCheckpoint()
   rows = samples_width.frontier_search(c, fake, "cnn", "local", 64, GRID.index(1024))
   # From 1024 (P = 1) down to 128 (P = 0 <= 0.1); 1024 is already >= 0.9: no more up.
   assert fake.names == [f"cnn-local-n64-m{m}" for m in (1024, 512, 256, 128)]
   assert samples_width.start_index(GRID, rows, 8) == GRID.index(256)  # m* = 362: nearest 256
-  fake = FakeCheckpoint(lambda n, m: {256: 2, 512: 6}.get(m, 0 if m < 256 else SEEDS))
+  fake = FakeCheckpoint()
   samples_width.frontier_search(c, fake, "cnn", "local", 64, 0)  # up from 32 to 1024
   assert fake.names == [f"cnn-local-n64-m{m}" for m in (32, 64, 128, 256, 512, 1024)]
-  fake = FakeCheckpoint(lambda n, m: 0)  # never: up to the end of the grid, beyond it
+  fake_training(lambda n, m, q: 0)  # never: up to the end of the grid, beyond it
+  fake = FakeCheckpoint()
   samples_width.frontier_search(c, fake, "cnn", "local", 64, 3)
   assert fake.names[-1] == "cnn-local-n64-m4096" and len(fake.names) == 5
-  limited = with_changes(c, {"cnn.frontier_max_num_train": 1024})
-  fake = FakeCheckpoint(lambda n, m: 0)
-  samples_width.frontier_search(limited, fake, "cnn", "local", 64, 3)
+  fake = FakeCheckpoint()
+  samples_width.frontier_search(search_config(**{"cnn.frontier_max_num_train": 1024}), fake,
+                                "cnn", "local", 64, 3)
   assert fake.names[-1] == "cnn-local-n64-m1024"
+
+
+def test_the_search_bisects_a_sharp_bracket_to_the_ratio_and_resumes_by_name(fake_training):
+  # Every seed fails below 200 and succeeds from it: P jumps 0 -> 1 between 128 and 256.
+  fake_training(lambda n, m, q: SEEDS if m >= 200 else 0)
+  c, fake = search_config(), FakeCheckpoint()
+  rows = samples_width.frontier_search(c, fake, "cnn", "local", 64, GRID.index(256))
+  # 181 = sqrt(128 x 256) fails, 215 = sqrt(181 x 256) succeeds: 215/181 = 1.19 <= 1.25.
+  assert fake.names == [f"cnn-local-n64-m{m}" for m in (256, 128, 181, 215)]
+  [(ms, _, success)] = stats.outcomes(rows).values()
+  found = stats.frontier_with_interval(ms, success, 100)
+  assert (found.m_lo, found.m_hi) == (181, 215) and found.low <= 200 <= found.high
+  # A rerun finds every unit by its name (m in it) and computes none again.
+  again = samples_width.frontier_search(c, fake, "cnn", "local", 64, GRID.index(256))
+  assert again == rows and len(fake.computed) == 4
+  # A finer ratio bisects further, up to the cap on midpoints.
+  fake = FakeCheckpoint()
+  samples_width.frontier_search(search_config(frontier_bracket_ratio=1.01), fake, "cnn",
+                                "local", 64, GRID.index(256))
+  assert fake.names[2:] == [f"cnn-local-n64-m{m}" for m in (181, 215, 197, 206)]
+
+
+def test_the_width_series_searches_all_its_widths_at_once(fake_training):
+  # Every seed succeeds from its width's threshold on: 1000 at q = 8, 500 at 16, 300 at 32.
+  fake_training(lambda n, m, q: SEEDS if m >= {8: 1000, 16: 500, 32: 300}[q] else 0)
+  c, fake = search_config(), FakeCheckpoint()
+  rows = samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512),
+                                       widths=(8, 16, 32), series=True)
+  # Down until every width fails (256), up until every one succeeds (1024), then the
+  # widest unresolved bracket's midpoint (ties: the narrowest width first), 4 at most.
+  assert fake.names == [f"fcn-local-n16-m{m}-series" for m in (512, 256, 1024, 724, 362,
+                                                                861, 431)]
+  assert all(r["series"] for r in rows) and len(rows) == 7 * 3 * SEEDS
+  cells = stats.outcomes(rows)
+  brackets = {q: stats.frontier_with_interval(*cells["fcn", "local", 16, q][::2], 50)[4:]
+              for q in (8, 16, 32)}
+  assert brackets == {8: (861, 1024), 16: (431, 512), 32: (256, 362)}  # q = 32 left at 1.41
+  # Rows already measured (`known`, of the same series flag) are not run again: a search
+  # given them runs only the next midpoint, q = 32's.
+  fake = FakeCheckpoint()
+  samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512),
+                                widths=(8, 16, 32), known=rows, series=True)
+  assert fake.names == ["fcn-local-n16-m304-series"]
+  fake = FakeCheckpoint()
+  samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512),
+                                widths=(8, 16, 32), known=[dict(r, series=False) for r in rows],
+                                series=True)
+  assert fake.names[:3] == [f"fcn-local-n16-m{m}-series" for m in (512, 256, 1024)]
+  # A series has its own cap on midpoints.
+  fake = FakeCheckpoint()
+  samples_width.frontier_search(search_config(series_max_refinements=2), fake, "fcn", "local",
+                                16, GRID.index(512), widths=(8, 16, 32), series=True)
+  assert len(fake.names) == 3 + 2
+
+
+def test_a_run_keeps_the_series_apart_and_every_seed_once(fake_training, tmp_path):
+  c = with_changes(load_config("samples_width", "quick"), {
+      "phase_num_trains": (32, 64, 128, 256, 512), "frontier_num_trains": GRID,
+      "bootstrap_resamples": 20})
+  fake_training(lambda n, m, q: SEEDS if m >= 8 * n else SEEDS // 2 if m >= 5 * n else 0)
+  rows = samples_width.run(c, FakeCheckpoint())
+  keys = [(r["arch"], r["n"], r["width"], r["num_train"], r["seed"], r["series"]) for r in rows]
+  assert len(keys) == len(set(keys))
+  series = {r["num_train"] for r in rows if r["series"]}
+  assert series and max(series) <= 512  # the series stays in the phase diagram's m range
+  found = stats.analysis([dict(r, k=3) for r in rows], c.to_dict())
+  # m* = 5n..8n: at n = 16 between 80 and 128, refined from the grid's [64, 128].
+  front = found["cnn", "local"]["frontier"][16]
+  assert front.inside and front.m_hi / front.m_lo <= 1.25 and front.low <= front.m_lo
+  files = samples_width.report([dict(r, k=3) for r in rows], c.to_dict(), str(tmp_path))
+  assert "width_series.png" in files
+  text = (tmp_path / "report.md").read_text()
+  assert "## Width series m*(q) at n = 16" in text and "bracket" in text
 
 
 # ------------------------------------------------------------------------- training
@@ -415,8 +636,12 @@ def test_the_quick_config_runs_end_to_end_through_the_launcher(tmp_path):
     assert field in rows[0], field
   report = (tmp_path / "report.md").read_text()
   assert "![phase diagram](phase_diagram.png)" in report and "Edelman" in report
-  assert (tmp_path / "phase_diagram.png").exists() and (tmp_path / "frontier.png").exists()
-  assert "holds" in report or "FAILS" in report
+  for figure in ("phase_diagram.png", "frontier.png", "width_series.png"):
+    assert (tmp_path / figure).exists(), figure
+  assert {r["width"] for r in rows if r["series"]} == set(c.fcn.width_series)
+  assert "## Width series m*(q) at n = 16" in report and "FCN width series" in report
+  assert sum(line.startswith(("- holds: ", "- FAILS: ", "- not established: "))
+             for line in report.splitlines()) == 7
 
 
 @pytest.mark.slow
@@ -427,6 +652,7 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
   overrides = ["--config.seeds=(0, 1)", "--config.num_test=64",
                "--config.phase_num_trains=(16, 64)", "--config.frontier_num_trains=(16, 64)",
                f"--config.phase_widths=(2, {max(c.phase_widths)})",
+               f"--config.fcn.width_series=(8, {max(c.fcn.width_series)})",
                "--config.bootstrap_resamples=10"]
   for arch in c.archs:
     overrides += [f"--config.{arch}.num_steps=10", f"--config.{arch}.log_every=10",
@@ -436,5 +662,6 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
   rows = [json.loads(line) for line in open(tmp_path / "results.jsonl")]
   assert {r["locality"] for r in rows} == {"local", "nonlocal"}
   assert {r["n"] for r in rows if r["arch"] == "cnn"} == {16, 32, max(c.cnn.frontier_ns)}
-  assert max(r["width"] for r in rows) == max(c.phase_widths)
+  assert max(r["width"] for r in rows if not r["series"]) == max(c.phase_widths)
+  assert max(r["width"] for r in rows if r["series"]) == max(c.fcn.width_series)
   assert "holds" in result.stdout or "FAILS" in result.stdout

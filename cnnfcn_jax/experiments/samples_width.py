@@ -1,16 +1,20 @@
 """Samples, width and luck: P(success) over sample size m x width q for CNN, LCN and FCN,
-and the sample frontier m*(n) (configs/samples_width.py).
+the sample frontier m*(n) and the width series m*(q) (configs/samples_width.py).
 
 One checkpointed unit per (arch, locality, n, m): every seed x width of it in one jitted
 sweep (sweeps.unit_rows; widths nest in one call), one program per (arch, n, m). The phase
 diagram runs every m of phase_num_trains at n = phase_n with phase_widths (and the
-frontier width); the frontier runs, at each other n of <arch>.frontier_ns, the width
+frontier width); the frontier runs, at each n of <arch>.frontier_ns, the width
 <arch>.frontier_width at the m of frontier_num_trains that a search from the neighbouring
-n's m* reaches (frontier_search: it brackets P(success) = 1/2 between SEARCH_LOW and
-SEARCH_HIGH, so each n costs a few programs, not the whole grid). One row per network,
-with `success` = test accuracy >= success_accuracy. The statistics are in
-samples_width_stats; the report draws one P(success) heatmap per architecture with its
-50% contour and m*(n) with bootstrap intervals and fits, and judges the claims.
+n's m* reaches, then midpoints inside the bracket of the first crossing of 1/2
+(frontier_search: each n costs a few programs, not the whole grid; at phase_n the phase
+diagram's grid is its start); the width series runs <arch>.width_series at phase_n by the
+same search over all its widths at once, in units of its own (`series` = True: not pooled
+with the phase diagram's networks, which are the same networks but other calls, and Adam
+sends rounding differences to other outcomes). One row per network, with `success` = test
+accuracy >= success_accuracy. The statistics are in samples_width_stats and the claims in
+samples_width_claims; the report draws one P(success) heatmap per architecture with its
+50% contour, m*(n) with intervals and fits, and m*(q), and judges the claims.
 """
 
 from __future__ import annotations
@@ -23,11 +27,15 @@ import numpy as np
 from cnnfcn_jax import checks, models, sweeps, tasks, train
 from cnnfcn_jax.experiments import samples_width_stats as stats
 from cnnfcn_jax.experiments.samples_width_report import report  # noqa: F401
-from cnnfcn_jax.experiments.samples_width_stats import claim_verdicts  # noqa: F401
+from cnnfcn_jax.experiments.samples_width_claims import claim_verdicts  # noqa: F401
 
 ARCH_FIELDS = ("init", "trainable", "optimizer", "learning_rate", "first_layer_step")
 # The frontier's search over m stops below at P(success) <= SEARCH_LOW, above at >= SEARCH_HIGH.
 SEARCH_LOW, SEARCH_HIGH = 0.1, 0.9
+# A bracket needs no midpoint once P is measured within RESOLVED on both of its sides: the
+# seeds' noise there moves the interpolated m* across the bracket, so the bootstrap sees
+# the uncertainty a finer grid would remove.
+RESOLVED = (0.2, 0.8)
 
 
 def validate(c):
@@ -50,6 +58,11 @@ def validate(c):
   checks.positive_int("num_test", c.num_test)
   checks.fraction("success_accuracy", c.success_accuracy)
   checks.positive_int("bootstrap_resamples", c.bootstrap_resamples, minimum=10)
+  checks.positive_float("frontier_bracket_ratio", c.frontier_bracket_ratio)
+  if c.frontier_bracket_ratio <= 1:
+    checks.fail("frontier_bracket_ratio", c.frontier_bracket_ratio, "a ratio m_hi/m_lo > 1")
+  checks.positive_int("frontier_max_refinements", c.frontier_max_refinements, minimum=0)
+  checks.positive_int("series_max_refinements", c.series_max_refinements, minimum=0)
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
   checks.choice("compute_path", c.compute_path, sweeps.COMPUTE_PATHS)
   sweeps.validate_blocks(c)
@@ -65,6 +78,11 @@ def validate(c):
       checks.fail(f"{arch}.log_every", a.log_every,
                   f"a divisor of config.{arch}.num_steps = {a.num_steps}")
     checks.positive_int(f"{arch}.frontier_width", a.frontier_width)
+    if "width_series" in a:  # () or widths: the series at phase_n
+      if not isinstance(a.width_series, (tuple, list)):
+        checks.fail(f"{arch}.width_series", a.width_series, "a tuple of widths, or () for none")
+      if a.width_series:
+        checks.nonempty_tuple(f"{arch}.width_series", a.width_series, checks.positive_int)
     checks.nonempty_tuple(f"{arch}.frontier_ns", a.frontier_ns, checks.positive_int)
     checks.positive_int(f"{arch}.frontier_max_num_train", a.frontier_max_num_train, minimum=0)
     if not frontier_grid(c, arch):
@@ -101,7 +119,14 @@ def frontier_grid(c, arch) -> tuple[int, ...]:
   return tuple(m for m in c.frontier_num_trains if not top or m <= top)
 
 
-def unit_config(c, arch, widths, m):
+def search_grid(c, arch, series=False) -> tuple[int, ...]:
+  """The grid of a search: frontier_grid, a width series' up to max(phase_num_trains) (the
+  phase diagram's range of m, whose width axis it refines) or at least its first m."""
+  grid = frontier_grid(c, arch)
+  return (tuple(m for m in grid if m <= max(c.phase_num_trains)) or grid[:1]) if series else grid
+
+
+def unit_config(c, arch, widths, m, bucketed=False):
   """The sweeps-module config of one unit: `arch` alone at `widths`, m samples at every n."""
   a = c[arch]
   return ml_collections.ConfigDict(dict(
@@ -109,55 +134,108 @@ def unit_config(c, arch, widths, m):
       num_steps=a.num_steps, log_every=a.log_every, num_test=c.num_test,
       activation=c.activation, compute_path=c.compute_path, seeds=tuple(c.seeds),
       seeds_per_block=c.seeds_per_block, seeds_per_call=c.seeds_per_call,
-      min_num_train=m, samples_per_readout_weight=0.0,
+      min_num_train=m, samples_per_readout_weight=0.0, bucketed=bucketed,
       **{arch: dict(widths=tuple(widths), **{f: a[f] for f in ARCH_FIELDS})}))
 
 
-def unit_rows(c, arch, locality, n, m, widths) -> list[dict]:
-  """One sweep of all seeds x widths; one row per network (sweeps.unit_rows' fields)."""
-  rows = sweeps.unit_rows(unit_config(c, arch, widths, m), arch, locality, n, c.k)
+def unit_rows(c, arch, locality, n, m, widths, series=False) -> list[dict]:
+  """All seeds x widths; one row per network (sweeps.unit_rows' fields). A width series
+  trains each power-of-two bucket of its widths at its own size (train.width_buckets):
+  padded to the widest, every network would cost as much as the widest. One bucketed call
+  where sweeps.make_sweep passes config.bucketed on to train.Sweep, else one call per
+  bucket (more programs to compile, the same networks to float rounding)."""
+  config = unit_config(c, arch, widths, m, bucketed=series)
+  groups = [tuple(widths)]
+  if series and not sweeps.make_sweep(config, arch, locality, n, c.k).bucketed:
+    groups = [tuple(widths[i] for i in b) for b in train.width_buckets(widths)]
+  rows = [r for group in groups for r in sweeps.unit_rows(
+      unit_config(c, arch, group, m, bucketed=series), arch, locality, n, c.k)]
   return [dict(r, num_steps=c[arch].num_steps, success_accuracy=c.success_accuracy,
-               success=bool(r["test_accuracy"] >= c.success_accuracy)) for r in rows]
+               success=bool(r["test_accuracy"] >= c.success_accuracy), series=series)
+          for r in rows]
 
 
-def cost(c, arch, n, m, widths) -> float:
+def cost(c, arch, n, m, widths, series=False) -> float:
   """Relative cost of a unit for the progress log, in FCN flops: the FCN's matmuls, the
   pattern table's m windows (a gathered and scattered window costs about 500 flops' time
-  on the 2-core CPU) and compiling (about 3e11)."""
+  on the 2-core CPU) and compiling (about 3e11 a program, or a series' bucket)."""
+  calls = len(train.width_buckets(widths)) if series else 1
   if models.ARCHITECTURES[arch].windowed:
     per_step = 500 * m * (n - c.k + 1) * len(widths)
   else:
-    per_step = 6 * m * n * max(widths) * len(widths)
-  return c[arch].num_steps * per_step * len(c.seeds) + 3e11
+    per_step = 6 * m * n * (sum(widths) if series else max(widths) * len(widths))
+  return c[arch].num_steps * per_step * len(c.seeds) + 3e11 * calls
 
 
-def unit(c, arch, locality, n, m, widths):
-  return (f"{arch}-{locality}-n{n}-m{m}", cost(c, arch, n, m, widths),
-          lambda: unit_rows(c, arch, locality, n, m, widths))
+def unit(c, arch, locality, n, m, widths, series=False):
+  """(name, cost, compute) of one checkpointed unit; the name holds m, so a resumed search
+  finds its refinements too."""
+  return (f"{arch}-{locality}-n{n}-m{m}" + ("-series" if series else ""),
+          cost(c, arch, n, m, widths, series),
+          lambda: unit_rows(c, arch, locality, n, m, widths, series))
 
 
-def frontier_search(c, checkpoint, arch, locality, n, start) -> list[dict]:
-  """Units of one frontier n at the frontier width, m from frontier_num_trains: first the
-  grid index `start`, then down until P(success) <= SEARCH_LOW (or the grid's first m),
-  then up until P(success) >= SEARCH_HIGH (or its last). Where P grows with m, as it does
-  but for seed noise, the grid points left out cannot hold the first crossing of 1/2 (of
-  the seeds or of a bootstrap resample, short of a jump past SEARCH_LOW or SEARCH_HIGH)."""
-  grid, width, rows, fraction = frontier_grid(c, arch), c[arch].frontier_width, [], {}
+def unresolved(c, ms, fractions):
+  """The bracket (m_lo, m_hi) of the first crossing of 1/2 among measured ms if it still
+  needs a midpoint, else None: none inside, ratio <= frontier_bracket_ratio, P within
+  RESOLVED on both sides (the seeds' noise then spans the bracket), or no integer between."""
+  kind, lo, hi = stats.bracket(ms, fractions)
+  if kind != stats.INSIDE or hi / lo <= c.frontier_bracket_ratio:
+    return None
+  p_lo, p_hi = fractions[list(ms).index(lo)], fractions[list(ms).index(hi)]
+  if RESOLVED[0] <= p_lo and p_hi <= RESOLVED[1]:
+    return None
+  return (lo, hi) if round(math.sqrt(lo * hi)) not in (lo, hi) else None
 
-  def evaluate(i):
-    new = checkpoint.run_units([unit(c, arch, locality, n, grid[i], (width,))],
-                               f"frontier {arch} {locality} n={n}")
-    rows.extend(new)
-    fraction[i] = np.mean([r["success"] for r in new])
 
-  evaluate(start)
+def frontier_search(c, checkpoint, arch, locality, n, start, widths=None, known=(),
+                    series=False) -> list[dict]:
+  """The new rows of a joint search over m for `widths` (default: the frontier width) at
+  one n. Grid m from search_grid: first the grid index `start`, then down until every
+  width has P(success) <= SEARCH_LOW (or the grid's first m), then up until every width
+  has P >= SEARCH_HIGH (or its last); then, while some width's first crossing of 1/2 is
+  unresolved (`unresolved`), the integer geometric midpoint of the widest such bracket, at
+  most frontier_max_refinements of them (series_max_refinements for a series). Every m
+  runs all widths in one unit; rows in `known` (the phase diagram's, of the same series
+  flag) are not run again. Where P grows
+  with m, as it does but for seed noise, the grid points left out cannot hold the first
+  crossing of 1/2 (of the seeds or of a bootstrap resample, short of a jump past
+  SEARCH_LOW or SEARCH_HIGH)."""
+  grid = search_grid(c, arch, series)
+  widths = tuple(widths or (c[arch].frontier_width,))
+  seen, rows = {}, []  # {m: {width: [success, ...]}}, the new rows
+
+  def record(new):
+    for r in new:
+      seen.setdefault(r["num_train"], {}).setdefault(r["width"], []).append(r["success"])
+
+  record([r for r in known if (r["arch"], r["locality"], r["n"]) == (arch, locality, n)
+          and r["width"] in widths and bool(r.get("series")) == series])
+
+  def evaluate(m):
+    missing = tuple(q for q in widths if q not in seen.get(m, {}))
+    if missing:
+      new = checkpoint.run_units([unit(c, arch, locality, n, m, missing, series)],
+                                 f"{'series' if series else 'frontier'} {arch} {locality} n={n}")
+      rows.extend(new)
+      record(new)
+    return [np.mean(seen[m][q]) for q in widths]
+
   low = high = start
-  while fraction[low] > SEARCH_LOW and low > 0:
+  while max(evaluate(grid[low])) > SEARCH_LOW and low > 0:
     low -= 1
-    evaluate(low)
-  while fraction[high] < SEARCH_HIGH and high < len(grid) - 1:
+  while min(evaluate(grid[high])) < SEARCH_HIGH and high < len(grid) - 1:
     high += 1
-    evaluate(high)
+  for _ in range(c.series_max_refinements if series else c.frontier_max_refinements):
+    brackets = []
+    for q in widths:
+      ms = sorted(m for m in seen if q in seen[m])
+      brackets.append(unresolved(c, ms, [np.mean(seen[m][q]) for m in ms]))
+    brackets = [b for b in brackets if b]
+    if not brackets:
+      break
+    lo, hi = max(brackets, key=lambda b: b[1] / b[0])
+    evaluate(round(math.sqrt(lo * hi)))
   return rows
 
 
@@ -173,20 +251,31 @@ def start_index(grid, rows, width):
 
 
 def run(c, checkpoint) -> list[dict]:
-  """The phase diagram's units, then per (locality, arch) the frontier's n outward from
-  phase_n (up, then down), each search starting at its neighbour's m*."""
+  """The phase diagram's units; then per (locality, arch) its width series at phase_n, and
+  the frontier's n from phase_n outward (up, then down), each search starting at its
+  neighbour's m*; at phase_n the frontier refines the phase diagram's grid."""
   rows = checkpoint.run_units([unit(c, *key, widths) for key, widths in
                                phase_units(c).items()], "phase diagram")
   for locality in c.localities:
     for arch in c.archs:
-      a = c[arch]
+      a, grid = c[arch], frontier_grid(c, arch)
+      known = [r for r in rows if (r["arch"], r["locality"], r["n"]) == (arch, locality,
+                                                                        c.phase_n)]
+      series = tuple(sorted(a.get("width_series", ())))
+      if series:  # started at the widest phase width's m*: the series' widths pass it
+        start = start_index(search_grid(c, arch, True), known, max(c.phase_widths))
+        rows += frontier_search(c, checkpoint, arch, locality, c.phase_n, start, series,
+                                series=True)
+      done = {}
+      if c.phase_n in a.frontier_ns:
+        start = start_index(grid, known, a.frontier_width)
+        new = frontier_search(c, checkpoint, arch, locality, c.phase_n, start, known=known)
+        rows += new
+        done[c.phase_n] = known + new
       ns = sorted(n for n in a.frontier_ns if n != c.phase_n)
-      order = ([n for n in ns if n > c.phase_n] + [n for n in reversed(ns) if n < c.phase_n])
-      done = {c.phase_n: [r for r in rows if (r["arch"], r["locality"]) == (arch, locality)
-                          and r["width"] == a.frontier_width]} if c.phase_n in a.frontier_ns else {}
-      for n in order:
+      for n in [n for n in ns if n > c.phase_n] + [n for n in reversed(ns) if n < c.phase_n]:
         neighbour = min(done, key=lambda d: abs(math.log(d / n)), default=None)
-        start = start_index(frontier_grid(c, arch), done.get(neighbour, []), a.frontier_width)
+        start = start_index(grid, done.get(neighbour, []), a.frontier_width)
         done[n] = frontier_search(c, checkpoint, arch, locality, n, start)
         rows += done[n]
   return rows

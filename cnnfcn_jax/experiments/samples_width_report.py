@@ -1,5 +1,6 @@
 """The samples_width report: the phase diagram's heatmaps with their 50% contours, the
-sample frontier m*(n) with its fits, the tables, the claims and the literature beside them."""
+sample frontier m*(n) with its fits, the width series m*(q), the tables, the claims and
+the literature beside them."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import numpy as np
 
 from cnnfcn_jax import models, plots
 from cnnfcn_jax.experiments import samples_width_stats as stats
-from cnnfcn_jax.experiments.samples_width_stats import analysis, claim_verdicts, fmt_beta, fmt_m
+from cnnfcn_jax.experiments.samples_width_claims import claim_verdicts
+from cnnfcn_jax.experiments.samples_width_stats import (BELOW, BEYOND, analysis, fmt_beta,
+                                                        fmt_fit_ns, fmt_m)
 
 
 def plot_phase(rows, c, found, workdir):
   locality = "local" if any(l == "local" for _, l in found) else next(iter(found))[1]
   archs = [a for a in c["archs"] if (a, locality) in found]
-  table = stats.success_table([r for r in rows if r["n"] == c["phase_n"]])
+  table = stats.success_table(stats.phase_rows(rows, c), intervals=False)
   fig, axes = plt.subplots(1, len(archs), figsize=(4.6 * len(archs), 3.8), squeeze=False,
                            layout="constrained")
   for ax, arch in zip(axes[0], archs):
@@ -29,9 +32,10 @@ def plot_phase(rows, c, found, workdir):
       ax.contour(np.arange(len(ms)), np.arange(len(qs)), p, levels=[0.5], colors="white",
                  linewidths=2)
     for i, q in enumerate(qs):  # m*(q), interpolated in log m, as grid coordinates
-      m_star = found[arch, locality]["phase"][q][0]
-      if np.isfinite(m_star):
-        ax.plot(np.interp(np.log(m_star), np.log(ms), np.arange(len(ms))), i, "w^", ms=5)
+      front = found[arch, locality]["phase"][q]
+      if front.inside:
+        ax.plot(np.interp(np.log(front.m_star), np.log(ms), np.arange(len(ms))), i, "w^",
+                ms=5)
     ax.set_xticks(range(len(ms)), [str(m) for m in ms], rotation=60, fontsize=7)
     ax.set_yticks(range(len(qs)), [str(q) for q in qs], fontsize=7)
     ax.set_xlabel("training samples m")
@@ -41,16 +45,29 @@ def plot_phase(rows, c, found, workdir):
   return plots.save_figure(fig, workdir, "phase_diagram.png")
 
 
+def draw_frontiers(ax, xs, fronts, color, label, style="o", hollow=False):
+  """m* with its interval where inside; bounds as open triangles at the bound, ▽ for
+  '≤ m', △ for '> m' (not points: only one side is known)."""
+  inside = [x for x in xs if fronts[x].inside]
+  m = np.array([fronts[x].m_star for x in inside])
+  low = np.array([fronts[x].low for x in inside])
+  top = max([f.m_hi if f.kind != BEYOND else f.m_lo for f in fronts.values()] or [1])
+  high = np.array([min(fronts[x].high, 4 * top) for x in inside])
+  if inside:
+    ax.errorbar(inside, m, yerr=[m - low, high - m], fmt=style, capsize=3, color=color,
+                label=label, mfc="none" if hollow else None)
+  for kind, marker, words in ((BELOW, "v", "≤"), (BEYOND, "^", ">")):
+    bounds = [x for x in xs if fronts[x].kind == kind]
+    if bounds:
+      ax.plot(bounds, [fronts[x].m_hi if kind == BELOW else fronts[x].m_lo for x in bounds],
+              marker, mfc="none", color=color, ms=9, label=f"{label.split(' (')[0]}: m* {words} "
+              "the measured m (a bound)")
+
+
 def plot_frontier(c, found, workdir):
   fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
   for (arch, locality), cell in sorted(found.items()):
-    top = max(cell["top"].values())  # the largest m run at this arch's frontier
     style = "-" if locality == "local" else ":"
-    ns = list(cell["frontier"])
-    inside = [n for n in ns if np.isfinite(cell["frontier"][n][0])]
-    m = np.array([cell["frontier"][n][0] for n in inside])
-    low = np.array([cell["frontier"][n][1] for n in inside])
-    high = np.array([min(cell["frontier"][n][2], top * 2) for n in inside])
     fit = cell["fit"]
     label = f"{plots.label(arch)} (q = {cell['width']}, {locality})"
     if fit["beta"] is not None:
@@ -58,70 +75,111 @@ def plot_frontier(c, found, workdir):
       grid_n = np.geomspace(min(fit["ns"]), max(fit["ns"]), 20)
       ax.plot(grid_n, np.exp(fit["log_c"]) * grid_n**fit["beta"], style, lw=1,
               color=plots.color(arch))
-    ax.errorbar(inside, m, yerr=[m - low, high - m], fmt="o", capsize=3,
-                color=plots.color(arch), label=label, mfc="none" if style == ":" else None)
-    beyond = [n for n in ns if n not in inside]
-    if beyond:  # ▲ just above the arch's largest m: beyond the grid there, not dropped
-      ax.plot(beyond, [top * 1.4] * len(beyond), "^", color=plots.color(arch), ms=9,
-              label=f"{plots.label(arch)}: beyond the grid (> {top})")
+    draw_frontiers(ax, list(cell["frontier"]), cell["frontier"], plots.color(arch), label,
+                   hollow=style == ":")
   ax.set_xscale("log", base=2)
   ax.set_yscale("log", base=2)
   ax.set_xlabel("input size n")
-  ax.set_ylabel("m* (P(success) = 1/2), 95% bootstrap")
+  ax.set_ylabel("m* (P(success) = 1/2), 95% interval")
   ax.set_title(f"sample frontier, k = {c['k']}")
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
   return plots.save_figure(fig, workdir, "frontier.png")
 
 
+def plot_series(c, found, workdir):
+  fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+  for (arch, locality), cell in sorted(found.items()):
+    if cell["series"]:
+      draw_frontiers(ax, sorted(cell["series"]), cell["series"], plots.color(arch),
+                     f"{plots.label(arch)} ({locality})", hollow=locality != "local")
+  ax.set_xscale("log", base=2)
+  ax.set_yscale("log", base=2)
+  ax.set_xlabel("width q")
+  ax.set_ylabel("m* (P(success) = 1/2), 95% interval")
+  ax.set_title(f"sample frontier against width, n = {c['phase_n']}, k = {c['k']}")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=7)
+  return plots.save_figure(fig, workdir, "width_series.png")
+
+
 def report(rows, config, workdir) -> list[str]:
   c, k = config, config["k"]
   found = analysis(rows, c)
+  series = any(cell["series"] for cell in found.values())
   figures = [plot_phase(rows, c, found, workdir), plot_frontier(c, found, workdir)]
-  table = stats.success_table(rows)
+  figures += [plot_series(c, found, workdir)] if series else []
+  table = stats.success_table(stats.phase_rows(rows, c))
   num_seeds = len({r["seed"] for r in rows})
   lines = ["# Samples, width and luck", "",
            f"Parity of k = {k} consecutive bits (and twin where run); full-batch training "
            f"on m samples; success = test accuracy >= {c['success_accuracy']} on "
            f"{c['num_test']} fresh samples; {num_seeds} seeds per point, 95% Wilson "
-           "intervals; m* = smallest m with P(success) >= 1/2, interpolated in log m, with "
-           f"a 95% percentile bootstrap over seeds ({c['bootstrap_resamples']} resamples).",
+           "intervals; m* = smallest m with P(success) >= 1/2, interpolated in log m between "
+           "the measured m around the first crossing (the bracket). The frontier and the "
+           "width series refine the bracket by geometric midpoints to a ratio of at most "
+           f"{c['frontier_bracket_ratio']:g} (or P within [0.2, 0.8] on both sides; at most "
+           f"{c['frontier_max_refinements']} midpoints a search). m*'s 95% interval is the hull "
+           f"of a percentile bootstrap over seeds ({c['bootstrap_resamples']} resamples) and "
+           "the bracket; '≤ m' and '> m' are bounds (P >= 1/2 at the smallest measured m, or "
+           "below 1/2 at every one) and enter no fit.",
            "", "| arch | steps | optimiser, step | init |", "|---|---|---|---|"]
   lines += [f"| {plots.label(a)} | {c[a]['num_steps']} | {c[a]['optimizer']} "
             f"{c[a]['learning_rate']:g} (first layer: {c[a]['first_layer_step']}) | "
             f"{c[a]['init']} |" for a in c["archs"]]
   for (arch, locality), cell in sorted(found.items()):
-    qs, ms = sorted(cell["phase"]), [int(m) for m in cell["grid"]]
+    qs, ms = sorted(cell["phase"]), cell["grid"]
     lines += ["", f"## {plots.label(arch)}, {locality}: phase diagram at n = {c['phase_n']}",
-              "", "| q | m*(q) | " + " | ".join(f"m={m}" for m in ms) + " |",
+              "", "m*(q) on the grid alone (its interval at least the grid's bracket).", "",
+              "| q | m*(q) | " + " | ".join(f"m={m}" for m in ms) + " |",
               "|---|---|" + "---|" * len(ms)]
     for q in qs:
       cells = [table.get((arch, locality, c["phase_n"], q, m)) for m in ms]
-      lines.append(f"| {q} | {fmt_m(*cell['phase'][q], top=ms[-1])} | " + " | ".join(
+      lines.append(f"| {q} | {fmt_m(cell['phase'][q])} | " + " | ".join(
           f"{t[2]:.2f} [{t[3]:.2f}, {t[4]:.2f}]" if t else "" for t in cells) + " |")
-  lines += ["", "## Sample frontier m*(n) at a fixed width", "",
-            "| arch | locality | q | β [95%] | " + " | ".join(
-                f"n={n}" for n in sorted({n for v in found.values() for n in v["frontier"]}))
-            + " |"]
   all_ns = sorted({n for v in found.values() for n in v["frontier"]})
-  lines.append("|---|---|---|---|" + "---|" * len(all_ns))
+  lines += ["", "## Sample frontier m*(n) at a fixed width", "",
+            "| arch | locality | q | β [95%] | " + " | ".join(f"n={n}" for n in all_ns) + " |",
+            "|---|---|---|---|" + "---|" * len(all_ns)]
   for (arch, locality), cell in sorted(found.items()):
     lines.append(f"| {plots.label(arch)} | {locality} | {cell['width']} | "
                  f"{fmt_beta(cell['fit'])} | " + " | ".join(
-                     fmt_m(*cell["frontier"][n], top=cell["top"][n])
-                     if n in cell["frontier"] else "" for n in all_ns) + " |")
-  lines += ["", "Log-log slope of m* between consecutive n (where both are inside the grid): "
-            + "; ".join(f"{plots.label(a)} {l}: " + ", ".join(
-                f"{n0}→{n1} {math.log(v[n1][0] / v[n0][0]) / math.log(n1 / n0):.2f}"
-                for n0, n1 in zip(list(v), list(v)[1:])
-                if np.isfinite(v[n0][0]) and np.isfinite(v[n1][0]))
-                for (a, l), v in ((key, cell["frontier"]) for key, cell in sorted(found.items())))
-            + "."]
+                     fmt_m(cell["frontier"][n], bracket=True) if n in cell["frontier"] else ""
+                     for n in all_ns) + " |")
+  lines.append("")
+  for (arch, locality), cell in sorted(found.items()):
+    fit = cell["fit"]
+    lines.append(f"β of {plots.label(arch)} ({locality}): {fmt_fit_ns(fit, cell['frontier'])}"
+                 + ("; β undefined." if fit["beta"] is None else
+                    "; its interval is the hull of the bootstrap's [{}, {}] and the slopes "
+                    "over the brackets [{}, {}].".format(*map(stats.fmt_slope, (
+                        *fit["boot"], *fit["corners"])))))
+  slopes = []
+  for (arch, locality), cell in sorted(found.items()):
+    v = cell["frontier"]
+    pairs = [f"{n0}→{n1} {math.log(v[n1].m_star / v[n0].m_star) / math.log(n1 / n0):.2f}"
+             for n0, n1 in zip(list(v), list(v)[1:]) if v[n0].inside and v[n1].inside]
+    slopes += [f"{plots.label(arch)} {locality}: " + ", ".join(pairs)] if pairs else []
+  lines += ["", "Log-log slope of m* between consecutive n (where both are inside): "
+            + ("; ".join(slopes) or "none") + "."]
+  if series:
+    lines += ["", f"## Width series m*(q) at n = {c['phase_n']}", "",
+              "Its own calls (all widths of one m in one unit), never pooled with the phase "
+              "diagram's networks of the same widths.", "",
+              "| arch | locality | q | m*(q) [95%] | bracket | measured m |",
+              "|---|---|---|---|---|---|"]
+    for (arch, locality), cell in sorted(found.items()):
+      measured = sorted({r["num_train"] for r in rows if r.get("series")
+                         and (r["arch"], r["locality"]) == (arch, locality)})
+      lines += [f"| {plots.label(arch)} | {locality} | {q} | {fmt_m(f)} | "
+                + (f"{f.m_lo:.0f}–{f.m_hi:.0f}" if f.inside else "") + " | "
+                + ", ".join(map(str, measured)) + " |" for q, f in sorted(cell["series"].items())]
   lines += ["", "## The claims, measured (local task)", ""]
   lines += [v.line() for v in claim_verdicts(rows, c)] if any(
       r["locality"] == "local" for r in rows) else ["(no local rows)"]
   lines += comparisons(c, found)
   lines += ["", "![phase diagram](phase_diagram.png)", "", "![frontier](frontier.png)", ""]
+  lines += ["![width series](width_series.png)", ""] if series else []
   return plots.write_report(workdir, lines, figures)
 
 
@@ -131,9 +189,10 @@ def comparisons(c, found) -> list[str]:
   windowed = [(a, l) for a, l in found if l == "local" and models.ARCHITECTURES[a].windowed]
   for arch, locality in windowed[:1]:
     cell = found[arch, locality]
-    inside = [n for n, v in cell["frontier"].items() if np.isfinite(v[0])]
+    inside = [n for n, f in cell["frontier"].items() if f.inside]
     if inside:
       n = max(inside)
+      m_star = cell["frontier"][n].m_star
       epsilon = 1 - c["success_accuracy"]
       bound = stats.corollary5_sample_bound(arch, n, c["k"], cell["width"], epsilon, 0.5)
       lines.append(
@@ -141,19 +200,19 @@ def comparisons(c, found) -> list[str]:
           f"N = {stats.num_weights(arch, n, c['k'], cell['width'])} weights, error ε = "
           f"{epsilon:.2g} and δ = 1/2, the uniform-convergence sample size (N log2 N + "
           f"log(1/δ))/ε² with every constant 1 (the paper's constants did not survive) is "
-          f"{bound:.3g}, {bound / cell['frontier'][n][0]:.3g} times the measured m* = "
-          f"{cell['frontier'][n][0]:.0f}.")
+          f"{bound:.3g}, {bound / m_star:.3g} times the measured m* = {m_star:.0f}.")
   fcn = [(a, l) for a, l in found if l == "local" and not models.ARCHITECTURES[a].windowed]
   measured = ""
   for arch, locality in fcn[:1]:
-    phase = found[arch, locality]["phase"]
-    measured = " The FCN's m* at n = {}: {}.".format(c["phase_n"], "; ".join(
-        f"q = {q}: {fmt_m(*phase[q][:3], top=max(found[arch, locality]['grid']))}"
-        for q in sorted(phase)))
+    cell = found[arch, locality]
+    widths = cell["series"] or cell["phase"]
+    measured = " The FCN's m* at n = {} ({}): {}.".format(
+        c["phase_n"], "width series" if cell["series"] else "phase diagram",
+        "; ".join(f"q = {q}: {fmt_m(widths[q])}" for q in sorted(widths)))
   lines.append(
       "- Edelman et al. (2023) trained MLPs alone on sparse parities (SGD, about 50 separate "
       "runs per point) and found that width buys sample efficiency. Here the FCN trains full "
-      "batch with Adam on the k-pattern, which its permutation-invariant init cannot tell "
-      "from a sparse parity, every seed x width in one call, beside CNN and LCN on the same "
-      "samples." + measured)
+      "batch with Adam at one learning rate for every width on the k-pattern, which its "
+      "permutation-invariant init cannot tell from a sparse parity, beside CNN and LCN on "
+      "the same samples." + measured)
   return lines

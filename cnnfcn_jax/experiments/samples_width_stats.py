@@ -1,38 +1,50 @@
 """Statistics of the samples_width experiment: P(success) tables, the sample frontier m*,
-its bootstrap over seeds, the exponent β of m* ≈ c n^β, Corollary 5's sample bound, and
-the claims judged on them (analysis, claim_verdicts).
+its interval, the exponent β of m* ≈ c n^β, Corollary 5's sample bound (analysis); the
+claims judged on them are in samples_width_claims.
 
-Outcomes are kept as a boolean array (seeds, grid m) per (arch, locality, n, width), seeds
-in the same order at every m: a seed's init is the same at every m (train.seed_keys), so
-the outcomes at different m are correlated, and the bootstrap resamples whole seeds.
+Outcomes are kept as a boolean array (seeds, measured m) per (arch, locality, n, width),
+seeds in the same order at every m: a seed's init is the same at every m
+(train.seed_keys), so the outcomes at different m are correlated, and the bootstrap
+resamples whole seeds. The width series' rows (`series` = True) are cells of their own:
+they train the same networks as the phase diagram's but in other calls, which Adam's
+rounding can send elsewhere, so the two are never pooled.
 
-m*: with P_i the success fraction at grid point m_i (increasing), the first i with
+m*: with P_i the success fraction at measured m_i (increasing), the first i with
 P_i >= 1/2; if i > 0, log m* interpolates linearly in P between (m_{i-1}, P_{i-1}) and
-(m_i, P_i); if i = 0, m* = m_0 and the frontier is at or below the grid (`below`); if no
-grid m reaches 1/2, m* = inf (beyond the grid).
+(m_i, P_i), the bracket; if i = 0, m* <= m_0 (a bound: `below`); if no m reaches 1/2,
+m* > the largest m (a bound: `beyond`). The seeds only see P's noise at the measured m, not
+where between two of them P crosses 1/2, so m*'s interval is the hull of the seed
+bootstrap's percentile interval and the bracket; β's, the hull of its bootstrap interval
+and the least-squares slopes over the box of brackets (slope_range).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-from cnnfcn_jax import models, plots
+from cnnfcn_jax import models
 
 LEVEL = 0.5  # the frontier: P(success) reaches this
 CONFIDENCE = 0.95
+INSIDE, BELOW, BEYOND = "inside", "below", "beyond"
 
 
 def outcomes(rows, keys=("arch", "locality", "n", "width")):
-  """{key: (grid m (M,), seeds (S,), success (S, M) bool)} from rows with a `success` field.
+  """{key: (measured m (M,), seeds (S,), success (S, M) bool)} from rows with `success`.
 
-  Every (key, m) must hold the same seeds; a missing one is an error, not a hole.
+  Every (key, m) must hold the same seeds, each once; a missing or repeated one is an
+  error, not a hole.
   """
   cells = {}
   for r in rows:
-    cells.setdefault(tuple(r[k] for k in keys), {}).setdefault(r["num_train"], {})[
-        r["seed"]] = bool(r["success"])
+    by_seed = cells.setdefault(tuple(r[k] for k in keys), {}).setdefault(r["num_train"], {})
+    if r["seed"] in by_seed:
+      raise ValueError(f"{tuple(r[k] for k in keys)}: seed {r['seed']} twice at m = "
+                       f"{r['num_train']}")
+    by_seed[r["seed"]] = bool(r["success"])
   result = {}
   for key, by_m in cells.items():
     ms = sorted(by_m)
@@ -65,6 +77,17 @@ def frontier(ms, fractions, level=LEVEL):
   return np.where(anywhere, value, np.inf)
 
 
+def bracket(ms, fractions, level=LEVEL):
+  """(kind, m_lo, m_hi): the measured m's around the first crossing of `level` (inside),
+  (below, 0, m_0) when the first m reaches it, (beyond, largest m, inf) when none does."""
+  reached = np.flatnonzero(np.asarray(fractions) >= level)
+  if not len(reached):
+    return BEYOND, float(ms[-1]), math.inf
+  if reached[0] == 0:
+    return BELOW, 0.0, float(ms[0])
+  return INSIDE, float(ms[reached[0] - 1]), float(ms[reached[0]])
+
+
 def quantiles(values, confidence=CONFIDENCE):
   """(low, high) percentile interval of bootstrap values, inf allowed (order statistics)."""
   alpha = (1 - confidence) / 2
@@ -78,14 +101,35 @@ def resample_indices(num_seeds, resamples, seed=0):
   return np.random.default_rng(seed).integers(0, num_seeds, (resamples, num_seeds))
 
 
-def frontier_with_interval(ms, success, resamples=1000, seed=0):
-  """(m*, low, high, below): m* of the seeds' outcomes (S, M) and its percentile bootstrap
-  interval over seeds; below = the frontier is at or below the smallest grid m."""
-  m_star = float(frontier(ms, success.mean(0)))
-  index = resample_indices(len(success), resamples, seed)
-  boot = frontier(ms, success[index].mean(1))
-  low, high = quantiles(boot)
-  return m_star, low, high, bool(success.mean(0)[0] >= LEVEL)
+class Frontier(NamedTuple):
+  """m* of one cell. inside: the interpolated m*, its interval no narrower than the bracket
+  [m_lo, m_hi]; below: m* <= m_hi (m_star = m_hi, m_lo = low = 0); beyond: m* > m_lo
+  (m_star = high = m_hi = inf). Bounds enter no fit as values."""
+  m_star: float
+  low: float
+  high: float
+  kind: str
+  m_lo: float
+  m_hi: float
+
+  @property
+  def inside(self) -> bool:
+    return self.kind == INSIDE
+
+
+def frontier_with_interval(ms, success, resamples=1000, seed=0) -> Frontier:
+  """m* of the seeds' outcomes (S, M) at measured ms, with the hull of its percentile
+  bootstrap interval over seeds and its bracket (module docstring)."""
+  p = success.mean(0)
+  kind, m_lo, m_hi = bracket(ms, p)
+  boot_low, boot_high = quantiles(frontier(ms, success[resample_indices(
+      len(success), resamples, seed)].mean(1)))
+  if kind == BELOW:
+    return Frontier(m_hi, 0.0, max(boot_high, m_hi), kind, m_lo, m_hi)
+  if kind == BEYOND:
+    return Frontier(math.inf, min(boot_low, m_lo), math.inf, kind, m_lo, m_hi)
+  return Frontier(float(frontier(ms, p)), min(boot_low, m_lo), max(boot_high, m_hi), kind,
+                  m_lo, m_hi)
 
 
 def fit_exponent(ns, m_stars):
@@ -95,24 +139,40 @@ def fit_exponent(ns, m_stars):
   return float(beta), float(log_c)
 
 
-def exponent_with_interval(cells, resamples=1000, seed=0):
-  """β of m*(n) over the n whose m* is inside the grid, with a percentile bootstrap interval.
+def slope_range(ns, lows, highs):
+  """(min, max) least-squares slope of log m* on log n over the box lows <= m* <= highs.
+  The slope is Σ c_i log m*_i / Σ c_i² with c_i the centred log n: linear, so its extremes
+  are at the corner taking the low end where c_i > 0 and the high end elsewhere (min), or
+  the reverse (max)."""
+  c = np.log(np.asarray(ns, float))
+  c = c - c.mean()
+  lo, hi = np.log(np.asarray(lows, float)), np.log(np.asarray(highs, float))
+  norm = (c**2).sum()
+  return (float((c * np.where(c > 0, lo, hi)).sum() / norm),
+          float((c * np.where(c > 0, hi, lo)).sum() / norm))
 
-  cells: {n: (ms, success (S, M))} of one (arch, locality, width). Returns a dict: beta,
-  low, high, log_c, ns (fitted), beyond (n with m* beyond the grid), m_star {n: m*}.
-  beta is None with fewer than two fitted n. Each resample draws the seeds of every n
-  afresh (different n are independent experiments); a resample whose m* leaves the grid at
-  a fitted n gives β = +inf if that n is the largest, -inf if it is the smallest, and
-  otherwise is fitted on its other n.
+
+def exponent_with_interval(cells, resamples=1000, seed=0, fronts=None):
+  """β of m*(n) over the n whose m* is inside the measured m's, with an interval.
+
+  cells: {n: (ms, success (S, M))} of one (arch, locality, width); fronts: their Frontier
+  (computed if not given). Returns a dict: beta, low, high, log_c, ns (fitted), left_out
+  {n: kind} (bounds: below or beyond), boot (the bootstrap's interval), corners
+  (slope_range over the fitted n's brackets), m_star {n: m*}. beta is None with fewer than
+  two fitted n; [low, high] is the hull of boot and corners. Each resample draws the seeds
+  of every n afresh (different n are independent experiments); a resample whose m* leaves
+  the grid at a fitted n gives β = +inf if that n is the largest, -inf if it is the
+  smallest, and otherwise is fitted on its other n.
   """
   ns = sorted(cells)
-  m_star = {n: float(frontier(cells[n][0], cells[n][1].mean(0))) for n in ns}
-  fitted = [n for n in ns if np.isfinite(m_star[n])]
-  result = dict(beta=None, low=None, high=None, log_c=None, ns=fitted,
-                beyond=[n for n in ns if not np.isfinite(m_star[n])], m_star=m_star)
+  fronts = fronts or {n: frontier_with_interval(*cells[n], resamples, seed) for n in ns}
+  fitted = [n for n in ns if fronts[n].inside]
+  result = dict(beta=None, low=None, high=None, log_c=None, ns=fitted, boot=None,
+                corners=None, left_out={n: fronts[n].kind for n in ns if n not in fitted},
+                m_star={n: fronts[n].m_star for n in ns})
   if len(fitted) < 2:
     return result
-  result["beta"], result["log_c"] = fit_exponent(fitted, [m_star[n] for n in fitted])
+  result["beta"], result["log_c"] = fit_exponent(fitted, [fronts[n].m_star for n in fitted])
   rng = np.random.default_rng(seed)
   boot = np.stack([frontier(cells[n][0], cells[n][1][rng.integers(
       0, len(cells[n][1]), (resamples, len(cells[n][1])))].mean(1)) for n in fitted], -1)
@@ -129,7 +189,11 @@ def exponent_with_interval(cells, resamples=1000, seed=0):
       betas.append(-np.inf)
     elif keep.sum() >= 2:
       betas.append(np.polyfit(log_n[keep], row[keep], 1)[0])
-  result["low"], result["high"] = quantiles(betas)
+  result["boot"] = quantiles(betas)
+  result["corners"] = slope_range(fitted, [fronts[n].m_lo for n in fitted],
+                                  [fronts[n].m_hi for n in fitted])
+  result["low"] = min(result["boot"][0], result["corners"][0])
+  result["high"] = max(result["boot"][1], result["corners"][1])
   return result
 
 
@@ -163,98 +227,71 @@ def corollary5_sample_bound(arch, n, k, width, epsilon, delta):
 # --------------------------------------------------------------------------- analyse
 
 
+def phase_rows(rows, c):
+  """The phase diagram's rows: n = phase_n, its grid m and widths (not the refinements'
+  m, not the series)."""
+  grid, widths = set(c["phase_num_trains"]), set(c["phase_widths"])
+  return [r for r in rows if r["n"] == c["phase_n"] and r["num_train"] in grid
+          and r["width"] in widths and not r.get("series")]
+
+
 def analysis(rows, c) -> dict:
-  """Everything the report and the verdicts read: per (arch, locality) the phase diagram's
-  m*(q) at phase_n and the frontier's m*(n) fit at frontier_width, with intervals."""
-  cells = outcomes(rows)
+  """Everything the report and the verdicts read, per (arch, locality): the phase
+  diagram's m*(q) on its grid, the frontier's m*(n) (refined) and its β at frontier_width,
+  and the width series' m*(q) (refined) at phase_n."""
   resamples = c["bootstrap_resamples"]
+  cells = outcomes([r for r in rows if not r.get("series")])
+  phase_cells = outcomes(phase_rows(rows, c))
+  series_cells = outcomes([r for r in rows if r.get("series")])
   result = {}
   for (arch, locality) in sorted({key[:2] for key in cells}):
-    phase = {q: frontier_with_interval(*cells[arch, locality, c["phase_n"], q][::2],
-                                             resamples)
-             for q in c["phase_widths"] if (arch, locality, c["phase_n"], q) in cells}
+    def frontiers(table, widths):  # m*(q) at phase_n
+      return {q: frontier_with_interval(*table[arch, locality, c["phase_n"], q][::2],
+                                        resamples)
+              for q in widths if (arch, locality, c["phase_n"], q) in table}
+    phase = frontiers(phase_cells, c["phase_widths"])
     width = c[arch]["frontier_width"]
     by_n = {n: (ms, s) for (a, l, n, q), (ms, _, s) in cells.items()
             if (a, l, q) == (arch, locality, width) and n in c[arch]["frontier_ns"]}
-    front = {n: frontier_with_interval(ms, s, resamples) for n, (ms, s) in by_n.items()}
-    result[arch, locality] = dict(phase=phase, frontier=dict(sorted(front.items())),
-                                  top={n: int(ms[-1]) for n, (ms, _) in by_n.items()},
-                                  fit=exponent_with_interval(by_n, resamples),
-                                  width=width, grid=next(v[0] for key, v in cells.items()
-                                                         if key[:2] == (arch, locality)))
+    front = {n: frontier_with_interval(ms, s, resamples) for n, (ms, s) in sorted(by_n.items())}
+    series = frontiers(series_cells, c[arch].get("width_series", ()))
+    result[arch, locality] = dict(
+        phase=phase, frontier=front, series=series, width=width,
+        fit=exponent_with_interval(by_n, resamples, fronts=front),
+        grid=sorted({int(m) for key, v in phase_cells.items() if key[:2] == (arch, locality)
+                     for m in v[0]}))
   return result
 
 
-def fmt_m(m_star, low=None, high=None, below=False, top=None):
-  """m* [low, high]; 'beyond the grid (> top)'; '<= m' when the grid's first m succeeds."""
-  if not np.isfinite(m_star):
-    return f"beyond the grid (> {top})"
-  text = f"≤ {m_star:.0f}" if below else f"{m_star:.0f}"
-  if low is None:
-    return text
-  return text + f" [{low:.0f}, {'∞' if not np.isfinite(high) else f'{high:.0f}'}]"
+def fmt_count(x) -> str:
+  return "∞" if not np.isfinite(x) else f"{x:.0f}"
 
 
-def fmt_beta(fit):
+def fmt_m(f: Frontier, bracket=False) -> str:
+  """'m* [low, high]' (with ', bracket m_lo–m_hi' if asked); bounds as '≤ m' / '> m'."""
+  if f.kind == BEYOND:
+    return f"> {f.m_lo:.0f}"
+  if f.kind == BELOW:
+    return f"≤ {f.m_hi:.0f}"
+  text = f"{f.m_star:.0f} [{f.low:.0f}, {fmt_count(f.high)}]"
+  return text + (f", bracket {f.m_lo:.0f}–{f.m_hi:.0f}" if bracket else "")
+
+
+def fmt_slope(value) -> str:
+  return f"{value + 0.0:.2f}" if np.isfinite(value) else "∞" if value > 0 else "-∞"
+
+
+def fmt_beta(fit) -> str:
   if fit["beta"] is None:
-    return "undefined (fewer than two n inside the grid)"
-  fit = {**fit, "beta": fit["beta"] + 0.0, "low": fit["low"] + 0.0, "high": fit["high"] + 0.0}
-  high = "∞" if not np.isfinite(fit["high"]) else f"{fit['high']:.2f}"
-  low = "-∞" if not np.isfinite(fit["low"]) else f"{fit['low']:.2f}"
-  return f"{fit['beta']:.2f} [{low}, {high}]"
+    return "undefined (fewer than two n with m* inside the measured m)"
+  return f"{fmt_slope(fit['beta'])} [{fmt_slope(fit['low'])}, {fmt_slope(fit['high'])}]"
 
 
-def claim_verdicts(rows, config) -> list[plots.Verdict]:
-  """The issue's claims on the local task (docs: experiments/samples_width.py)."""
-  found = analysis([r for r in rows if r["locality"] == "local"], config)
-  k, windowed = rows[0]["k"], [a for a, _ in found if models.ARCHITECTURES[a].windowed]
-  top = max(found[next(iter(found))]["grid"])
-  result = []
-  for arch in windowed:
-    fit = found[arch, "local"]["fit"]
-    ok = fit["beta"] is not None and not fit["beyond"] and fit["high"] < 2
-    result.append(plots.Verdict(
-        f"{plots.label(arch)} m*(n) polynomial: inside the grid at every n, β's 95% interval "
-        "below 2", ok, f"β = {fmt_beta(fit)} over n = {fit['ns']}"
-        + (f"; beyond the grid at n = {fit['beyond']}" if fit["beyond"] else "")))
-  for fcn in [a for a, _ in found if not models.ARCHITECTURES[a].windowed]:
-    f = found[fcn, "local"]["fit"]
-    for arch in windowed:
-      w = found[arch, "local"]["fit"]
-      # Beyond the grid from some n on: every n from there beyond, and arch inside there.
-      tail = [n for i, n in enumerate(sorted(f["m_star"]))
-              if all(not np.isfinite(f["m_star"][m]) for m in sorted(f["m_star"])[i:])]
-      beyond = bool(tail) and all(np.isfinite(w["m_star"].get(n, np.inf)) for n in tail)
-      above = (f["beta"] is not None and w["beta"] is not None and f["low"] > w["high"])
-      result.append(plots.Verdict(
-          f"{plots.label(fcn)} m* grows faster than {plots.label(arch)}'s (β intervals "
-          f"disjoint and above, or beyond the grid from some n on where "
-          f"{plots.label(arch)}'s is inside)", above or beyond,
-          f"β {plots.label(fcn)} {fmt_beta(f)}, {plots.label(arch)} {fmt_beta(w)}"
-          + (f"; {plots.label(fcn)} beyond the grid from n = {tail[0]}" if tail else "")))
-  for arch, _ in found:
-    cell = found[arch, "local"]
-    phase = cell["phase"]
-    if models.ARCHITECTURES[arch].windowed:
-      reference = phase.get(cell["width"], (np.inf,))[0]
-      table = success_table([r for r in rows if r["locality"] == "local" and r["arch"] == arch
-                             and r["n"] == config["phase_n"]], intervals=False)
-      misses = [(q, m, p) for (_, _, _, q, m), (_, _, p, _, _) in sorted(table.items())
-                if q >= 2**k and m >= reference and p < LEVEL]
-      result.append(plots.Verdict(
-          f"{plots.label(arch)} phase diagram: P(success) >= 1/2 at every width >= 2^k = "
-          f"{2**k} and every m >= m* (width {cell['width']}: {fmt_m(reference, top=top)})",
-          np.isfinite(reference) and not misses,
-          "no cell below 1/2" if not misses else
-          "below 1/2 at " + ", ".join(f"q = {q}, m = {m} ({p:.2f})" for q, m, p in misses)))
-    else:
-      # Widths whose frontier is inside the grid: beyond it a width may not learn at all
-      # (as CNN/LCN below 2^k), which says nothing about the samples that width saves.
-      qs = sorted(phase)
-      inside = [q for q in qs if np.isfinite(phase[q][0])]
-      ok = len(inside) >= 2 and phase[inside[-1]][2] < phase[inside[0]][1]
-      result.append(plots.Verdict(
-          f"{plots.label(arch)} frontier moves with width: among the widths with m* inside "
-          "the grid, m* of the widest below m* of the narrowest, bootstrap intervals "
-          "disjoint", ok, "; ".join(f"q = {q}: {fmt_m(*phase[q][:3], top=top)}" for q in qs)))
-  return result
+def fmt_fit_ns(fit, fronts) -> str:
+  """Which n β was fitted on and which were left out as bounds."""
+  text = f"fitted on n = {', '.join(map(str, fit['ns'])) or 'none'}"
+  if fit["left_out"]:
+    text += "; left out as bounds: " + ", ".join(
+        f"n = {n} ({fmt_m(fronts[n])}, {'at or below' if kind == BELOW else 'beyond'} the "
+        "measured m)" for n, kind in fit["left_out"].items())
+  return text

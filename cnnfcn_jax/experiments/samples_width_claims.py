@@ -1,0 +1,127 @@
+"""The samples_width claims, each judged three ways on intervals (plots.Verdict): holds,
+FAILS, or not established where data are missing (fewer than two n with m* inside the
+measured m, a bound where a value is needed) or the intervals decide neither way. The rule
+of each is in its claim's text.
+"""
+
+from __future__ import annotations
+
+import math
+
+from cnnfcn_jax import models, plots
+from cnnfcn_jax.experiments.samples_width_stats import (BEYOND, LEVEL, analysis, fmt_beta,
+                                                        fmt_fit_ns, fmt_m, phase_rows,
+                                                        success_table)
+
+
+def entirely_below(a, b) -> bool:
+  """Interval of m* a lies below b's: a's high end under b's low end (a bound > m counts
+  from m on; a below-bound's low end is 0, so nothing lies below it)."""
+  return a.high < b.low or (b.kind == BEYOND and a.kind != BEYOND and a.high <= b.m_lo)
+
+
+def polynomial(arch, cell) -> plots.Verdict:
+  fit, fronts = cell["fit"], cell["frontier"]
+  ns = sorted(fronts)
+  # The frontier left the grid: beyond it at some n while inside at a smaller one.
+  left = [n for n in ns if fronts[n].kind == BEYOND
+          and any(fronts[m].inside for m in ns if m < n)]
+  bounds = [n for n in ns if not fronts[n].inside]
+  if (fit["beta"] is not None and fit["low"] >= 2) or left:
+    holds, why = False, ""
+  elif fit["beta"] is None:
+    holds, why = None, "; fewer than two n inside"
+  elif fit["high"] < 2 and not bounds:
+    holds, why = True, ""
+  else:
+    holds, why = None, ("; β's interval reaches 2" if fit["high"] >= 2 else
+                        "; m* is a bound at n = " + ", ".join(map(str, bounds)))
+  return plots.Verdict(
+      f"{plots.label(arch)} m*(n) polynomial: m* inside the measured m at every n and β's 95% "
+      "interval below 2 (FAILS: β's interval at or above 2, or m* beyond the grid at an n "
+      "above one where it is inside)", holds,
+      f"β = {fmt_beta(fit)}, {fmt_fit_ns(fit, fronts)}"
+      + (f"; beyond the grid at n = {left}" if left else "") + why)
+
+
+def faster(fcn, arch, f_cell, w_cell) -> plots.Verdict:
+  f, w = f_cell["fit"], w_cell["fit"]
+  ff, wf = f_cell["frontier"], w_cell["frontier"]
+  ns = sorted(ff)
+  # The FCN beyond the grid from some n on, where arch's interval lies below the FCN's bound.
+  tail = [n for i, n in enumerate(ns) if all(ff[m].kind == BEYOND for m in ns[i:])]
+  beyond = bool(tail) and all(n in wf and entirely_below(wf[n], ff[n]) for n in tail)
+  both = f["beta"] is not None and w["beta"] is not None
+  holds = (True if beyond or (both and f["low"] > w["high"]) else
+           False if both and f["high"] < w["low"] else None)
+  missing = [plots.label(a) for a, x in ((fcn, f), (arch, w)) if x["beta"] is None]
+  why = ("" if holds is not None else "; β intervals overlap" if both else
+         f"; no β for {' or '.join(missing)}")
+  return plots.Verdict(
+      f"{plots.label(fcn)} m* grows faster than {plots.label(arch)}'s (β intervals disjoint "
+      f"and above, or beyond the grid from some n on where {plots.label(arch)}'s lies below; "
+      "FAILS: β intervals disjoint and below)", holds,
+      f"β {plots.label(fcn)} {fmt_beta(f)}, {plots.label(arch)} {fmt_beta(w)}"
+      + (f"; {plots.label(fcn)} beyond the grid from n = {tail[0]}" if tail else "") + why)
+
+
+def phase_claim(arch, cell, rows, c) -> plots.Verdict:
+  """Wilson intervals: a cell at P = 0.53 of 64 seeds cannot show P >= 1/2, but one whose
+  interval lies below 1/2 shows P < 1/2; so the claim is 'not below 1/2'."""
+  k, width = c["k"], cell["width"]
+  reference = cell["frontier"].get(c["phase_n"]) or cell["phase"].get(width)
+  # Cells surely past the frontier: m at or above the upper end of m*'s interval.
+  threshold = reference.high if reference is not None else math.inf
+  table = success_table([r for r in phase_rows(rows, c) if r["arch"] == arch
+                         and r["width"] >= 2**k and r["num_train"] >= threshold],
+                        keys=("width", "num_train"))
+  below = [(q, m) for (q, m), v in sorted(table.items()) if v[4] < LEVEL]
+  holds = False if below else True if table else None
+  def cell(q, m):
+    return f"{table[q, m][2]:.2f} [{table[q, m][3]:.2f}, {table[q, m][4]:.2f}]"
+  if below:
+    measured = "below 1/2 at " + ", ".join(f"q = {q}, m = {m} ({cell(q, m)})" for q, m in below)
+  elif table:
+    q, m = min(table, key=lambda key: table[key][2])
+    measured = (f"{len(table)} cell{'s' * (len(table) != 1)}, none below 1/2; lowest q = {q}, "
+                f"m = {m}: {cell(q, m)}")
+  else:
+    measured = "no cell at m >= m*'s upper end"
+  return plots.Verdict(
+      f"{plots.label(arch)} phase diagram: P(success) not below 1/2 (no 95% Wilson interval "
+      f"entirely below 1/2) at every width >= 2^k = {2**k} and every m at or above the upper "
+      f"end of m*'s interval (width {width}: "
+      f"{fmt_m(reference) if reference else 'not measured'})", holds, measured)
+
+
+def width_claim(arch, cell, c) -> plots.Verdict:
+  """Judged on the refined width series (the phase diagram's grid where there is none)."""
+  series = cell["series"] or cell["phase"]
+  qs = sorted(series)
+  source = "width series" if cell["series"] else "phase diagram"
+  if len(qs) < 2:
+    holds, gain = None, []
+  else:
+    narrow, wide = series[qs[0]], series[qs[-1]]
+    holds = (True if entirely_below(wide, narrow) else
+             False if entirely_below(narrow, wide) else None)
+    gain = [q for q in qs[1:] if entirely_below(series[q], narrow)]
+  return plots.Verdict(
+      f"{plots.label(arch)} width series: width buys samples at n = {c['phase_n']} (the "
+      "widest's m* interval entirely below the narrowest's; FAILS: entirely above it, the "
+      "widest needs more; not established where they overlap)", holds,
+      f"{source}: " + "; ".join(f"q = {q}: {fmt_m(series[q])}" for q in qs)
+      + f"; gain from: {f'q = {gain[0]}' if gain else 'none'}")
+
+
+def claim_verdicts(rows, config) -> list[plots.Verdict]:
+  """The issue's claims on the local task (docs: experiments/samples_width.py)."""
+  local = [r for r in rows if r["locality"] == "local"]
+  found = {a: cell for (a, _), cell in analysis(local, config).items()}
+  windowed = [a for a in found if models.ARCHITECTURES[a].windowed]
+  fcns = [a for a in found if not models.ARCHITECTURES[a].windowed]
+  result = [polynomial(arch, found[arch]) for arch in windowed]
+  result += [faster(fcn, arch, found[fcn], found[arch]) for fcn in fcns for arch in windowed]
+  result += [phase_claim(arch, found[arch], local, config) for arch in windowed]
+  result += [width_claim(arch, found[arch], config) for arch in fcns]
+  return result
