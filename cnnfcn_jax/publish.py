@@ -65,16 +65,21 @@ ABSENT = "<absent>"
 
 def summarize(workdir: str) -> dict:
   """A run folder's config, timing and rows, the rows as columns of runs (a field equal in
-  every row once, in `constant`; ABSENT where a row lacks it)."""
+  every row once, in `constant`; ABSENT where a row lacks it), less the fields its
+  experiment module names in UNPUBLISHED_FIELDS."""
   rows = outputs.read_jsonl(os.path.join(workdir, outputs.RESULTS_FILE))
+  config = outputs.read_config(workdir)
+  # Per-network fields the report never reads (training curves) stay in the run folder.
+  from cnnfcn_jax.experiments import EXPERIMENTS  # every experiment: imported where used
+  unread = getattr(EXPERIMENTS.get(config.get("experiment")), "UNPUBLISHED_FIELDS", ())
   columns, constant = {}, {}
-  for f in sorted({f for r in rows for f in r}):
+  for f in sorted({f for r in rows for f in r} - set(unread)):
     runs = runs_of([r.get(f, ABSENT) for r in rows])
     if len(runs) == 1:
       constant[f] = runs[0][0]
     else:
       columns[f] = runs
-  return dict(config=outputs.read_config(workdir), timing=outputs.read_timing(workdir),
+  return dict(config=config, timing=outputs.read_timing(workdir),
               num_rows=len(rows), constant=constant, columns=columns)
 
 

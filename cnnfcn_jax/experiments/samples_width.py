@@ -29,6 +29,10 @@ from cnnfcn_jax.experiments import samples_width_stats as stats
 from cnnfcn_jax.experiments.samples_width_report import report  # noqa: F401
 from cnnfcn_jax.experiments.samples_width_claims import claim_verdicts  # noqa: F401
 
+# Per-network fields the report does not read: left out of the published summary
+# (publish.summarize), where the training curves alone would take 4 MB.
+UNPUBLISHED_FIELDS = ("curves", "first_layer_distance", "grad_norm", "final_loss",
+                      "train_accuracy")
 ARCH_FIELDS = ("init", "trainable", "optimizer", "learning_rate", "first_layer_step")
 # The frontier's search over m stops below at P(success) <= SEARCH_LOW, above at >= SEARCH_HIGH.
 SEARCH_LOW, SEARCH_HIGH = 0.1, 0.9
