@@ -77,14 +77,8 @@ def plot_frontier(c, found, workdir):
               color=plots.color(arch))
     draw_frontiers(ax, list(cell["frontier"]), cell["frontier"], plots.color(arch), label,
                    hollow=style == ":")
-  ax.set_xscale("log", base=2)
-  ax.set_yscale("log", base=2)
-  ax.set_xlabel("input size n")
-  ax.set_ylabel("m* (P(success) = 1/2), 95% interval")
-  ax.set_title(f"sample frontier, k = {c['k']}")
-  ax.grid(alpha=0.3)
-  ax.legend(fontsize=7)
-  return plots.save_figure(fig, workdir, "frontier.png")
+  return save_m_star_axes(fig, ax, "input size n", f"sample frontier, k = {c['k']}",
+                           workdir, "frontier.png")
 
 
 def plot_series(c, found, workdir):
@@ -93,14 +87,20 @@ def plot_series(c, found, workdir):
     if cell["series"]:
       draw_frontiers(ax, sorted(cell["series"]), cell["series"], plots.color(arch),
                      f"{plots.label(arch)} ({locality})", hollow=locality != "local")
+  return save_m_star_axes(fig, ax, "width q", f"sample frontier against width, n = "
+                           f"{c['phase_n']}, k = {c['k']}", workdir, "width_series.png")
+
+
+def save_m_star_axes(fig, ax, xlabel, title, workdir, name):
+  """The m* figures' log2-log2 axes, labels and legend; the figure saved as `name`."""
   ax.set_xscale("log", base=2)
   ax.set_yscale("log", base=2)
-  ax.set_xlabel("width q")
+  ax.set_xlabel(xlabel)
   ax.set_ylabel("m* (P(success) = 1/2), 95% interval")
-  ax.set_title(f"sample frontier against width, n = {c['phase_n']}, k = {c['k']}")
+  ax.set_title(title)
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
-  return plots.save_figure(fig, workdir, "width_series.png")
+  return plots.save_figure(fig, workdir, name)
 
 
 def report(rows, config, workdir) -> list[str]:
