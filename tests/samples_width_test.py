@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import load_config, run_main, with_changes
-from cnnfcn_jax import checks
+from cnnfcn_jax import checks, sweeps
 from cnnfcn_jax.experiments import samples_width
 from cnnfcn_jax.experiments import samples_width_stats as stats
 
@@ -665,3 +665,12 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
   assert max(r["width"] for r in rows if not r["series"]) == max(c.phase_widths)
   assert max(r["width"] for r in rows if r["series"]) == max(c.fcn.width_series)
   assert "holds" in result.stdout or "FAILS" in result.stdout
+
+
+def test_a_width_series_unit_asks_for_width_buckets_and_the_sweep_gets_them():
+  c = load_config("samples_width", "quick")
+  series = samples_width.unit_config(c, "fcn", (4, 8, 16), 64, bucketed=True)
+  sweep = sweeps.make_sweep(series, "fcn", "local", 16, c.k)
+  assert sweep.bucketed and sweep.widths == (4, 8, 16)
+  assert not sweeps.make_sweep(samples_width.unit_config(c, "fcn", (4, 8), 64), "fcn",
+                               "local", 16, c.k).bucketed

@@ -143,17 +143,12 @@ def unit_config(c, arch, widths, m, bucketed=False):
 
 
 def unit_rows(c, arch, locality, n, m, widths, series=False) -> list[dict]:
-  """All seeds x widths; one row per network (sweeps.unit_rows' fields). A width series
-  trains each power-of-two bucket of its widths at its own size (train.width_buckets):
-  padded to the widest, every network would cost as much as the widest. One bucketed call
-  where sweeps.make_sweep passes config.bucketed on to train.Sweep, else one call per
-  bucket (more programs to compile, the same networks to float rounding)."""
-  config = unit_config(c, arch, widths, m, bucketed=series)
-  groups = [tuple(widths)]
-  if series and not sweeps.make_sweep(config, arch, locality, n, c.k).bucketed:
-    groups = [tuple(widths[i] for i in b) for b in train.width_buckets(widths)]
-  rows = [r for group in groups for r in sweeps.unit_rows(
-      unit_config(c, arch, group, m, bucketed=series), arch, locality, n, c.k)]
+  """All seeds x widths in one call; one row per network (sweeps.unit_rows' fields). A
+  width series trains each power-of-two bucket of its widths at its own size
+  (train.width_buckets, through config.bucketed): padded to the widest, every network
+  would cost as much as the widest."""
+  rows = sweeps.unit_rows(unit_config(c, arch, widths, m, bucketed=series), arch, locality,
+                          n, c.k)
   return [dict(r, num_steps=c[arch].num_steps, success_accuracy=c.success_accuracy,
                success=bool(r["test_accuracy"] >= c.success_accuracy), series=series)
           for r in rows]
