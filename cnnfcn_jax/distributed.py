@@ -25,6 +25,12 @@ flags.DEFINE_integer("distributed_timeout", 60, "Seconds after which the other p
 FLAGS = flags.FLAGS
 
 
+def joined() -> bool:
+  """Whether this process runs with --distributed (False where no flags were parsed: a
+  notebook calling launch.run)."""
+  return FLAGS.is_parsed() and FLAGS.distributed
+
+
 def show_cpu_devices(cpu_devices: int):
   """Show the CPU backend as cpu_devices JAX devices (0: one per core; the sweeps and online
   calls shard their seeds over a process's devices). Call it before anything starts a JAX
@@ -35,7 +41,7 @@ def show_cpu_devices(cpu_devices: int):
 def start() -> bool:
   """With --distributed, join the other processes (CPU processes exchange results over
   gloo). Returns whether this process is the one that writes files (process 0)."""
-  if FLAGS.distributed:
+  if joined():
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(
         coordinator_address=FLAGS.coordinator_address, num_processes=FLAGS.num_processes,
@@ -48,7 +54,7 @@ def start() -> bool:
 
 def barrier(name: str):
   """Wait for every process (no-op in a single-process run)."""
-  if FLAGS.distributed:
+  if joined():
     multihost_utils.sync_global_devices(name)
 
 
@@ -60,7 +66,7 @@ def exit_if_a_process_is_lost(checkpoint_directory: str):
   try:
     yield
   except jax.errors.JaxRuntimeError as e:
-    if not FLAGS.distributed or "RESOURCE_EXHAUSTED" in str(e):
+    if not joined() or "RESOURCE_EXHAUSTED" in str(e):
       raise
     logging.error("another process of this --distributed run failed or stopped answering "
                   "(%s); finished units are in %s: start every process again with the same "

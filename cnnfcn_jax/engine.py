@@ -1,21 +1,101 @@
-"""The pieces of a training step that both trainers share: the full-batch sweep (train.py)
-and the steps-to-success call (online.py).
+"""The core every trainer is built on: the full-batch sweep (train.py), the steps-to-success
+call (online.py) and the flax image trainer (image_train.py).
 
+  OPTIMIZERS       optimiser name -> optax constructor of the learning rate
+  Network          the spec fields every k-pattern trainer shares (its specs extend it)
+  seed_keys        seed -> (init key, data key): the one key convention
+  sample_inputs    (m, n) inputs uniform on {±1}^n
+  init_network     one network's parameters, split into (trained, frozen) groups
   split            parameters -> (trained, frozen) groups
   input_features   x in {±1}^n -> what the model reads (pattern ids on the table path)
   update           one optimiser step, the first layer's update scaled, per-network
                    divergence isolation (a network whose loss or new parameters are not
                    finite keeps its last finite state and is marked diverged)
-  hinge_loss, predictions: the loss and the sign read-out (+1 at h = 0)
+  hinge_loss, predictions, accuracy: the loss, the sign read-out (+1 at h = 0), its accuracy
+
+and the one call runner of both k-pattern trainers: program_key (what keys a compiled
+program), the seeds' padding and the mask of the real ones, the seed axis sharded over
+devices, the block budget of each device kind, and the build of the CPU table kernels
+(compile_on_devices), done once before anything is traced.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
+from jax.experimental import multihost_utils
 
-from cnnfcn_jax import models
+from cnnfcn_jax import models, table_kernels
+
+if typing.TYPE_CHECKING:
+  from cnnfcn_jax.tasks import Task
+
+
+# "gd" is the paper's full-batch gradient descent, θ <- θ - η ∇L; the rest are optax
+# optimisers by their optax names, called with the learning rate and optax's other
+# defaults ([choice]; AdaDelta's rho 0.9 and eps 1e-6 are also PyTorch's).
+OPTIMIZERS = {
+    "gd": optax.sgd,
+    "sgd": optax.sgd,
+    "momentum": lambda lr: optax.sgd(lr, momentum=0.9),
+    "nesterov": lambda lr: optax.sgd(lr, momentum=0.9, nesterov=True),
+    "adam": optax.adam,
+    "adamw": optax.adamw,
+    "adagrad": optax.adagrad,
+    "adadelta": optax.adadelta,
+    "rmsprop": optax.rmsprop,
+    "lamb": optax.lamb,
+    "lion": optax.lion,
+}
+WORD_BITS = 32
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Network:
+  """What a k-pattern trainer's spec says of its networks (train.Sweep and
+  online.OnlineSweep extend it; frozen and hashable, as they key compiled programs)."""
+  arch: str
+  task: Task
+  init: str
+  trainable: tuple[str, ...]
+  optimizer: str
+  activation: str = "relu"
+  # The first layer's step is the learning rate x this (kpattern_config.first_layer_step_scale: 1/J
+  # for the CNN's shared kernel, whose gradient sums over all J windows).
+  first_layer_step_scale: float = 1.0
+  table: bool = False  # pattern-table path (CNN/LCN on {±1} inputs), exact
+
+
+def seed_keys(seed):
+  """(init_key, data_key) of a seed: the one key-split convention of every trainer.
+
+  The initialisation draws from the first key, the data (samples, minibatches) from the
+  second, so a seed's network and its data are independent and reproducible.
+  """
+  init_key, data_key = jax.random.split(jax.random.key(seed))
+  return init_key, data_key
+
+
+def sample_inputs(key, m: int, n: int, dtype=None, packed: bool = False):
+  """(m, n) inputs uniform on {±1}^n.
+
+  packed=False: one Rademacher draw per coordinate (the full-batch sweep's samples).
+  packed=True: 32 coordinates per random 32-bit word, one draw of the generator per 32
+  coordinates (the steps-to-success call, which draws a batch at every step). The two
+  give different samples of one key: each trainer keeps its own, so results stay bitwise.
+  """
+  dtype = dtype or jnp.result_type(float)
+  if not packed:
+    return jax.random.rademacher(key, (m, n), dtype)
+  words = -(-n // WORD_BITS)
+  bits = jax.random.bits(key, (m, words, 1), jnp.uint32)
+  bits = (bits >> jnp.arange(WORD_BITS, dtype=jnp.uint32)) & 1
+  return (1 - 2 * bits.reshape(m, words * WORD_BITS)[:, :n].astype(jnp.int32)).astype(dtype)
 
 
 def hinge_loss(h, y):
@@ -26,6 +106,20 @@ def hinge_loss(h, y):
 def predictions(h):
   """sign(h) in {±1}, predicting +1 at h = 0."""
   return jnp.where(h >= 0, 1.0, -1.0).astype(h.dtype)
+
+
+def accuracy(h, y):
+  """Fraction of sign(h) == y, predicting +1 at h = 0."""
+  return jnp.mean(predictions(h) == y)
+
+
+def init_network(spec: Network, init_key, width, max_width=None):
+  """(params, trained, frozen) of one network of spec with `width` units (padded with zero
+  units up to max_width: models.init_params)."""
+  params = models.init_params(spec.arch, init_key, spec.task.n, spec.task.k, width, spec.init,
+                              max_width)
+  trained, frozen = split(params, spec.trainable)
+  return params, trained, frozen
 
 
 def split(params, trainable):
@@ -64,3 +158,70 @@ def update(optimizer, arch, first_layer_step_scale, state, loss, grads):
   keep = lambda old, new: jnp.where(diverged, old, new)  # noqa: E731
   return (jax.tree.map(keep, trained, new_trained),
           jax.tree.map(keep, opt_state, new_opt_state), diverged)
+
+
+def program_key(spec: Network, **run_time):
+  """spec less what its call takes as arguments at run time: the task's coordinates and
+  truth table, and the fields in run_time (set to placeholders). Specs with equal keys
+  share one compiled program, so a local task and its non-local twin compile once."""
+  task = dataclasses.replace(spec.task, coordinates=(), truth_table=())
+  return dataclasses.replace(spec, task=task, **run_time)
+
+
+def pad_seeds(seeds, multiple: int) -> tuple[np.ndarray, np.ndarray]:
+  """(padded (P,) uint32, counted (P,) bool): seeds padded with repeats of the last seed to
+  a multiple of `multiple`, and which of them are real (the padding is dropped, and a
+  stop does not count it)."""
+  seeds = np.asarray(seeds, np.uint32)
+  extra = (-len(seeds)) % multiple
+  return (np.concatenate([seeds, np.repeat(seeds[-1:], extra)]),
+          np.arange(len(seeds) + extra) < len(seeds))
+
+
+# [choice] The memory a vmapped block of seeds may take. On a CPU a block's working set
+# should stay within about CPU_BLOCK_BYTES (cache-sized: on the 2-core CPU, blocks of 4-16
+# seeds of the bench sweep run 1.7x faster than one block of 64, whose pattern ids leave
+# the cache); on an accelerator a block may take this fraction of the device's memory.
+CPU_BLOCK_BYTES = 16 * 2**20
+ACCELERATOR_MEMORY_FRACTION = 0.5
+
+
+def block_budget_bytes() -> float:
+  """The bytes a block of seeds may take on this process's device kind."""
+  device = jax.devices()[0]
+  if device.platform == "cpu":
+    return CPU_BLOCK_BYTES
+  memory = (device.memory_stats() or {}).get("bytes_limit", 16 * 2**30)
+  return ACCELERATOR_MEMORY_FRACTION * memory
+
+
+def compile_on_devices(fn, devices, in_specs, axis: str, shapes=None):
+  """jit(fn), its arguments' leading `axis` (the seeds, or blocks of them) sharded over
+  `devices` (shard_map, where there are several: per-device code, no collectives but those
+  fn names on axis), the others replicated (in_specs: PartitionSpec(axis) or
+  PartitionSpec() per argument). With shapes (jax.ShapeDtypeStruct per argument): the
+  program compiled for them. The CPU table kernels are built first, outside any trace."""
+  table_kernels.ensure_built()
+  if len(devices) > 1:
+    mesh = jax.sharding.Mesh(np.array(devices), (axis,))
+    fn = jax.shard_map(fn, mesh=mesh, in_specs=in_specs,
+                       out_specs=jax.sharding.PartitionSpec(axis), check_vma=False)
+  fn = jax.jit(fn)
+  return fn if shapes is None else fn.lower(*shapes).compile()
+
+
+def call_on_devices(compiled, args, in_specs, axis: str):
+  """compiled(*args) as host numpy arrays. With several processes every process holds all
+  the arguments; each gives its devices their part of `axis`, and the outputs, sharded
+  over every process's devices, are gathered back into every process."""
+  if jax.process_count() == 1:
+    return jax.device_get(compiled(*args))
+  mesh = jax.sharding.Mesh(np.array(jax.devices()), (axis,))
+
+  def place(a, spec):
+    sharding = jax.sharding.NamedSharding(mesh, spec)
+    return jax.tree.map(lambda x: jax.make_array_from_callback(
+        np.shape(x), sharding, lambda i: np.asarray(x)[i]), a)
+
+  placed = [place(a, spec) for a, spec in zip(args, in_specs)]
+  return multihost_utils.process_allgather(compiled(*placed), tiled=True)

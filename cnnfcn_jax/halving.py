@@ -19,7 +19,7 @@ stops for good once its stop fires (online.py).
 
 Dropping is a heuristic: a rate dropped at budget B with fewer than half its seeds done
 has a median above B, which matters only where the cell's best median is above B (the
-time-to-learn report names such cells: time_to_learn_report.cell_table's
+time-to-learn report names such cells: time_to_learn.report.cell_table's
 might_be_faster).
 """
 
@@ -90,7 +90,7 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) ->
     last = stage == len(ends) - 1
     if stage:
       began = time.perf_counter()
-      online.compile_call(stage_spec, len(seeds), continued=True)
+      online.compile_call(stage_spec, seeds, continued=True)
       compile_seconds += time.perf_counter() - began
     out = online.run(stage_spec, seeds, carry=carry, start=start, end=end, return_carry=not last)
     for name in ("steps_to_success", "final_eval_accuracy", "stopped_at", "diverged"):

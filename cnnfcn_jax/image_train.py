@@ -1,7 +1,7 @@
 """Minibatch training of an image network over many seeds in one jitted call.
 
 jit(vmap over seeds(lax.scan over epochs(lax.scan over minibatch steps))). Seed s draws
-its own initialisation and its own minibatches from train.seed_keys(s); the data (digit
+its own initialisation and its own minibatches from engine.seed_keys(s); the data (digit
 pools or image arrays, and a fixed test set) are arguments of the call, shared by all seeds.
 One output logit means a binary task (labels 0/1, sigmoid cross-entropy); several
 mean classes (softmax cross-entropy).
@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from cnnfcn_jax.train import OPTIMIZERS, seed_keys
+from cnnfcn_jax.engine import OPTIMIZERS, seed_keys
 
 
 def loss_and_accuracy(logits, labels):

@@ -6,18 +6,16 @@
 
 Rerunning the same command on the same workdir resumes an interrupted run. Compiled
 programs are kept in JAX's persistent compilation cache (cache.py), so a rerun of the same
-shapes skips compilation; the log and report.md give compile and run time apart.
+shapes skips compilation; the log and report.md give compile and run time apart. The same
+run from Python: launch.run(config, workdir).
 """
 
-import json
-import os
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 from ml_collections import config_flags
 
-from cnnfcn_jax import cache, checkpoints, checks, data, distributed, experiments, report
-from cnnfcn_jax import workdir as workdirs
+from cnnfcn_jax import checks, data, launch
 
 config_flags.DEFINE_config_file("config", None, "Experiment config file (configs/*.py[:variant]).",
                                 lock_config=True)
@@ -36,34 +34,17 @@ FLAGS = flags.FLAGS
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  config, workdir = FLAGS.config, FLAGS.workdir
   try:
-    distributed.show_cpu_devices(experiments.cpu_devices(config))  # validate may start JAX
-    experiments.validate(config)  # in every process, before anything is compiled or written
+    text = launch.run(FLAGS.config, FLAGS.workdir, overwrite=FLAGS.overwrite,
+                      recompute_corrupt_units=FLAGS.recompute_corrupt_units,
+                      compilation_cache=FLAGS.compilation_cache,
+                      compilation_cache_dir=FLAGS.compilation_cache_dir)
   except (checks.ConfigError, data.DataError) as e:
     raise app.UsageError(str(e)) from None
-  writer = distributed.start()  # only process 0 writes files
-  try:
-    checkpoint, lock = workdirs.claim(workdir, json.loads(config.to_json_best_effort()),
-                                      FLAGS.overwrite, writer, FLAGS.recompute_corrupt_units)
-  except workdirs.WorkdirError as e:
+  except launch.RunError as e:
     sys.exit(f"error: {e}")
-  distributed.barrier("workdir claimed")  # the others read checkpoints once it is claimed
-  if FLAGS.compilation_cache:
-    cache.use_compilation_cache(FLAGS.compilation_cache_dir)
-  try:
-    with distributed.exit_if_a_process_is_lost(checkpoint.directory):
-      rows, timing = experiments.run(config, checkpoint)
-  except (checkpoints.CheckpointError, checkpoints.UnitTooLarge) as e:
-    workdirs.release(workdir, checkpoint, lock, finished=False)
-    sys.exit(f"error: {experiments.failure_line(e, config, checkpoint)}")
-  if checkpoint.resumed:
-    logging.info("resumed: %d finished units from %s", checkpoint.resumed, checkpoint.directory)
-  if writer:
-    print(report.finish(workdir, config, rows,
-                        dict(timing, compilation_cache=FLAGS.compilation_cache)))
-  workdirs.release(workdir, checkpoint, lock, finished=True)
-  logging.info("wrote %s", os.path.abspath(workdir))
+  if text is not None:
+    print(text)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ The learning rates, the task's coordinates and its truth table are arguments of 
 compiled call, not part of its key (program_key): a grid of rates, and a local task and
 its non-local twin, share one program. Seed s's networks share its initialisation and its
 data at every rate: batch t comes from fold_in(its data key, t), drawn as packed random
-bits (draw_inputs), so it does not depend on the call.
+bits (engine.sample_inputs, packed), so it does not depend on the call.
 
 Protocols: "online" draws a fresh i.i.d. batch at every step; "full_batch" is GD on a fixed
 sample of num_train. Evaluations happen at `check_steps` (0 and a geometric schedule, see
@@ -53,13 +53,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnnfcn_jax import engine, evaluation, models, table_kernels, tasks, train
-from cnnfcn_jax.tasks import Task
+from cnnfcn_jax import engine, evaluation, models, tasks
 
 PROTOCOLS = ("online", "full_batch")
 STOPS = ("best_rate", "all")
 EVAL_CHUNK = 512  # evaluation samples counted at a time (see the module docstring)
-WORD_BITS = 32
 
 
 def check_schedule(num_steps: int, eval_every: int, eval_growth: float,
@@ -85,25 +83,11 @@ def allowed_errors(num_eval: int, success_accuracy: float) -> int:
   return math.floor((1 - success_accuracy) * num_eval + 1e-9)
 
 
-def draw_inputs(key, m: int, n: int, dtype=None):
-  """(m, n) inputs uniform on {±1}^n, 32 coordinates per random 32-bit word (one draw of
-  the generator per 32 coordinates instead of one per coordinate)."""
-  words = -(-n // WORD_BITS)
-  bits = jax.random.bits(key, (m, words, 1), jnp.uint32)
-  bits = (bits >> jnp.arange(WORD_BITS, dtype=jnp.uint32)) & 1
-  dtype = dtype or jnp.result_type(float)
-  return (1 - 2 * bits.reshape(m, words * WORD_BITS)[:, :n].astype(jnp.int32)).astype(dtype)
-
-
-@dataclasses.dataclass(frozen=True)
-class OnlineSweep:
-  """Everything about one steps-to-success call; program_key(spec) keys its compiled program."""
-  arch: str
-  task: Task
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OnlineSweep(engine.Network):
+  """Everything about one steps-to-success call (the networks' fields are engine.Network's);
+  program_key(spec) keys its compiled program."""
   width: int
-  init: str
-  trainable: tuple[str, ...]
-  optimizer: str
   learning_rates: tuple[float, ...]  # a run-time argument of the call
   batch_size: int
   check_steps: tuple[int, ...]  # evaluation steps, from 0 up to the step budget
@@ -111,9 +95,6 @@ class OnlineSweep:
   success_accuracy: float
   protocol: str = "online"
   num_train: int = 0  # full_batch only
-  activation: str = "relu"
-  first_layer_step_scale: float = 1.0
-  table: bool = False
   stop: str = "best_rate"
   must_know: tuple[float, ...] = ()  # rates whose median the "best_rate" stop waits for
 
@@ -125,9 +106,8 @@ class OnlineSweep:
 def program_key(spec: OnlineSweep) -> OnlineSweep:
   """spec without what the call takes at run time (rates, must_know, the task's
   coordinates and truth table): specs with equal keys share one compiled program."""
-  task = dataclasses.replace(spec.task, coordinates=(), truth_table=())
-  return dataclasses.replace(spec, task=task, learning_rates=(0.0,) * len(spec.learning_rates),
-                             must_know=())
+  return engine.program_key(spec, learning_rates=(0.0,) * len(spec.learning_rates),
+                            must_know=())
 
 
 def call_args(spec: OnlineSweep):
@@ -149,7 +129,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
   the call's stop held where it ended (the same for every network).
   """
   task, arch = spec.task, spec.arch
-  optimizer = train.OPTIMIZERS[spec.optimizer]
+  optimizer = engine.OPTIMIZERS[spec.optimizer]
   checks = jnp.asarray(spec.check_steps, jnp.int32)
   allowed = allowed_errors(spec.num_eval, spec.success_accuracy)
   num_chunks = -(-spec.num_eval // EVAL_CHUNK)
@@ -167,17 +147,17 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
   def setup(seed, coordinates, truth_table):
     """What a seed's networks share at every rate: frozen parameters, the evaluation batch,
     the training key (and the full_batch sample)."""
-    init_key, data_key = train.seed_keys(seed)
-    params = models.init_params(arch, init_key, task.n, task.k, spec.width, spec.init)
-    frozen = engine.split(params, spec.trainable)[1]
-    x_eval = draw_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n)
+    init_key, data_key = engine.seed_keys(seed)
+    frozen = engine.init_network(spec, init_key, spec.width)[2]
+    x_eval = engine.sample_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n,
+                                   packed=True)
     padding = num_chunks * EVAL_CHUNK - spec.num_eval
     evals = (jnp.pad(features(x_eval), ((0, padding), (0, 0))),
              jnp.pad(tasks.labels(x_eval, coordinates, truth_table), (0, padding)))
     train_key = jax.random.fold_in(data_key, 0)
     sample = ()
     if spec.protocol == "full_batch":
-      x_train = draw_inputs(train_key, spec.num_train, task.n)
+      x_train = engine.sample_inputs(train_key, spec.num_train, task.n, packed=True)
       sample = (features(x_train), tasks.labels(x_train, coordinates, truth_table))
     return frozen, evals, train_key, sample
 
@@ -186,7 +166,8 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
     if spec.protocol == "full_batch":
       inputs, y = sample
     else:
-      x = draw_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n)
+      x = engine.sample_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n,
+                                packed=True)
       inputs, y = features(x), tasks.labels(x, coordinates, truth_table)
 
     def rate_step(state, rate):
@@ -248,12 +229,10 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
 def fresh_carry(spec: OnlineSweep, seeds, rates):
   """(trained, opt_state, diverged, first) of fresh networks, each with leading axes
   (seeds, rates): seed s's initialisation at every rate, nothing recorded (first = -1)."""
-  optimizer = train.OPTIMIZERS[spec.optimizer]
+  optimizer = engine.OPTIMIZERS[spec.optimizer]
 
   def seed_networks(seed):
-    params = models.init_params(spec.arch, train.seed_keys(seed)[0], spec.task.n,
-                                spec.task.k, spec.width, spec.init)
-    trained = engine.split(params, spec.trainable)[0]
+    trained = engine.init_network(spec, engine.seed_keys(seed)[0], spec.width)[1]
     return jax.vmap(lambda rate: (trained, optimizer(rate).init(trained)))(rates)
 
   trained, opt_state = jax.vmap(seed_networks)(seeds)
@@ -268,11 +247,12 @@ def carry_shapes(key: OnlineSweep, num_seeds: int, num_rates: int):
                         jax.ShapeDtypeStruct((num_rates,), jnp.result_type(float)))
 
 
-def seed_layout(num_seeds: int) -> tuple[int, int]:
-  """(devices, padded seeds): the local devices a call of num_seeds seeds is sharded over
-  (at most one per seed) and its seed count padded to a multiple of them."""
-  devices = min(jax.local_device_count(), num_seeds)
-  return devices, -(-num_seeds // devices) * devices
+def seed_devices(num_seeds: int) -> int:
+  """The local devices a call of num_seeds seeds is sharded over: at most one per seed."""
+  return min(jax.local_device_count(), num_seeds)
+
+
+SEEDS, SAME = jax.sharding.PartitionSpec("seeds"), jax.sharding.PartitionSpec()
 
 
 @functools.lru_cache(maxsize=None)
@@ -289,27 +269,25 @@ def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int, num_devices:
       ((2**k,), real), ((num_seeds,), bool)]]
   index = jax.ShapeDtypeStruct((), jnp.int32)
   shapes += [carry_shapes(key, num_seeds, num_rates), index, index] if continued else [index]
-  seeds, same = jax.sharding.PartitionSpec("seeds"), jax.sharding.PartitionSpec()
-  in_specs = ((seeds, same, same, same, same, seeds) + ((seeds, same) if continued else ())
-              + (same,))
+  in_specs = ((SEEDS, SAME, SAME, SAME, SAME, SEEDS) + ((SEEDS, SAME) if continued else ())
+              + (SAME,))
   call = online_fn(key, "seeds" if num_devices > 1 else None)
   fn = call if continued else (
       lambda seeds, rates, must_know, coordinates, truth_table, counted, end: call(
           seeds, rates, must_know, coordinates, truth_table, counted, None, 0, end))
-  if num_devices > 1:
-    mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:num_devices]), ("seeds",))
-    fn = jax.shard_map(fn, mesh=mesh, out_specs=seeds, check_vma=False, in_specs=in_specs)
-  return jax.jit(fn).lower(*shapes).compile()
+  return engine.compile_on_devices(fn, jax.local_devices()[:num_devices], in_specs, "seeds",
+                                   shapes)
 
 
-def compile_call(spec: OnlineSweep, num_seeds: int, continued: bool = False):
-  """(compiled program of spec for num_seeds seeds, padded seed count): the program is
-  shared by every spec with its program_key; the CPU table kernels are built first,
-  outside any trace. continued: the program that takes a carry (online.run, start > 0)."""
-  table_kernels.ensure_built()
-  devices, padded = seed_layout(num_seeds)
-  return compiled_call(program_key(spec), padded, len(spec.learning_rates), devices,
-                       continued), padded
+def compile_call(spec: OnlineSweep, seeds, continued: bool = False):
+  """(compiled program of spec for these seeds, padded seeds, counted): the seeds padded to
+  a multiple of the devices they are sharded over, and which are real (engine.pad_seeds).
+  The program is shared by every spec with its program_key. continued: the program that
+  takes a carry (online.run, start > 0)."""
+  devices = seed_devices(len(seeds))
+  padded, counted = engine.pad_seeds(seeds, devices)
+  return compiled_call(program_key(spec), len(padded), len(spec.learning_rates), devices,
+                       continued), padded, counted
 
 
 def run(spec: OnlineSweep, seeds, carry=None, start: int = 0, end: int | None = None,
@@ -332,11 +310,9 @@ def run(spec: OnlineSweep, seeds, carry=None, start: int = 0, end: int | None = 
                      "builds its networks, a later start continues the carry of the call "
                      "that ended there (pass carry=)")
   seeds = np.asarray(seeds, np.uint32)
-  compiled, padded = compile_call(spec, len(seeds), continued=start > 0)
-  counted = np.arange(padded) < len(seeds)
-  padded_seeds = np.concatenate([seeds, np.repeat(seeds[-1:], padded - len(seeds))])
+  compiled, padded, counted = compile_call(spec, seeds, continued=start > 0)
   resume = (carry, np.int32(start)) if start else ()
-  out = compiled(padded_seeds, *call_args(spec), counted, *resume, np.int32(end))
+  out = compiled(padded, *call_args(spec), counted, *resume, np.int32(end))
   carry_out = out.pop("carry")
   result = {name: np.asarray(a)[: len(seeds)] for name, a in jax.device_get(out).items()}
   if return_carry:

@@ -1,18 +1,19 @@
-"""Result pages written from runs, never typed: docs/results/<experiment>.md, the summary it
-was rendered from (docs/results/<experiment>.json) and the README's block for it.
+"""Result pages written from runs, never typed: docs/results/<page>.md, the summary it
+was rendered from (docs/results/<page>.json) and the README's block for it.
 
   python -m cnnfcn_jax.publish --workdir=runs/time_to_learn   # a run -> summary, page, README
   python -m cnnfcn_jax.publish --bench=bench.json   # a bench run -> docs/performance.md
   python -m cnnfcn_jax.publish                      # every committed summary and bench file
 
-The summary holds the run's config, timing and rows (columns of runs [value, count]; a
-field equal in every row is stored once). From it the page is rendered: the page's hand-written introduction
-(docs/results/templates/<experiment>.md, prose that quotes no number), then the
-experiment's report (experiments.<name>.report on the rows, with the run's time) and its
-figures (docs/results/<experiment>/). The README's lines between
-`<!-- results:<experiment> -->` and `<!-- /results:<experiment> -->` (where it has them)
-are the report's verdicts and a link to the page; its experiments table (between
-`<!-- results:experiments -->` markers) is docs/results/templates/experiments.md with each
+A page is named by its experiment (page_name: MNIST has one per label, mnist_local and
+mnist_nonlocal). The summary holds the run's config, timing and rows (columns of runs
+[value, count]; a field equal in every row is stored once). From it the page is rendered:
+the page's hand-written introduction (docs/results/templates/<page>.md, prose that quotes
+no number), then the experiment's report (its report() on the rows, with the run's time)
+and its figures (docs/results/<page>/). The README's lines between `<!-- results:<page> -->`
+and `<!-- /results:<page> -->` (where it has them) are the report's verdicts and a link to
+the page; its experiments table (between `<!-- results:experiments -->` markers) is
+docs/results/templates/experiments.md with each
 page's verdicts counted in a column. Re-rendering from a committed summary reproduces the
 committed page and README block exactly (tests/publish_test.py).
 
@@ -141,7 +142,7 @@ def experiments_table(results: str = RESULTS) -> str:
     experiment, claim, command, name = [cell.strip() for cell in row.strip("|").split("|")]
     generated = os.path.exists(os.path.join(results, f"{name}.json"))
     last = (verdict_count(os.path.join(results, f"{name}.md")) if generated
-            else "page of version 0.2.0, not yet generated")
+            else "not yet generated")
     lines.append(f"| {experiment} | {claim} | {last} | {command} | "
                  f"[{name}](docs/results/{name}.md) |")
   return "\n".join(lines)
@@ -156,9 +157,18 @@ def with_block(readme: str, name: str, block: str) -> str:
   return f"{before}{start}\n{block}\n{end}{rest.split(end, 1)[1]}"
 
 
+def page_name(config: dict) -> str:
+  """The page of a run: its experiment's name, or its experiment module's page_name(config)
+  where one experiment has a page per config (MNIST: one per label, each its config file's
+  name)."""
+  from cnnfcn_jax.experiments import EXPERIMENTS  # every experiment: imported where used
+  module = EXPERIMENTS.get(config.get("experiment"))
+  return module.page_name(config) if hasattr(module, "page_name") else config["experiment"]
+
+
 def publish(summary: dict, results: str = RESULTS, readme_path: str = README) -> str:
   """Write the summary's page, figures and README block (and the summary itself)."""
-  name = summary["config"]["experiment"]
+  name = page_name(summary["config"])
   with tempfile.TemporaryDirectory() as folder:
     text, figures = render(summary, folder)
     figures_dir = os.path.join(results, name)

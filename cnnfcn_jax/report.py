@@ -12,7 +12,7 @@ import sys
 from absl import app, flags
 
 from cnnfcn_jax import outputs
-from cnnfcn_jax.experiments import EXPERIMENTS
+from cnnfcn_jax.experiments import EXPERIMENTS, REPORTS
 
 
 def finish(workdir: str, config, rows: list[dict], timing: dict) -> str:
@@ -38,7 +38,7 @@ def redraw(workdir: str) -> str:
   results = os.path.join(workdir, outputs.RESULTS_FILE)
   rows = outputs.read_jsonl(results)
   try:
-    files = EXPERIMENTS[config["experiment"]].report(rows, config, workdir)
+    files = REPORTS[config["experiment"]](rows, config, workdir)
   except KeyError as e:  # a row (or the config) without a field the report reads
     field = str(e.args[0]) if e.args else "?"
     line = next((i for i, row in enumerate(rows, 1) if field not in row), None)

@@ -1,6 +1,7 @@
 """Statistics of the reports: binomial intervals (Wilson, Clopper-Pearson), distribution-free
-quantile intervals, power-law fits on log-log axes with bootstrap intervals, and log-log
-slopes.
+quantile intervals, power-law fits on log-log axes with bootstrap intervals (of best
+medians, exponent_with_interval and heldout_exponent_with_interval; of values known within
+brackets, bracketed_exponent_with_interval), and log-log slopes.
 
 Times are floats with censored networks (not successful by the stop) as +inf.
 """
@@ -8,6 +9,7 @@ Times are floats with censored networks (not successful by the stop) as +inf.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import scipy.stats
@@ -47,10 +49,10 @@ def quantile_with_interval(times, q, confidence=CONFIDENCE, followed=None, earli
 
 
 def km_quantile(times, followed, q) -> float:
-  """The q-quantile of the Kaplan-Meier estimate (scipy.stats.ecdf on CensoredData) of
-  times (inf: not successful, right-censored at `followed`, inf allowed): the first time at which the
-  estimated fraction still unsuccessful is at most 1 - q; inf if it never is. Where every
-  censored network was followed past every success this is the order statistic of rank
+  """The q-quantile of the Kaplan-Meier estimate (scipy.stats.ecdf on CensoredData) of times
+  (inf: not successful, right-censored at `followed`, inf allowed): the first time at which
+  the estimated fraction still unsuccessful is at most 1 - q; inf if it never is. Where
+  every censored network was followed past every success this is the order statistic of rank
   ceil(q N) (tests/stats_test.py). The 1e-9 keeps a fraction of exactly 1 - q, which the
   estimator computes as a product of ratios, from flipping with the last bit."""
   times, followed = np.asarray(times, float), np.asarray(followed, float)
@@ -160,6 +162,73 @@ def heldout_exponent_with_interval(xs, selections, reports, horizons=None,
                                  random_state=np.random.default_rng(seed))
   ci = result.confidence_interval
   return alpha, min(float(ci.low), alpha), max(float(ci.high), alpha)
+
+
+def percentile_interval(values, confidence=CONFIDENCE):
+  """(low, high) percentile interval of bootstrap values, inf allowed (order statistics)."""
+  alpha = (1 - confidence) / 2
+  values = np.sort(np.asarray(values, float))
+  return (float(np.quantile(values, alpha, method="inverted_cdf")),
+          float(np.quantile(values, 1 - alpha, method="inverted_cdf")))
+
+
+def slope_range(xs, lows, highs):
+  """(min, max) least-squares slope of log y on log x over the box lows <= y <= highs.
+  The slope is Σ c_i log y_i / Σ c_i² with c_i the centred log x: linear, so its extremes
+  are at the corner taking the low end where c_i > 0 and the high end elsewhere (min), or
+  the reverse (max)."""
+  c = np.log(np.asarray(xs, float))
+  c = c - c.mean()
+  lo, hi = np.log(np.asarray(lows, float)), np.log(np.asarray(highs, float))
+  norm = (c**2).sum()
+  return (float((c * np.where(c > 0, lo, hi)).sum() / norm),
+          float((c * np.where(c > 0, hi, lo)).sum() / norm))
+
+
+class BracketedExponent(NamedTuple):
+  """bracketed_exponent_with_interval's estimate: α and log c of y ≈ c x^α; boot, the
+  percentile interval of the resamples' α; corners, slope_range over the brackets; [low,
+  high], the hull of the two."""
+  alpha: float
+  log_c: float
+  low: float
+  high: float
+  boot: tuple[float, float]
+  corners: tuple[float, float]
+
+
+def bracketed_exponent_with_interval(xs, ys, boot, lows, highs,
+                                     confidence=CONFIDENCE) -> BracketedExponent:
+  """α of ys ≈ c xs^α where each y is read between measured points, with an interval that
+  holds both the bootstrap's noise and where inside its bracket each y lies.
+
+  | argument    | shape          | what                                                 |
+  |-------------|----------------|------------------------------------------------------|
+  | xs, ys      | (X,)           | the points fitted (least squares on log-log axes)    |
+  | boot        | (resamples, X) | each resample's ys, inf where one is past the range  |
+  | lows, highs | (X,)           | each y's bracket: the measured points around it      |
+
+  A resample with an infinite y gives α = +inf if that x is the largest, -inf if it is the
+  smallest, and otherwise is fitted on its other points (none with fewer than two).
+  """
+  alpha, log_c = fit_power_law(xs, ys)
+  log_x = np.log(np.array(xs, float))
+  log_boot = np.log(boot)
+  whole = np.isfinite(log_boot).all(-1)
+  centred = log_x - log_x.mean()  # least-squares slopes of the resamples inside the range
+  alphas = list((log_boot[whole] * centred).sum(-1) / (centred**2).sum())
+  for row in log_boot[~whole]:
+    keep = np.isfinite(row)
+    if not keep[-1]:
+      alphas.append(np.inf)
+    elif not keep[0]:
+      alphas.append(-np.inf)
+    elif keep.sum() >= 2:
+      alphas.append(np.polyfit(log_x[keep], row[keep], 1)[0])
+  interval = percentile_interval(alphas, confidence)
+  corners = slope_range(xs, lows, highs)
+  return BracketedExponent(alpha, log_c, min(interval[0], corners[0]),
+                           max(interval[1], corners[1]), interval, corners)
 
 
 def survival_curve(times, followed):

@@ -1,181 +1,33 @@
-"""Sweeps of k-pattern tasks shared by the experiments that train CNN/LCN/FCN on them.
+"""Sweeps of k-pattern tasks: the rows of the experiments that train CNN/LCN/FCN on them.
 
-A config with this module's fields (see configs/separation.py) describes, per
+A config with kpattern_config's fields (see configs/separation.py) describes, per
 architecture, the widths, init, trained groups, optimiser and step; one checkpointed unit
 is one jitted sweep of all seeds x widths of one (arch, locality, n, k). Each trained
 network becomes one row.
-
-Two rules scale the training with n (docs/spec.md §4, "Scaling with n"):
-  sample size  m(n) = max(min_num_train, ceil(samples_per_readout_weight x N(n))), N(n) the
-               largest readout (number of u weights) among the config's networks at n, so
-               every architecture trains on the same m at each n;
-  first layer  step = learning_rate / windows_per_filter(n, k) when first_layer_step is
-               "per_window" (the CNN's shared kernel: 1/(n - k + 1)), learning_rate when "same".
 """
 
 from __future__ import annotations
 
-import math
-
-from cnnfcn_jax import checks, models, tasks, train
-
-COMPUTE_PATHS = ("auto", "dense", "table")
-FIRST_LAYER_STEPS = ("same", "per_window")
-MIDDLE = -1  # config.position value meaning "the middle window"
-
-
-def validate_task(c, ns, k, field="ns"):
-  """ns (config.<field>), target, localities, position, task_seed, for patterns of size k
-  (the largest k if many)."""
-  checks.nonempty_tuple(field, ns, checks.positive_int)
-  if min(ns) < k:
-    checks.fail(field, ns, f"every n >= k = {k} (a k-pattern needs k input bits); "
-                "lower config.k or raise config.ns")
-  checks.choice("target", c.target, tasks.TARGETS)
-  checks.nonempty_tuple("localities", c.localities,
-                        lambda f, v: checks.choice(f, v, tasks.LOCALITIES))
-  if "nonlocal" in c.localities and min(ns) < tasks.min_nonlocal_n(k):
-    checks.fail(field, ns, f"every n >= {tasks.min_nonlocal_n(k)} for the nonlocal twin with "
-                f"k = {k} (k coordinates pairwise >= k apart), or drop 'nonlocal' from "
-                "config.localities")
-  if not isinstance(c.position, int) or isinstance(c.position, bool):
-    checks.fail("position", c.position, f"an integer window start, or {MIDDLE} for the middle")
-  if c.position != MIDDLE and not 0 <= c.position <= min(ns) - k:
-    checks.fail("position", c.position, f"{MIDDLE} (middle) or a window start in "
-                f"[0, min({field}) - k] = [0, {min(ns) - k}]")
-  checks.positive_int("task_seed", c.task_seed, minimum=0)
-
-
-def validate_archs(c):
-  """archs: known architectures, each with its settings (config.<arch>) in the config."""
-  checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
-  for arch in c.archs:
-    if arch not in c:
-      checks.fail("archs", c.archs, f"architectures with their settings in the config; "
-                  f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
-
-
-def validate_blocks(c):
-  """seeds_per_block ("auto" or an integer, 0 = all seeds) and seeds_per_call (whole
-  blocks); config.seeds must be valid already."""
-  block = seeds_per_block(c)
-  if block != train.AUTO:
-    checks.positive_int("seeds_per_block", block, minimum=0)
-  checks.positive_int("seeds_per_call", c.seeds_per_call, minimum=0)
-  block = block or len(c.seeds)
-  if block != train.AUTO and c.seeds_per_call % block:
-    checks.fail("seeds_per_call", c.seeds_per_call,
-                f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
-
-
-def validate_arch_model(c, arch):
-  """config.<arch>'s init scheme, trained groups and first-layer step rule."""
-  a = c[arch]
-  checks.choice(f"{arch}.init", a.init, models.ARCHITECTURES[arch].init_schemes)
-  checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
-                        lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
-  checks.choice(f"{arch}.first_layer_step", a.first_layer_step, FIRST_LAYER_STEPS)
-
-
-def validate_training(c):
-  """archs and their settings, seeds, sample sizes, steps, activation, compute_path."""
-  validate_archs(c)
-  checks.seeds("seeds", c.seeds)
-  validate_blocks(c)
-  checks.positive_int("min_num_train", c.min_num_train)
-  checks.positive_float("samples_per_readout_weight", c.samples_per_readout_weight,
-                        allow_zero=True)
-  checks.positive_int("num_test", c.num_test)
-  checks.steps_and_log_every(c)
-  checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
-  checks.choice("compute_path", c.compute_path, COMPUTE_PATHS)
-  for arch in c.archs:
-    a = c[arch]
-    checks.nonempty_tuple(f"{arch}.widths", a.widths, checks.positive_int)
-    validate_arch_model(c, arch)
-    checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
-    checks.positive_int(f"{arch}.max_n", a.get("max_n", 0), minimum=0)
-    if not arch_ns(c, arch):
-      checks.fail(f"{arch}.max_n", a.max_n, f"0 (no limit) or at least min(config.ns) = "
-                  f"{min(c.ns)}, or drop '{arch}' from config.archs")
-    rates = a.learning_rate
-    if isinstance(rates, (tuple, list)):
-      if len(rates) != len(a.widths):
-        checks.fail(f"{arch}.learning_rate", rates,
-                    f"one learning rate, or one per width: config.{arch}.widths has "
-                    f"{len(a.widths)} entries")
-      for i, rate in enumerate(rates):
-        checks.positive_float(f"{arch}.learning_rate[{i}]", rate, allow_zero=True)
-    else:
-      checks.positive_float(f"{arch}.learning_rate", rates, allow_zero=True)
-
-
-def seeds_per_block(config):
-  """config.seeds_per_block: "auto" or an integer. The default is the string "auto", so an
-  integer given on the command line (--config.seeds_per_block=4) arrives as a string."""
-  value = config.seeds_per_block
-  return int(value) if isinstance(value, str) and value.isdigit() else value
-
-
-def arch_ns(config, arch) -> tuple[int, ...]:
-  """The input sizes `arch` is trained on: config.ns up to config.<arch>.max_n."""
-  max_n = config[arch].get("max_n", 0)
-  return tuple(n for n in config.ns if not max_n or n <= max_n)
-
-
-def num_train(config, n, k) -> int:
-  """The training sample size at n: the sample-size rule of the module docstring."""
-  largest_readout = max(models.ARCHITECTURES[a].readout_fan_in(n, k, max(config[a].widths))
-                        for a in config.archs)
-  return max(config.min_num_train,
-             math.ceil(config.samples_per_readout_weight * largest_readout))
-
-
-def first_layer_step_scale(config, arch, n, k) -> float:
-  """The first layer's step over learning_rate: the step rule of the module docstring."""
-  if config[arch].first_layer_step == "same":
-    return 1.0
-  return 1.0 / models.ARCHITECTURES[arch].windows_per_filter(n, k)
-
-
-def uses_table(config, arch, k) -> bool:
-  """config.compute_path for a windowed arch: "table", "dense", or "auto" (models.uses_table)."""
-  if config.compute_path == "dense" or not models.ARCHITECTURES[arch].windowed:
-    return False
-  return config.compute_path == "table" or models.uses_table(arch, k)
-
-
-def make_sweep(config, arch, locality, n, k) -> train.Sweep:
-  """The sweep of one (arch, locality, n, k)."""
-  a = config[arch]
-  position = None if config.position == MIDDLE else config.position
-  task = tasks.make_task(n, k, config.target, locality, position, config.task_seed)
-  return train.Sweep(
-      arch=arch, task=task, widths=tuple(a.widths), init=a.init, trainable=tuple(a.trainable),
-      optimizer=a.optimizer, num_steps=config.num_steps,
-      learning_rate=(tuple(float(r) for r in a.learning_rate)
-                     if isinstance(a.learning_rate, (tuple, list)) else float(a.learning_rate)),
-      log_every=config.log_every, num_train=num_train(config, n, k), num_test=config.num_test,
-      activation=config.activation,
-      first_layer_step_scale=first_layer_step_scale(config, arch, n, k),
-      table=uses_table(config, arch, k),
-      # Width buckets (train.width_buckets) where a config asks: a geometric width grid in
-      # about the sum of its widths, one compiled loop per bucket.
-      bucketed=bool(config.get("bucketed", False)))
+from cnnfcn_jax import kpattern_config, train
 
 
 def run(config, groups, checkpoint) -> list[dict]:
-  """One checkpointed sweep per (arch, locality, n, k) of `groups`; rows of all of them."""
-  return checkpoint.run_units(
-      [(f"{arch}-{locality}-n{n}-k{k}", n * num_train(config, n, k),
-        lambda arch=arch, locality=locality, n=n, k=k: unit_rows(config, arch, locality, n, k))
-       for arch, locality, n, k in groups], "sweep")
+  """One checkpointed sweep per (arch, locality, n, k) of `groups`, at config.<arch>.widths
+  and the sample-size rule's m; rows of all of them."""
+  units = []
+  for arch, locality, n, k in groups:
+    m = kpattern_config.num_train(config, n, k)
+    units.append((f"{arch}-{locality}-n{n}-k{k}", n * m,
+                  lambda arch=arch, locality=locality, n=n, k=k, m=m: unit_rows(
+                      config, arch, locality, n, k, config[arch].widths, m)))
+  return checkpoint.run_units(units, "sweep")
 
 
-def unit_rows(config, arch, locality, n, k) -> list[dict]:
-  """Train one group's seeds x widths; one row per network."""
-  sweep = make_sweep(config, arch, locality, n, k)
-  block = train.resolve_block(sweep, len(config.seeds), seeds_per_block(config),
+def unit_rows(config, arch, locality, n, k, widths, num_train, bucketed=False) -> list[dict]:
+  """Train config's seeds x `widths` of arch on (locality, n, k) with num_train samples in
+  one sweep (kpattern_config.make_sweep); one row per network."""
+  sweep = kpattern_config.make_sweep(config, arch, locality, n, k, widths, num_train, bucketed)
+  block = train.resolve_block(sweep, len(config.seeds), kpattern_config.seeds_per_block(config),
                               config.seeds_per_call)
   out = train.run_sweep(sweep, config.seeds, block, config.seeds_per_call)
   rates = (sweep.learning_rate if isinstance(sweep.learning_rate, tuple)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnnfcn_jax import models
+from cnnfcn_jax import engine, models
 
 TARGETS = ("parity", "random")
 LOCALITIES = ("local", "nonlocal")
@@ -39,13 +38,8 @@ class Task:
 
   def sample(self, key, m, dtype=None):
     """(x, y): m inputs uniform on {±1}^n and their labels."""
-    x = sample_inputs(key, m, self.n, dtype)
+    x = engine.sample_inputs(key, m, self.n, dtype)
     return x, self.target(x)
-
-
-def sample_inputs(key, m, n, dtype=None):
-  """(m, n) inputs uniform on {±1}^n."""
-  return jax.random.rademacher(key, (m, n), dtype or jnp.result_type(float))
 
 
 def labels(x, coordinates, truth_table):

@@ -1,4 +1,4 @@
-"""Hinge loss, full-batch training, and the sweep engine.
+"""Full-batch training: the seeds x widths sweep.
 
 The sweep trains S seeds x a tuple of widths of one architecture on one task in a single
 jitted call: `jit(lax.map over blocks of seeds(vmap over a block's seeds(per width
@@ -11,9 +11,8 @@ of its widths rather than their count times the largest. Because
 unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
 is the same network as one trained alone.
 
-Seed s is a full replicate: `seed_keys(s)` gives its init key and its data key (its own
-training and test sample). Both trainers (this one and image_train) use seed_keys and the
-one OPTIMIZERS table.
+Seed s is a full replicate: `engine.seed_keys(s)` gives its init key and its data key (its
+own training and test sample), as in every trainer.
 """
 
 from __future__ import annotations
@@ -25,66 +24,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.experimental import multihost_utils
 
-from cnnfcn_jax import engine, models, table_kernels, tasks
-from cnnfcn_jax.engine import hinge_loss  # noqa: F401  (part of this module's API)
-from cnnfcn_jax.tasks import Task
+from cnnfcn_jax import engine, models, tasks
 
-# "gd" is the paper's full-batch gradient descent, θ <- θ - η ∇L; the rest are optax
-# optimisers by their optax names, called with the learning rate and optax's other
-# defaults ([choice]; AdaDelta's rho 0.9 and eps 1e-6 are also PyTorch's).
-OPTIMIZERS = {
-    "gd": optax.sgd,
-    "sgd": optax.sgd,
-    "momentum": lambda lr: optax.sgd(lr, momentum=0.9),
-    "nesterov": lambda lr: optax.sgd(lr, momentum=0.9, nesterov=True),
-    "adam": optax.adam,
-    "adamw": optax.adamw,
-    "adagrad": optax.adagrad,
-    "adadelta": optax.adadelta,
-    "rmsprop": optax.rmsprop,
-    "lamb": optax.lamb,
-    "lion": optax.lion,
-}
 METRICS = ("train_loss", "train_accuracy", "test_accuracy", "test_correlation", "grad_norm",
            "first_layer_distance", "diverged")
 
 
-def seed_keys(seed):
-  """(init_key, data_key) of a seed: the one key-split convention of every trainer.
-
-  The initialisation draws from the first key, the data (samples, minibatches) from the
-  second, so a seed's network and its data are independent and reproducible.
-  """
-  init_key, data_key = jax.random.split(jax.random.key(seed))
-  return init_key, data_key
-
-
-def accuracy(h, y):
-  """Fraction of sign(h) == y, predicting +1 at h = 0."""
-  return jnp.mean(engine.predictions(h) == y)
-
-
-@dataclasses.dataclass(frozen=True)
-class Sweep:
-  """Everything static about one jitted sweep (hashable: it keys the compile cache)."""
-  arch: str
-  task: Task
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Sweep(engine.Network):
+  """Everything static about one jitted sweep (hashable: it keys the compile cache); the
+  networks' fields are engine.Network's."""
   widths: tuple[int, ...]
-  init: str
-  trainable: tuple[str, ...]
-  optimizer: str
   learning_rate: float | tuple[float, ...]  # one for all widths, or one per width
   num_steps: int
   log_every: int
   num_train: int
   num_test: int
-  activation: str = "relu"
-  # The first layer's step is learning_rate x this (sweeps.first_layer_step_scale: 1/J for
-  # the CNN's shared kernel, whose gradient sums over all J windows).
-  first_layer_step_scale: float = 1.0
-  table: bool = False  # pattern-table path (CNN/LCN on {±1} inputs), exact
   # Train and test on all 2^n inputs: the training loss is then the population loss
   # L_{f,D} of uniform D exactly, and the test accuracy the exact population accuracy.
   population: bool = False
@@ -123,24 +79,23 @@ def sweep_fn(sweep: Sweep):
     params[architecture.readout] = readout * live.reshape(
         [-1 if axis == readout_axis else 1 for axis in range(readout.ndim)])
     h = models.apply(arch, params, inputs, sweep.activation, sweep.table)
-    return hinge_loss(h, y), h
+    return engine.hinge_loss(h, y), h
 
   grad_fn = jax.value_and_grad(loss_and_output, has_aux=True)
 
   def one_network(max_width, width, learning_rate, init_key, train_inputs, y_train,
                   test_inputs, y_test):
-    optimizer = OPTIMIZERS[sweep.optimizer](learning_rate)
-    params0 = models.init_params(arch, init_key, task.n, task.k, width, sweep.init, max_width)
+    optimizer = engine.OPTIMIZERS[sweep.optimizer](learning_rate)
+    params0, trained0, frozen = engine.init_network(sweep, init_key, width, max_width)
     live = (jnp.arange(max_width) < width).astype(params0[architecture.readout].dtype)
-    trained0, frozen = engine.split(params0, sweep.trainable)
 
     def measure(trained, diverged):
       (loss, h_train), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
       _, h_test = loss_and_output(trained, frozen, live, test_inputs, y_test)
       group = architecture.first_layer
       distance = jnp.linalg.norm(trained[group] - params0[group]) if group in trained else 0.0
-      return dict(train_loss=loss, train_accuracy=accuracy(h_train, y_train),
-                  test_accuracy=accuracy(h_test, y_test),
+      return dict(train_loss=loss, train_accuracy=engine.accuracy(h_train, y_train),
+                  test_accuracy=engine.accuracy(h_test, y_test),
                   test_correlation=jnp.mean(y_test * h_test), grad_norm=optax.tree.norm(grads),
                   first_layer_distance=jnp.asarray(distance, loss.dtype),
                   diverged=diverged.astype(loss.dtype))
@@ -162,12 +117,12 @@ def sweep_fn(sweep: Sweep):
     return dict(history, params0=params0, params={**frozen, **state[0]})
 
   def one_seed(seed, widths, learning_rates, coordinates, truth_table):
-    init_key, data_key = seed_keys(seed)
+    init_key, data_key = engine.seed_keys(seed)
     if sweep.population:
       x_train = x_test = models.all_patterns(task.n)
     else:
-      x_train = tasks.sample_inputs(jax.random.fold_in(data_key, 0), sweep.num_train, task.n)
-      x_test = tasks.sample_inputs(jax.random.fold_in(data_key, 1), sweep.num_test, task.n)
+      x_train = engine.sample_inputs(jax.random.fold_in(data_key, 0), sweep.num_train, task.n)
+      x_test = engine.sample_inputs(jax.random.fold_in(data_key, 1), sweep.num_test, task.n)
     y_train = tasks.labels(x_train, coordinates, truth_table)
     y_test = tasks.labels(x_test, coordinates, truth_table)
     train_inputs = engine.input_features(x_train, task.k, sweep.table)
@@ -226,19 +181,12 @@ def sweep_args(sweep: Sweep):
 
 def program_key(sweep: Sweep) -> Sweep:
   """`sweep` without what sweep_args passes at run time (learning rates, the task's
-  coordinates and truth table): sweeps with equal keys share one compiled program, so a
-  local task and its non-local twin compile once."""
-  task = dataclasses.replace(sweep.task, coordinates=(), truth_table=())
-  return dataclasses.replace(sweep, learning_rate=0.0, task=task)
+  coordinates and truth table): sweeps with equal keys share one compiled program."""
+  return engine.program_key(sweep, learning_rate=0.0)
 
 
+# seeds_per_block = "auto": as many seeds per block as engine.block_budget_bytes allows.
 AUTO = "auto"
-# [choice] seeds_per_block = "auto": on a CPU a block's working set should stay within
-# about this many bytes (cache-sized: on the 2-core CPU, blocks of 4-16 seeds of the bench
-# sweep run 1.7x faster than one block of 64, whose pattern ids leave the cache); on an
-# accelerator a block may take this fraction of the device's memory.
-CPU_BLOCK_BYTES = 16 * 2**20
-ACCELERATOR_MEMORY_FRACTION = 0.5
 
 
 def seed_working_set_bytes(sweep: Sweep) -> int:
@@ -267,18 +215,13 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
 def resolve_block(sweep: Sweep, num_seeds: int, seeds_per_block, seeds_per_call: int = 0) -> int:
   """The seeds per vmapped block: an integer as given (0 = all), or the "auto" rule.
 
-  auto: as many seeds per device as fit the budget of the device kind (CPU_BLOCK_BYTES on
-  a CPU, ACCELERATOR_MEMORY_FRACTION of the device memory elsewhere: there, all of a
-  device's seeds in one block when they fit), at least 1, and a divisor of seeds_per_call.
+  auto: as many seeds per device as fit the budget of the device kind
+  (engine.block_budget_bytes: on an accelerator, all of a device's seeds in one block when
+  they fit), at least 1, and a divisor of seeds_per_call.
   """
   if seeds_per_block != AUTO:
     return seeds_per_block or num_seeds
-  device = jax.devices()[0]
-  if device.platform == "cpu":
-    budget = CPU_BLOCK_BYTES
-  else:
-    memory = (device.memory_stats() or {}).get("bytes_limit", 16 * 2**30)
-    budget = ACCELERATOR_MEMORY_FRACTION * memory
+  budget = engine.block_budget_bytes()
   per_device = -(-(seeds_per_call or num_seeds) // jax.device_count())
   block = max(1, min(per_device, int(budget // seed_working_set_bytes(sweep))))
   while seeds_per_call and seeds_per_call % block:
@@ -302,7 +245,6 @@ def run_sweep(sweep: Sweep, seeds, seeds_per_block: int | str = 0,
   seed to whole blocks (and a multiple of the device count); those are dropped.
   """
   seeds = np.asarray(seeds, np.uint32)
-  table_kernels.ensure_built()  # the CPU kernels, built outside any trace
   block = resolve_block(sweep, len(seeds), seeds_per_block, seeds_per_call)
   chunk = seeds_per_call or -(-len(seeds) // block) * block
   if chunk % block:
@@ -312,39 +254,26 @@ def run_sweep(sweep: Sweep, seeds, seeds_per_block: int | str = 0,
   return jax.tree.map(lambda *a: np.concatenate(a), *parts)
 
 
+BLOCKS = jax.sharding.PartitionSpec("blocks")
+SPECS = (BLOCKS, jax.sharding.PartitionSpec())  # (seed blocks, sweep_args)
+
+
 @functools.lru_cache(maxsize=None)
 def _blocks_fn(sweep: Sweep, num_devices: int):
   """jit((blocks, block) seeds, sweep_args -> outputs (blocks, block, W, ...)), blocks run
-  in sequence."""
+  in sequence, sharded over every process's devices."""
   one_block = sweep_fn(sweep)
 
   def blocks(seeds, args):
     return jax.lax.map(lambda b: one_block(b, *args), seeds)
 
-  if num_devices > 1:
-    mesh = jax.sharding.Mesh(np.array(jax.devices()), ("blocks",))
-    spec, replicated = jax.sharding.PartitionSpec("blocks"), jax.sharding.PartitionSpec()
-    blocks = jax.shard_map(blocks, mesh=mesh, in_specs=(spec, replicated),
-                           out_specs=spec, check_vma=False)  # per-device code: no collectives
-  return jax.jit(blocks)
+  return engine.compile_on_devices(blocks, jax.devices()[:num_devices], SPECS, "blocks")
 
 
 def _run_call(sweep: Sweep, seeds: np.ndarray, block: int) -> dict:
   num_devices = jax.device_count()
-  num_blocks = -(-len(seeds) // block)
-  num_blocks += (-num_blocks) % num_devices
-  padded = np.concatenate([seeds, np.repeat(seeds[-1:], num_blocks * block - len(seeds))])
+  padded, _ = engine.pad_seeds(seeds, block * num_devices)
   compiled = _blocks_fn(program_key(sweep), num_devices)
-  seed_blocks, args = padded.reshape(num_blocks, block), sweep_args(sweep)
-  if jax.process_count() > 1:
-    # Every process holds all the arguments; each gives its devices their blocks, and the
-    # outputs, sharded over all processes' devices, are gathered back into every process.
-    mesh = jax.sharding.Mesh(np.array(jax.devices()), ("blocks",))
-    place = lambda a, *spec: jax.make_array_from_callback(  # noqa: E731
-        np.shape(a), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(*spec)),
-        lambda i: np.asarray(a)[i])
-    seed_blocks, args = place(seed_blocks, "blocks"), tuple(place(a) for a in args)
-    out = multihost_utils.process_allgather(compiled(seed_blocks, args), tiled=True)
-  else:
-    out = jax.device_get(compiled(seed_blocks, args))
+  out = engine.call_on_devices(compiled, (padded.reshape(-1, block), sweep_args(sweep)),
+                               SPECS, "blocks")
   return jax.tree.map(lambda a: np.asarray(a).reshape(-1, *a.shape[2:])[: len(seeds)], out)

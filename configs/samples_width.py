@@ -42,7 +42,7 @@ def get_config(variant=""):
   c.phase_widths = (2, 4, 8, 16, 32, 64)
   c.phase_num_trains = (32, 64, 128, 256, 512, 1024, 2048, 4096)
   # Frontier [choice]: m by factors of 2 over 2.7 decades; at each n only the m that
-  # bracket P(success) = 1/2 are run (experiments/samples_width.py, frontier_search).
+  # bracket P(success) = 1/2 are run (experiments/samples_width/, frontier_search).
   c.frontier_num_trains = tuple(2**i for i in range(5, 15))  # 32 ... 16,384
   c.seeds = tuple(range(64))  # [choice] networks per point: each its own sample and init
   c.num_test = 2048  # [choice] fresh test samples per seed

@@ -54,7 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from cnnfcn_jax import distributed, models, online, table_kernels, tasks, train  # noqa: E402
+from cnnfcn_jax import distributed, engine, models, online, table_kernels, tasks, train  # noqa: E402
 
 
 def seconds(fn, repeats=3):
@@ -301,7 +301,7 @@ def bench_table_vs_dense(s):
   per_step = {}
   for name, inputs, table, steps in (("dense", x, False, s["dense_steps"]),
                                      ("table", ids, True, s["table_steps"])):
-    loss = lambda p, inputs, y, table=table: train.hinge_loss(  # noqa: E731
+    loss = lambda p, inputs, y, table=table: engine.hinge_loss(  # noqa: E731
         models.apply("cnn", p, inputs, table=table), y)
     per_step[name] = step_seconds(loss, params, (inputs, y), steps)
   return dict(dense_step_seconds=per_step["dense"], table_step_seconds=per_step["table"],
@@ -322,7 +322,7 @@ def bench_table_bandwidth(s):
   params = models.init_params("cnn", jax.random.key(7), n, k, q, "gaussian")
 
   def loss(p, ids, y, readout=table_kernels.readout):
-    return train.hinge_loss(models.apply_cnn_table(p, ids, readout=readout), y)
+    return engine.hinge_loss(models.apply_cnn_table(p, ids, readout=readout), y)
 
   per_step = step_seconds(loss, params, (ids, y), 3)
   xla_loss = functools.partial(loss, readout=table_kernels.readout_xla)
@@ -344,7 +344,7 @@ def bench_fcn_peak(s):
   x = jax.random.rademacher(jax.random.key(4), (m, n), jnp.float32)
   y = jnp.sign(x[:, 0] * x[:, 1])
   params = models.init_params("fcn", jax.random.key(5), n, 2, r, "gaussian")
-  loss = lambda p, x, y: train.hinge_loss(models.apply_fcn(p, x), y)  # noqa: E731
+  loss = lambda p, x, y: engine.hinge_loss(models.apply_fcn(p, x), y)  # noqa: E731
   best = step_seconds(loss, params, (x, y), steps) * steps
   flops = steps * fcn_step_flops(m, n, r)
   # The step's two matmuls alone, at its own shapes: what XLA's CPU matmul reaches there.

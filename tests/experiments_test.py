@@ -1,4 +1,5 @@
-"""The experiment registry, and every config's validation under random values.
+"""The experiment registry, and every config's validation: hand-written invalid configs with
+the message each must get (BAD_CONFIGS, per config file), and random values.
 
 The fuzz test draws random values for 1-3 fields of each :quick config and requires that
 validation either accepts the config or refuses it with a ConfigError naming a field; and
@@ -8,6 +9,7 @@ field -> predicate). So a validate that skips a field, or returns early, fails i
 
 import copy
 import math
+import sys
 
 import hypothesis
 import jax
@@ -17,9 +19,9 @@ import pytest
 from hypothesis import strategies as st
 
 from conftest import CONFIG_NAMES, load_config, with_changes
-from cnnfcn_jax import (checkpoints, checks, data, experiments, image_models, models, online,
-                        sweeps, tasks, train)
-from cnnfcn_jax.experiments import EXPERIMENTS, PRECISIONS, PRNG_IMPLS
+from cnnfcn_jax import (checkpoints, checks, data, engine, experiments, image_models,
+                        kpattern_config, models, online, tasks, train)
+from cnnfcn_jax.experiments import EXPERIMENTS, PRECISIONS, PRNG_IMPLS, REPORTS
 from cnnfcn_jax.experiments import mnist_sequences, params_vs_accuracy
 
 # ------------------------------------------------------------------------ the registry
@@ -30,6 +32,8 @@ from cnnfcn_jax.experiments import mnist_sequences, params_vs_accuracy
 def test_every_config_names_a_registered_experiment_and_validates(name, variant):
   config = load_config(name, variant)
   assert config.experiment in EXPERIMENTS
+  # Its own name, or for the two MNIST localities the experiment they share.
+  assert config.experiment == ("mnist_sequences" if name.startswith("mnist_") else name)
   assert config.prng_impl in PRNG_IMPLS
   experiments.validate(config)
 
@@ -39,11 +43,16 @@ def test_every_registered_experiment_has_a_config():
 
 
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))
-@pytest.mark.parametrize("function", ["validate", "run", "report", "claim_verdicts"])
-def test_every_experiment_module_has_the_registry_functions(name, function):
+def test_every_experiment_has_the_registry_functions(name):
   module = EXPERIMENTS[name]
   assert module.__name__ == f"cnnfcn_jax.experiments.{name}"
-  assert callable(getattr(module, function, None)), f"{module.__name__}.{function} is missing"
+  for function in ("validate", "run"):
+    assert callable(getattr(module, function, None)), f"{module.__name__}.{function} is missing"
+  # The report, and the claims it judges, in the experiment's module or its folder.
+  report = REPORTS[name]
+  assert report.__name__ == "report"
+  assert report.__module__ in (module.__name__, f"{module.__name__}.report"), report.__module__
+  assert callable(getattr(sys.modules[report.__module__], "claim_verdicts", None))
 
 
 @pytest.mark.parametrize("field,value,message", [
@@ -75,6 +84,362 @@ def test_a_config_without_an_experiment_field_is_refused_naming_it():
 def test_every_prng_impl_is_accepted(prng_impl):
   experiments.validate(with_changes(load_config("theorem4_width", "quick"),
                                     {"prng_impl": prng_impl}))
+
+
+# ------------------------------------------------- invalid configs, each with its message
+#
+# Per config file: changes to its :quick config, each refused with a ConfigError whose
+# message holds the given text (the field named, and what was expected).
+
+BAD_CONFIGS = {}
+
+# On the quick config: ns (8, 16) (k = 3, 4), archs fcn and cnn, 20 steps.
+BAD_CONFIGS["fcn_stuck"] = [
+    (dict(ns=(8, 12)), "config.ns = (8, 12) is invalid: expected powers of two >= 4"),
+    (dict(ns=(2,)), "config.ns = (2,) is invalid: expected powers of two >= 4"),
+    (dict(ns=()), "config.ns = ()"),
+    (dict(ns=(8, 8)), "config.ns = (8, 8) is invalid: expected a tuple without repeated"),
+    (dict(ns=(8, 0)), "config.ns[1] = 0 is invalid"),
+    # k = log2 16 = 4 needs n >= (k - 1) k + 1 = 13 for the non-local twin.
+    (dict(localities=("nonlocal",)), "config.ns = (8, 16) is invalid: expected every n >= 13 "
+     "for the nonlocal twin"),
+    (dict(localities=()), "config.localities = ()"),
+    # Window starts are checked against min(ns) - k with the largest k: 8 - 4 = 4.
+    (dict(position=5), "config.position = 5 is invalid: expected -1 (middle) or a window "
+     "start in [0, min(ns) - k] = [0, 4]"),
+    (dict(position=-2), "config.position = -2 is invalid"),
+    (dict(target="majority"), "config.target = 'majority' is invalid"),
+    (dict(task_seed=-1), "config.task_seed = -1 is invalid"),
+    (dict(archs=("fcn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
+    (dict(seeds=(0, 0)), "config.seeds = (0, 0) is invalid: expected a tuple without repeated"),
+    (dict(min_num_train=0), "config.min_num_train = 0 is invalid"),
+    (dict(num_test=0), "config.num_test = 0 is invalid"),
+    (dict(log_every=3), "config.log_every = 3 is invalid: expected a divisor of "
+     "config.num_steps = 20"),
+    (dict(activation="gelu"), "config.activation = 'gelu' is invalid"),
+    (dict(compute_path="sparse"), "config.compute_path = 'sparse' is invalid"),
+    ({"fcn.widths": ()}, "config.fcn.widths = ()"),
+    ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid: expected one of 'gaussian'"),
+    ({"cnn.init": "xavier"}, "config.cnn.init = 'xavier' is invalid"),
+    ({"fcn.trainable": ()}, "config.fcn.trainable = ()"),
+    ({"fcn.optimizer": "adamm"}, "config.fcn.optimizer = 'adamm' is invalid"),
+    ({"cnn.max_n": 4}, "config.cnn.max_n = 4 is invalid: expected 0 (no limit) or at least "
+     "min(config.ns) = 8"),
+    ({"fcn.learning_rate": -0.5}, "config.fcn.learning_rate = -0.5 is invalid"),
+]
+
+BAD_CONFIGS["lemma6_coverage"] = [
+    (dict(ks=()), "config.ks = ()"),
+    (dict(ks=(0, 2)), "config.ks[0] = 0 is invalid: expected an integer >= 1"),
+    (dict(ks=(2, 13)), "config.ks = (2, 13) is invalid: expected every k <= 12"),
+    (dict(ks=(2, 2)), "config.ks = (2, 2) is invalid: expected a tuple without repeated"),
+    (dict(delta=1.0), "config.delta = 1.0 is invalid: expected a fraction in (0, 1)"),
+    (dict(delta=0.0), "config.delta = 0.0 is invalid"),
+    (dict(width_factors=(0.5, -1.0)), "config.width_factors[1] = -1.0 is invalid"),
+    (dict(width_factors=()), "config.width_factors = ()"),
+    (dict(num_inits=1), "config.num_inits = 1 is invalid: expected an integer >= 2"),
+    (dict(inits_per_batch=0), "config.inits_per_batch = 0 is invalid"),
+    (dict(target="majority"), "config.target = 'majority' is invalid"),
+    (dict(task_seed=-1), "config.task_seed = -1 is invalid"),
+    (dict(seed=2**32), "config.seed = 4294967296 is invalid: expected a seed below 2**32"),
+    (dict(seed=True), "config.seed = True is invalid"),
+]
+
+# On the quick configs: ns (3, 5), digits 24x8, kernel (24, 24), batch 64.
+BAD_CONFIGS["mnist_local"] = [
+    (dict(locality="far"), "config.locality = 'far' is invalid: expected one of 'local', "
+     "'nonlocal'"),
+    (dict(ns=(3, 4)), "config.ns = (3, 4) is invalid: expected odd sequence lengths >= 3"),
+    (dict(ns=(1,)), "config.ns = (1,) is invalid: expected odd sequence lengths >= 3"),
+    (dict(ns=()), "config.ns = ()"),
+    (dict(digits="png"), "config.digits = 'png' is invalid: expected one of 'embedded', 'idx'"),
+    (dict(digits="idx"), "config.mnist_dir = '' is invalid: expected the directory holding "
+     "the MNIST IDX files"),
+    (dict(test_fraction=1.0), "config.test_fraction = 1.0 is invalid: expected a fraction "
+     "in (0, 1)"),
+    (dict(test_fraction=0.0), "config.test_fraction = 0.0 is invalid: expected a finite "
+     "number > 0"),
+    (dict(data_seed=-1), "config.data_seed = -1 is invalid"),
+    (dict(digit_height=29), "config.digit_height = 29 is invalid: expected at most 28 pixels"),
+    (dict(digit_width=0), "config.digit_width = 0 is invalid"),
+    (dict(archs=("fcn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
+    ({"widths.cnn": 0}, "config.widths.cnn = 0 is invalid"),
+    (dict(kernel=(0, 8)), "config.kernel[0] = 0 is invalid: expected an integer >= 1"),
+    (dict(kernel=(24,)), "config.kernel = (24,) is invalid: expected (height, width)"),
+    (dict(kernel=(25, 8)), "config.kernel = (25, 8) is invalid: expected (height, width) with "
+     "height <= config.digit_height = 24"),
+    (dict(kernel=(24, 25)), "config.kernel = (24, 25) is invalid: expected a width <= the "
+     "narrowest sequence, 3 * 8 pixels"),
+    (dict(stride=0), "config.stride = 0 is invalid"),
+    (dict(optimizer="adamm"), "config.optimizer = 'adamm' is invalid"),
+    (dict(learning_rate=-1.0), "config.learning_rate = -1.0 is invalid"),
+    (dict(num_epochs=0), "config.num_epochs = 0 is invalid"),
+    (dict(batch_size=0), "config.batch_size = 0 is invalid"),
+    (dict(sequences_per_epoch=63), "config.sequences_per_epoch = 63 is invalid: expected an "
+     "integer >= 64"),
+    (dict(num_test=0), "config.num_test = 0 is invalid"),
+    (dict(seeds=()), "config.seeds = ()"),
+    # round(0.0001 * 5000) = round(0.5) = 0 digits held out: an empty test pool.
+    (dict(test_fraction=0.0001), "config.test_fraction = 0.0001 is invalid: expected a "
+     "fraction leaving digits in the test pool"),
+]
+
+# On the quick config: digits, depths (2, 4), widths cnn (2, 4) fcn (8, 16).
+BAD_CONFIGS["params_vs_accuracy"] = [
+    (dict(dataset="cifar100"), "config.dataset = 'cifar100' is invalid: expected one of "
+     "'digits', 'cifar10'"),
+    (dict(dataset="cifar10"), "config.cifar10_dir = '' is invalid: expected the "
+     "cifar-10-batches-py directory"),
+    (dict(test_fraction=0.0), "config.test_fraction = 0.0 is invalid: expected a finite "
+     "number > 0"),
+    (dict(test_fraction=1.0), "config.test_fraction = 1.0 is invalid: expected a fraction "
+     "in (0, 1)"),
+    (dict(data_seed=2**32), "config.data_seed = 4294967296 is invalid"),
+    (dict(archs=("cnn", "lcn")), "config.archs[1] = 'lcn' is invalid: expected one of 'fcn', "
+     "'cnn'"),
+    (dict(archs=()), "config.archs = ()"),
+    (dict(depths=(1, 2)), "config.depths[0] = 1 is invalid: expected an integer >= 2"),
+    (dict(depths=(2, 2)), "config.depths = (2, 2) is invalid: expected a tuple without repeated"),
+    ({"widths.fcn": ()}, "config.widths.fcn = ()"),
+    ({"widths.cnn": (2, 0)}, "config.widths.cnn[1] = 0 is invalid"),
+    (dict(optimizer="sgdd"), "config.optimizer = 'sgdd' is invalid"),
+    (dict(learning_rate=float("nan")), "config.learning_rate = nan is invalid"),
+    (dict(num_epochs=0), "config.num_epochs = 0 is invalid"),
+    (dict(batch_size=0), "config.batch_size = 0 is invalid"),
+    # 5,000 embedded digits, 20% held out: 4,000 training images.
+    (dict(batch_size=4001), "config.batch_size = 4001 is invalid: expected at most the 4000 "
+     "training images"),
+    (dict(seeds=(0, 0)), "config.seeds = (0, 0) is invalid: expected a tuple without repeated"),
+    # round(0.0001 * 5000) = round(0.5) = 0 test images.
+    (dict(test_fraction=0.0001), "config.test_fraction = 0.0001 is invalid: expected a "
+     "fraction leaving test images"),
+]
+
+BAD_CONFIGS["samples_width"] = [
+    (dict(k=0), "config.k = 0 is invalid: expected an integer >= 1"),
+    (dict(k=21), "config.k = 21 is invalid: expected k <= 20"),
+    (dict(phase_num_trains=()), "config.phase_num_trains = () is invalid"),
+    (dict(phase_num_trains=(64, 32)),
+     "config.phase_num_trains = (64, 32) is invalid: expected increasing"),
+    (dict(frontier_num_trains=(64, 0)), "config.frontier_num_trains[1] = 0 is invalid"),
+    ({"fcn.frontier_max_num_train": 32}, "config.fcn.frontier_max_num_train = 32 is invalid: "
+     "expected 0 (no limit) or at least min(config.frontier_num_trains) = 64"),
+    ({"cnn.frontier_max_num_train": -1}, "config.cnn.frontier_max_num_train = -1 is invalid"),
+    (dict(phase_n=2), "config.phase_n = 2 is invalid: expected an input size >= k = 3"),
+    (dict(phase_widths=(4, 4)), "config.phase_widths = (4, 4) is invalid: expected a tuple "
+     "without repeated entries"),
+    (dict(target="majority"), "config.target = 'majority' is invalid"),
+    (dict(localities=("far",)), "config.localities[0] = 'far' is invalid"),
+    (dict(localities=("local", "nonlocal"), phase_n=6), "config.phase_n = (6,) is invalid: "
+     "expected every n >= 7 for the nonlocal twin"),
+    (dict(position=14), "config.position = 14 is invalid"),
+    (dict(task_seed=-1), "config.task_seed = -1 is invalid"),
+    (dict(seeds=(0, 0)), "config.seeds = (0, 0) is invalid"),
+    (dict(num_test=0), "config.num_test = 0 is invalid"),
+    (dict(success_accuracy=1.0), "config.success_accuracy = 1.0 is invalid: expected a "
+     "fraction in (0, 1)"),
+    (dict(bootstrap_resamples=5), "config.bootstrap_resamples = 5 is invalid: expected an "
+     "integer >= 10"),
+    (dict(frontier_bracket_ratio=1.0), "config.frontier_bracket_ratio = 1.0 is invalid: "
+     "expected a ratio m_hi/m_lo > 1"),
+    (dict(frontier_bracket_ratio="1.25"), "config.frontier_bracket_ratio = '1.25' is invalid"),
+    (dict(frontier_max_refinements=-1), "config.frontier_max_refinements = -1 is invalid"),
+    (dict(series_max_refinements=1.5), "config.series_max_refinements = 1.5 is invalid"),
+    ({"fcn.width_series": 8}, "config.fcn.width_series = 8 is invalid: expected a tuple of "
+     "widths, or () for none"),
+    ({"fcn.width_series": (8, 0)}, "config.fcn.width_series[1] = 0 is invalid"),
+    ({"fcn.width_series": (8, 8)}, "config.fcn.width_series = (8, 8) is invalid"),
+    (dict(activation="gelu"), "config.activation = 'gelu' is invalid"),
+    (dict(compute_path="sparse"), "config.compute_path = 'sparse' is invalid"),
+    (dict(seeds_per_block=-1), "config.seeds_per_block = -1 is invalid"),
+    (dict(seeds_per_block=3, seeds_per_call=4), "config.seeds_per_call = 4 is invalid: "
+     "expected 0 or a multiple of config.seeds_per_block = 3"),
+    (dict(archs=("cnn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
+    ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid: expected one of "
+     "'gaussian', 'gaussian_bias'"),
+    ({"cnn.trainable": ("W", "v")}, "config.cnn.trainable[1] = 'v' is invalid"),
+    ({"lcn.optimizer": "adamm"}, "config.lcn.optimizer = 'adamm' is invalid"),
+    ({"cnn.learning_rate": 0.0}, "config.cnn.learning_rate = 0.0 is invalid"),
+    ({"cnn.first_layer_step": "shared"}, "config.cnn.first_layer_step = 'shared' is invalid"),
+    ({"fcn.num_steps": 0}, "config.fcn.num_steps = 0 is invalid"),
+    ({"lcn.log_every": 7}, "config.lcn.log_every = 7 is invalid: expected a divisor of "
+     "config.lcn.num_steps = 60"),
+    ({"cnn.frontier_width": 0}, "config.cnn.frontier_width = 0 is invalid"),
+    ({"cnn.frontier_ns": ()}, "config.cnn.frontier_ns = () is invalid"),
+    ({"fcn.frontier_ns": (2, 16)}, "config.fcn.frontier_ns = (2, 16) is invalid: expected "
+     "every n >= 3"),
+]
+
+BAD_CONFIGS["separation"] = [
+    (dict(k=40), "config.k = 40"),
+    (dict(k=0), "config.k = 0"),
+    (dict(ns=(2, 16)), "config.ns = (2, 16) is invalid: expected every n >= k = 4"),
+    (dict(ns=()), "config.ns = ()"),
+    (dict(ns=(16, 16)), "without repeated entries"),
+    (dict(ns=(8, 16)), "every n >= 13 for the nonlocal twin"),
+    (dict(target="majority"),
+     "config.target = 'majority' is invalid: expected one of 'parity', 'random'"),
+    (dict(localities=("local", "far")), "config.localities[1] = 'far'"),
+    (dict(position=13, localities=("local",)), "config.position = 13 is invalid: expected -1 "
+     "(middle) or a window start in [0, min(ns) - k] = [0, 12]"),
+    (dict(archs=("cnn", "rnn")),
+     "config.archs[1] = 'rnn' is invalid: expected one of 'cnn', 'lcn', 'fcn'"),
+    (dict(seeds=(-1,)), "config.seeds[0] = -1"),
+    (dict(min_num_train=0), "config.min_num_train = 0 is invalid: expected an integer >= 1"),
+    (dict(samples_per_readout_weight=-0.5), "config.samples_per_readout_weight = -0.5 is "
+     "invalid: expected a finite number >= 0"),
+    ({"cnn.first_layer_step": "shared"}, "config.cnn.first_layer_step = 'shared' is invalid: "
+     "expected one of 'same', 'per_window'"),
+    ({"fcn.max_n": 8}, "config.fcn.max_n = 8 is invalid: expected 0 (no limit) or at least "
+     "min(config.ns) = 16"),
+    (dict(seeds_per_block=2, seeds_per_call=3), "config.seeds_per_call = 3 is invalid: "
+     "expected 0 or a multiple of config.seeds_per_block = 2"),
+    (dict(num_test=-5), "config.num_test = -5"),
+    (dict(num_steps=0), "config.num_steps = 0"),
+    (dict(log_every=7),
+     "config.log_every = 7 is invalid: expected a divisor of config.num_steps = 40"),
+    (dict(activation="gelu"), "config.activation = 'gelu'"),
+    (dict(compute_path="sparse"), "config.compute_path = 'sparse' is invalid: expected one of "
+     "'auto', 'dense', 'table'"),
+    ({"cnn.widths": (8, -1)}, "config.cnn.widths[1] = -1"),
+    ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid: expected one of 'gaussian'"),
+    ({"lcn.init": "xavier"},
+     "config.lcn.init = 'xavier' is invalid: expected one of 'paper', 'gaussian'"),
+    ({"cnn.trainable": ("W", "v")}, "config.cnn.trainable[1] = 'v'"),
+    ({"fcn.optimizer": "adamm"}, "config.fcn.optimizer = 'adamm' is invalid: expected one of 'gd'"),
+    ({"lcn.learning_rate": -0.1}, "config.lcn.learning_rate = -0.1"),
+    ({"lcn.learning_rate": float("nan")}, "config.lcn.learning_rate = nan"),
+    ({"cnn.learning_rate": (0.1, 0.2, 0.3)}, "config.cnn.learning_rate = (0.1, 0.2, 0.3) is "
+     "invalid: expected one learning rate, or one per width: config.cnn.widths has 2 entries"),
+    ({"cnn.learning_rate": (0.1, -1.0)}, "config.cnn.learning_rate[1] = -1.0"),
+    (dict(position="middle"), "config.position = 'middle' is invalid: expected an integer "
+     "window start, or -1 for the middle"),
+    (dict(task_seed=-1), "config.task_seed = -1 is invalid: expected an integer >= 0"),
+    (dict(seeds_per_block=-1), "config.seeds_per_block = -1 is invalid"),
+    (dict(seeds_per_call=-2), "config.seeds_per_call = -2 is invalid"),
+    (dict(log_every=0), "config.log_every = 0 is invalid: expected an integer >= 1"),
+    ({"cnn.max_n": -1}, "config.cnn.max_n = -1 is invalid: expected an integer >= 0"),
+]
+
+# On the quick config: k = 3, ns_fixed_k (6, 8, 12), ns_log_k (4, 8).
+BAD_CONFIGS["theorem12_gradient"] = [
+    (dict(k=0), "config.k = 0 is invalid"),
+    (dict(ns_fixed_k=(4, 8)), "config.ns_fixed_k = (4, 8) is invalid: expected every n >= "
+     "2k = 6"),
+    (dict(ns_fixed_k=()), "config.ns_fixed_k = ()"),
+    (dict(ns_log_k=(4, 6)), "config.ns_log_k = (4, 6) is invalid: expected powers of two >= 4"),
+    (dict(ns_log_k=(2,)), "config.ns_log_k = (2,) is invalid: expected powers of two >= 4"),
+    (dict(ns_log_k=()), "config.ns_log_k = ()"),
+    (dict(ns_log_k=(8, 8)), "config.ns_log_k = (8, 8) is invalid: expected a tuple without "
+     "repeated"),
+    (dict(archs=("fcn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
+    (dict(width=0), "config.width = 0 is invalid"),
+    (dict(readout_scale=0.0), "config.readout_scale = 0.0 is invalid: expected a finite "
+     "number > 0"),
+    (dict(bias_scale=-0.5), "config.bias_scale = -0.5 is invalid: expected a finite number >= 0"),
+    (dict(num_inits=1), "config.num_inits = 1 is invalid: expected an integer >= 2"),
+    (dict(exact_max_n=23), "config.exact_max_n = 23 is invalid: expected at most 22"),
+    (dict(exact_max_n=0), "config.exact_max_n = 0 is invalid"),
+    (dict(mc_batch=0), "config.mc_batch = 0 is invalid"),
+    (dict(mc_pairs=1), "config.mc_pairs = 1 is invalid: expected an integer >= 2"),
+    (dict(closed_form_max_n=-1), "config.closed_form_max_n = -1 is invalid: expected an "
+     "integer >= 0"),
+    (dict(closed_form_max_n=64.0), "config.closed_form_max_n = 64.0 is invalid"),
+    (dict(seed=-3), "config.seed = -3 is invalid"),
+]
+
+# On the quick config: n = 8, k = 3, widths (4, 16), num_steps 20.
+BAD_CONFIGS["theorem4_width"] = [
+    (dict(n=0), "config.n = 0 is invalid: expected an integer >= 1"),
+    (dict(n=21), "config.n = 21 is invalid: expected k = 3 <= n <= 20"),
+    (dict(k=9), "config.n = 8 is invalid: expected k = 9 <= n <= 20"),
+    (dict(k=0), "config.k = 0 is invalid"),
+    (dict(target="majority"), "config.target = 'majority' is invalid"),
+    (dict(task_seed=-1), "config.task_seed = -1 is invalid"),
+    (dict(archs=("cnn", "fcn")),
+     "config.archs[1] = 'fcn' is invalid: expected one of 'cnn', 'lcn'"),
+    (dict(archs=()), "config.archs = ()"),
+    (dict(widths=(4, 4)), "config.widths = (4, 4) is invalid: expected a tuple without repeated"),
+    (dict(widths=(4, 0)), "config.widths[1] = 0 is invalid"),
+    (dict(seeds=()), "config.seeds = ()"),
+    (dict(bound_seeds=(-1,)), "config.bound_seeds[0] = -1 is invalid"),
+    (dict(num_steps=0), "config.num_steps = 0 is invalid"),
+    (dict(log_every=0), "config.log_every = 0 is invalid: expected an integer >= 1"),
+    (dict(log_every=3), "config.log_every = 3 is invalid: expected a divisor of "
+     "config.num_steps = 20"),
+    (dict(learning_rate=0.0), "config.learning_rate = 0.0 is invalid: expected a finite "
+     "number > 0"),
+    (dict(epsilon=1.0), "config.epsilon = 1.0 is invalid: expected a fraction in (0, 1)"),
+    (dict(activation_bound=-1.0), "config.activation_bound = -1.0 is invalid"),
+    (dict(activation_bound=float("inf")), "config.activation_bound = inf is invalid"),
+]
+
+# On the quick config: fixed_ks (2, 3); cnn.ns (8, 16); fcn.log2_ns (8, 16), its rates.sgd
+# (0.1, 0.316228, 1.0); num_steps 300.
+BAD_CONFIGS["time_to_learn"] = [
+    (dict(fixed_ks=()), "config.fixed_ks = ()"),
+    ({"fcn.log2_ns": (8, 12)}, "config.fcn.log2_ns = (8, 12) is invalid: expected powers of "
+     "two >= 4"),
+    ({"cnn.ns": (2, 8)}, "config.cnn.ns = (2, 8) is invalid: expected every n >= k = 3"),
+    ({"cnn.ns": 8}, "config.cnn.ns = 8 is invalid: expected a tuple of input sizes"),
+    ({"cnn.ns": (), "cnn.log2_ns": (), "lcn.ns": (), "lcn.log2_ns": (), "fcn.ns": (),
+      "fcn.log2_ns": (), "fcn.log2_final_steps": ()}, "config.archs = ('cnn', 'lcn', 'fcn') "
+     "is invalid: expected at least one architecture with a non-empty ns or log2_ns"),
+    (dict(protocol="offline"), "config.protocol = 'offline' is invalid: expected one of "
+     "'online', 'full_batch'"),
+    (dict(batch_size=0), "config.batch_size = 0 is invalid"),
+    (dict(eval_growth=0.5), "config.eval_growth = 0.5 is invalid: expected a factor >= 1"),
+    (dict(success_accuracy=1.0), "config.success_accuracy = 1.0 is invalid"),
+    (dict(num_eval=0), "config.num_eval = 0 is invalid"),
+    ({"cnn.width": 0, "cnn.width_per_pattern": 0}, "config.cnn.width = 0 is invalid: expected "
+     "a width > 0, or config.cnn.width_per_pattern > 0"),
+    ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid"),
+    ({"lcn.learning_rate": 0.0}, "config.lcn.learning_rate = 0.0 is invalid"),
+    ({"cnn.first_layer_step": "x"}, "config.cnn.first_layer_step = 'x' is invalid"),
+    # k = 4 needs n >= (k - 1) k + 1 = 13 for the non-local twin.
+    (dict(localities=("local", "nonlocal"), fixed_ks=(2, 4)), "config.cnn.ns = (8, 16) is "
+     "invalid: expected every n >= 13 for the nonlocal twin"),
+    (dict(archs=("rnn",)), "config.archs[0] = 'rnn' is invalid"),
+    ({"fcn.learning_rate": 0.2}, "config.fcn.learning_rate = 0.2 is invalid: expected one of "
+     "config.fcn.rates.sgd = (0.1, 0.316228, 1.0) (the fixed step is measured inside the "
+     "grid)"),
+    ({"fcn.optimizer": "momentum"}, "config.fcn.optimizer = 'momentum' is invalid: expected "
+     "one of 'adam', 'sgd'"),
+    ({"cnn.rates": {"sgd": (1.0,), "sdg": (0.1,)}}, "config.cnn.rates.sdg = (0.1,) is invalid: "
+     "expected rates of an optimizer of"),
+    ({"lcn.rates": {"sgd": (0.2, 0.2)}}, "config.lcn.rates.sgd = (0.2, 0.2) is invalid"),
+    ({"cnn.rates": {}}, "config.cnn.rates = {} is invalid: expected a dict {optimizer: "),
+    (dict(stop="first"), "config.stop = 'first' is invalid: expected one of 'best_rate', 'all'"),
+    (dict(halving_eta=1), "config.halving_eta = 1 is invalid: expected a factor > 1"),
+    (dict(every_step_until=-1), "config.every_step_until = -1 is invalid"),
+    ({"fcn.log2_final_steps": ((128, 10**6),)}, "config.fcn.log2_final_steps = "
+     "((128, 1000000),) is invalid: expected pairs (n, steps) with n one of "
+     "config.fcn.log2_ns = (8, 16)"),
+    ({"fcn.log2_final_steps": ((16, 100),)}, "config.fcn.log2_final_steps = ((16, 100),) is "
+     "invalid: expected pairs (n, steps) with n one of config.fcn.log2_ns = (8, 16) and "
+     "steps an int >= num_steps (300)"),
+]
+BAD_CONFIGS["mnist_nonlocal"] = BAD_CONFIGS["mnist_local"]  # the same checks, other locality
+BAD_CASES = [(name, changes, message) for name, table in BAD_CONFIGS.items()
+             for changes, message in table]
+
+
+def test_every_config_has_bad_configs():
+  assert sorted(BAD_CONFIGS) == CONFIG_NAMES
+
+
+@pytest.mark.parametrize("name", CONFIG_NAMES)
+def test_an_unknown_variant_is_refused(name):
+  with pytest.raises(ValueError, match="unknown variant 'fast'"):
+    load_config(name, "fast")
+
+
+@pytest.mark.parametrize("name,changes,message", BAD_CASES,
+                         ids=[f"{name}-{message[:40]}" for name, _, message in BAD_CASES])
+def test_invalid_configs_are_refused_with_a_message_naming_the_field(name, changes, message):
+  with pytest.raises(checks.ConfigError) as error:
+    experiments.validate(with_changes(load_config(name, "quick"), changes))
+  assert message in str(error.value)
 
 
 # ------------------------------------------- "certainly invalid" predicates per field
@@ -152,7 +517,7 @@ COMMON = {"experiment": bad_choice(EXPERIMENTS), "prng_impl": bad_choice(PRNG_IM
 
 
 def sweep_fields(archs):
-  """sweeps.validate_task and validate_training fields (ns, k and position aside)."""
+  """kpattern_config.validate_task and validate_training fields (ns, k and position aside)."""
   fields = {
       "target": bad_choice(tasks.TARGETS),
       "localities": bad_tuple(bad_choice(tasks.LOCALITIES)),
@@ -166,7 +531,7 @@ def sweep_fields(archs):
       "num_test": bad_int(), "num_steps": bad_int(),
       "log_every": bad_log_every,
       "activation": bad_choice(models.ACTIVATIONS),
-      "compute_path": bad_choice(sweeps.COMPUTE_PATHS),
+      "compute_path": bad_choice(kpattern_config.COMPUTE_PATHS),
   }
   for arch in archs:
     def bad_rate(v, c, arch=arch):
@@ -178,8 +543,8 @@ def sweep_fields(archs):
         f"{arch}.widths": if_arch(arch, bad_ints),
         f"{arch}.init": if_arch(arch, bad_choice(models.ARCHITECTURES[arch].init_schemes)),
         f"{arch}.trainable": if_arch(arch, bad_tuple(bad_choice(models.PARAM_GROUPS))),
-        f"{arch}.optimizer": if_arch(arch, bad_choice(train.OPTIMIZERS)),
-        f"{arch}.first_layer_step": if_arch(arch, bad_choice(sweeps.FIRST_LAYER_STEPS)),
+        f"{arch}.optimizer": if_arch(arch, bad_choice(engine.OPTIMIZERS)),
+        f"{arch}.first_layer_step": if_arch(arch, bad_choice(kpattern_config.FIRST_LAYER_STEPS)),
         f"{arch}.max_n": if_arch(arch, bad_int(0)),
         f"{arch}.learning_rate": if_arch(arch, bad_rate),
     })
@@ -207,7 +572,7 @@ MNIST = {
                      lambda v, c: v[0] > c["digit_height"],
                      lambda v, c: v[1] > min(c["ns"]) * c["digit_width"]),
     "stride": bad_int(),
-    "optimizer": bad_choice(train.OPTIMIZERS),
+    "optimizer": bad_choice(engine.OPTIMIZERS),
     "learning_rate": bad_number(),
     "num_epochs": bad_int(),
     "batch_size": bad_int(),
@@ -291,16 +656,16 @@ INVALID = {
         "num_eval": bad_int(),
         "success_accuracy": bad_fraction,
         "activation": bad_choice(models.ACTIVATIONS),
-        "compute_path": bad_choice(sweeps.COMPUTE_PATHS),
+        "compute_path": bad_choice(kpattern_config.COMPUTE_PATHS),
         **{f"{a}.{field}": if_arch(a, predicate) for a in ("cnn", "lcn", "fcn")
            for field, predicate in (
                ("width", bad_int(0)), ("width_per_pattern", bad_int(0)),
                ("init", bad_choice(models.ARCHITECTURES[a].init_schemes)),
                ("trainable", bad_tuple(bad_choice(models.PARAM_GROUPS))),
-               ("optimizer", bad_choice(train.OPTIMIZERS)),
+               ("optimizer", bad_choice(engine.OPTIMIZERS)),
                ("learning_rate", bad_number()),
                ("rates.sgd", bad_tuple(bad_number())),
-               ("first_layer_step", bad_choice(sweeps.FIRST_LAYER_STEPS)),
+               ("first_layer_step", bad_choice(kpattern_config.FIRST_LAYER_STEPS)),
                # () leaves the arch out of that series.
                ("ns", lambda v, c: v != () and either(
                    bad_ints, lambda v, c: min(v) < max(c["fixed_ks"]))(v, c)),
@@ -329,7 +694,7 @@ INVALID = {
         "series_max_refinements": bad_int(0),
         "fcn.width_series": if_arch("fcn", lambda v, c: v != () and bad_tuple(bad_int())(v, c)),
         "activation": bad_choice(models.ACTIVATIONS),
-        "compute_path": bad_choice(sweeps.COMPUTE_PATHS),
+        "compute_path": bad_choice(kpattern_config.COMPUTE_PATHS),
         "seeds_per_block": lambda v, c: v != train.AUTO and bad_int(0)(v, c),
         "seeds_per_call": either(bad_int(0), lambda v, c: c["seeds_per_block"] != train.AUTO
                                  and v % (c["seeds_per_block"] or len(c["seeds"])) != 0),
@@ -338,9 +703,9 @@ INVALID = {
            for field, predicate in (
                ("init", bad_choice(models.ARCHITECTURES[a].init_schemes)),
                ("trainable", bad_tuple(bad_choice(models.PARAM_GROUPS))),
-               ("optimizer", bad_choice(train.OPTIMIZERS)),
+               ("optimizer", bad_choice(engine.OPTIMIZERS)),
                ("learning_rate", bad_number()),
-               ("first_layer_step", bad_choice(sweeps.FIRST_LAYER_STEPS)),
+               ("first_layer_step", bad_choice(kpattern_config.FIRST_LAYER_STEPS)),
                ("num_steps", bad_int()),
                ("log_every", either(bad_int(), lambda v, c, a=a: c[a]["num_steps"] % v != 0)),
                ("frontier_width", bad_int()),
@@ -356,7 +721,7 @@ INVALID = {
         "archs": bad_tuple(bad_choice(image_models.DEEP_ARCHS)),
         "depths": bad_tuple(bad_int(2)),
         **{f"widths.{a}": if_arch(a, bad_ints) for a in ("cnn", "fcn")},
-        "optimizer": bad_choice(train.OPTIMIZERS),
+        "optimizer": bad_choice(engine.OPTIMIZERS),
         "learning_rate": bad_number(),
         "num_epochs": bad_int(),
         # The embedded digits are 5,000: no split leaves more training images.

@@ -13,7 +13,8 @@ import pytest
 from conftest import load_config, with_changes
 from jax import export
 
-from cnnfcn_jax import image_models, image_train, online, sweeps, table_kernels, tasks, train
+from cnnfcn_jax import (image_models, image_train, kpattern_config, online, table_kernels,
+                        tasks, train)
 
 PLATFORMS = ("cuda", "tpu")
 
@@ -34,7 +35,8 @@ def exported_text(fn, *args) -> str:
                                                ("fcn", "dense")])
 def test_the_full_batch_sweep_lowers_for_gpu_and_tpu(arch, compute_path):
   config = with_changes(load_config("separation", "quick"), {"compute_path": compute_path})
-  sweep = sweeps.make_sweep(config, arch, "local", 16, config.k)
+  sweep = kpattern_config.make_sweep(config, arch, "local", 16, config.k, config[arch].widths,
+                                     kpattern_config.num_train(config, 16, config.k))
   assert sweep.table == (compute_path == "table")
   seeds = np.zeros((2, 2), np.uint32)  # 2 blocks of 2 seeds
   exported_text(train._blocks_fn(train.program_key(sweep), 1), seeds, train.sweep_args(sweep))
@@ -45,7 +47,8 @@ def test_the_table_readout_is_the_native_kernel_on_this_cpu_and_not_in_exports()
   if not table_kernels.ensure_built():
     pytest.skip("no native kernels on this machine")
   config = with_changes(load_config("separation", "quick"), {"compute_path": "table"})
-  sweep = sweeps.make_sweep(config, "cnn", "local", 16, config.k)
+  sweep = kpattern_config.make_sweep(config, "cnn", "local", 16, config.k, config.cnn.widths,
+                                     kpattern_config.num_train(config, 16, config.k))
   args = (np.zeros((1, 2), np.uint32), train.sweep_args(sweep))
   cpu_text = train._blocks_fn(train.program_key(sweep), 1).lower(*args).as_text()
   assert table_kernels.GATHER in cpu_text

@@ -13,8 +13,7 @@ from conftest import load_config
 from online_test import first_success, python_loop_errors, spec_of
 from time_to_learn_test import row, with_grid
 from cnnfcn_jax import halving, online
-from cnnfcn_jax.experiments import time_to_learn_claims as claims
-from cnnfcn_jax.experiments import time_to_learn_report as ttr
+from cnnfcn_jax.experiments.time_to_learn import claims, report as ttr
 
 # ---------------------------------------------------------------------- the stages
 

@@ -1,6 +1,6 @@
 """Held-out selection and censoring-aware medians (stats.best_candidate,
 stats.heldout_exponent_with_interval, stats.km_quantile, stats.quantile_with_interval and
-their use in time_to_learn_report.cell_table)."""
+their use in time_to_learn.report.cell_table)."""
 
 import math
 
@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from cnnfcn_jax import stats
-from cnnfcn_jax.experiments import time_to_learn_claims as claims
-from cnnfcn_jax.experiments import time_to_learn_report as ttr
+from cnnfcn_jax.experiments.time_to_learn import claims, report as ttr
 
 INF = math.inf
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cnnfcn_jax import models, train
+from cnnfcn_jax import engine, models
 
 N, K, WIDTH, M = 9, 3, 5, 40
 
@@ -61,7 +61,7 @@ def test_gradients_match_hand_derived_formulas(arch):
     params = random_params(arch, 0)
     x = boolean_inputs(1)
     y = jnp.sign(jax.random.normal(jax.random.key(2), (M,)))
-    auto = jax.grad(lambda p: train.hinge_loss(models.apply(arch, p, x), y))(params)
+    auto = jax.grad(lambda p: engine.hinge_loss(models.apply(arch, p, x), y))(params)
     hand = hand_gradients(arch, params, x, y)
     assert np.abs(hand["u"]).max() > 0 and np.abs(hand["W"]).max() > 0
     for name in ("W", "b", "u"):
@@ -112,7 +112,7 @@ def test_pattern_table_path_equals_dense_path(arch):
     ids = models.pattern_ids(x, k)
     np.testing.assert_allclose(models.apply(arch, params, ids, table=True),
                                models.apply(arch, params, x), rtol=1e-10, atol=1e-12)
-    grad = lambda inputs, table: jax.grad(lambda p: train.hinge_loss(  # noqa: E731
+    grad = lambda inputs, table: jax.grad(lambda p: engine.hinge_loss(  # noqa: E731
         models.apply(arch, p, inputs, table=table), y))(params)
     dense, table = grad(x, False), grad(ids, True)
     for name in ("W", "b", "u"):

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cnnfcn_jax import models, online, stats, tasks, train
+from cnnfcn_jax import engine, models, online, stats, tasks
 
 
 def fcn_spec(num_eval=600, success_accuracy=0.95, check_steps=None, **changes):
@@ -33,17 +33,19 @@ def plain_loop_wrong(spec, seeds, rate):
   task, num_steps = spec.task, spec.check_steps[-1]
 
   def one_seed(seed):
-    init_key, data_key = train.seed_keys(seed)
+    init_key, data_key = engine.seed_keys(seed)
     params = models.init_params("fcn", init_key, task.n, task.k, spec.width, spec.init)
-    x_eval = online.draw_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n)
+    x_eval = engine.sample_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n,
+                                   packed=True)
     train_key = jax.random.fold_in(data_key, 0)
 
     def wrong(p):
       return jnp.where(models.apply("fcn", p, x_eval) >= 0, 1.0, -1.0) != task.target(x_eval)
 
     def step(p, t):
-      x = online.draw_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n)
-      grads = jax.grad(lambda q: train.hinge_loss(models.apply("fcn", q, x), task.target(x)))(p)
+      x = engine.sample_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n,
+                                packed=True)
+      grads = jax.grad(lambda q: engine.hinge_loss(models.apply("fcn", q, x), task.target(x)))(p)
       p = jax.tree.map(lambda a, g: a - rate * g, p, grads)
       return p, wrong(p)
 

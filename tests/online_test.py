@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cnnfcn_jax import halving, models, online, stats, tasks, train
+from cnnfcn_jax import engine, halving, models, online, stats, tasks
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
@@ -37,11 +37,11 @@ def python_loop_errors(spec, seed, rate):
   (remembered: tests that ask twice for one network get the same tuple)."""
   task, arch = spec.task, spec.arch
   features = (lambda x: models.pattern_ids(x, task.k)) if spec.table else (lambda x: x)
-  init_key, data_key = train.seed_keys(seed)
+  init_key, data_key = engine.seed_keys(seed)
   params = models.init_params(arch, init_key, task.n, task.k, spec.width, spec.init)
   trained = {g: params[g] for g in spec.trainable}
   frozen = {g: a for g, a in params.items() if g not in spec.trainable}
-  x_eval = online.draw_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n)
+  x_eval = engine.sample_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n, packed=True)
   y_eval = task.target(x_eval)
   train_key = jax.random.fold_in(data_key, 0)
 
@@ -50,9 +50,9 @@ def python_loop_errors(spec, seed, rate):
 
   @jax.jit
   def step(tr, t):
-    x = online.draw_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n)
+    x = engine.sample_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n, packed=True)
     y = task.target(x)
-    grads = jax.grad(lambda p: train.hinge_loss(output(p, features(x)), y))(tr)
+    grads = jax.grad(lambda p: engine.hinge_loss(output(p, features(x)), y))(tr)
     scale = {g: spec.first_layer_step_scale if g == "W" else 1.0 for g in grads}
     return {g: tr[g] - rate * scale[g] * grads[g] for g in tr}
 
@@ -272,7 +272,7 @@ def test_a_task_and_its_nonlocal_twin_and_any_rates_share_one_program():
 
 
 def test_packed_inputs_are_uniform_signs_and_independent_across_coordinates():
-  x = np.asarray(online.draw_inputs(jax.random.key(0), 20000, 40))
+  x = np.asarray(engine.sample_inputs(jax.random.key(0), 20000, 40, packed=True))
   assert set(np.unique(x)) == {-1.0, 1.0} and x.shape == (20000, 40)
   assert np.abs(x.mean(0)).max() < 0.03
   correlation = (x.T @ x) / len(x) - np.eye(40)

@@ -6,7 +6,6 @@ Crafted rows give, per (arch, n, width, m), the number of seeds (out of SEEDS) t
 the first ones succeed, so a seed's outcome is monotone in m as a real seed's nearly is.
 """
 
-import itertools
 import json
 import math
 
@@ -15,9 +14,11 @@ import numpy as np
 import pytest
 
 from conftest import load_config, run_main, with_changes
-from cnnfcn_jax import checks, sweeps
+from cnnfcn_jax import kpattern_config, sweeps
 from cnnfcn_jax.experiments import samples_width
-from cnnfcn_jax.experiments import samples_width_stats as stats
+from cnnfcn_jax.experiments.samples_width import claims as sw_claims
+from cnnfcn_jax.experiments.samples_width import report as sw_report
+from cnnfcn_jax.experiments.samples_width import stats
 
 SEEDS = 8
 GRID = (32, 64, 128, 256, 512, 1024, 2048, 4096)
@@ -108,19 +109,6 @@ def test_every_interval_holds_its_estimate_and_its_bracket_on_random_outcomes():
       assert (success.mean(0) < 0.5).all() and f.m_lo == ms[-1]
 
 
-def test_the_slope_range_is_the_extreme_corner_of_the_box_of_brackets():
-  rng = np.random.default_rng(3)
-  for _ in range(50):
-    ns = np.unique(rng.integers(8, 2000, rng.integers(2, 6)))
-    if len(ns) < 2:
-      continue
-    lows = np.exp(rng.uniform(3, 9, len(ns)))
-    highs = lows * np.exp(rng.uniform(0, 1, len(ns)))
-    corners = [np.polyfit(np.log(ns), np.log(np.where(pick, highs, lows)), 1)[0]
-               for pick in itertools.product([False, True], repeat=len(ns))]
-    assert stats.slope_range(ns, lows, highs) == pytest.approx((min(corners), max(corners)))
-
-
 def exact_cells(m_star_of_n, ns, grid=GRID, seeds=4):
   """{n: (grid, success)}: 1 of 4 seeds at the grid point below m*(n) = that point x sqrt(2),
   3 of 4 at the one above, so the interpolated m* is exactly m*(n)."""
@@ -135,7 +123,7 @@ def exact_cells(m_star_of_n, ns, grid=GRID, seeds=4):
 def test_the_exponent_is_exact_on_an_exact_power_law_and_its_interval_covers_the_brackets():
   cells = exact_cells(lambda n: 2 * n * 2**0.5, (16, 64, 256, 1024), grid=tuple(
       2**i for i in range(4, 13)))  # m* = 2 sqrt(2) n: beta = 1
-  fit = stats.exponent_with_interval(cells, resamples=300)
+  fit = stats.frontier_exponent(cells, resamples=300)
   assert fit["beta"] == pytest.approx(1.0) and fit["log_c"] == pytest.approx(math.log(2 * 2**0.5))
   assert fit["low"] <= 1.0 <= fit["high"] and fit["left_out"] == {}
   assert fit["m_star"][64] == pytest.approx(128 * 2**0.5)
@@ -149,10 +137,10 @@ def test_bounds_enter_no_fit_and_a_lone_n_gives_no_exponent():
   cells = exact_cells(lambda n: 2 * n * 2**0.5, (16, 64, 256))
   cells[1024] = (np.array(GRID), threshold_outcomes([10**6] * 4, GRID))  # beyond
   cells[8] = (np.array(GRID), threshold_outcomes([1] * 4, GRID))  # m* <= 32: a bound
-  fit = stats.exponent_with_interval(cells, resamples=100)
+  fit = stats.frontier_exponent(cells, resamples=100)
   assert fit["ns"] == [16, 64, 256] and fit["beta"] == pytest.approx(1)
   assert fit["left_out"] == {8: "below", 1024: "beyond"} and fit["m_star"][1024] == np.inf
-  lone = stats.exponent_with_interval({16: cells[16], 1024: cells[1024]}, resamples=10)
+  lone = stats.frontier_exponent({16: cells[16], 1024: cells[1024]}, resamples=10)
   assert lone["beta"] is None and lone["left_out"] == {1024: "beyond"}
   fronts = {n: stats.frontier_with_interval(*cells[n], 10) for n in cells}
   assert "left out as bounds: n = 8 (≤ 32, at or below the measured m), n = 1024 (> 4096, " \
@@ -227,7 +215,7 @@ def power_law(scale, beta, min_width=8, fcn_width_factor=4.0):
 
 
 def verdicts(rows, c):
-  return {v.claim.split(":")[0].split(" (")[0]: v for v in samples_width.claim_verdicts(rows, c)}
+  return {v.claim.split(":")[0].split(" (")[0]: v for v in sw_claims.claim_verdicts(rows, c)}
 
 
 def statuses(found):
@@ -363,93 +351,10 @@ def test_the_phase_diagram_keeps_its_grid_and_the_series_its_own_rows():
 # ------------------------------------------------------------------------ configs
 
 
-BAD_CONFIGS = [
-    (dict(k=0), "config.k = 0 is invalid: expected an integer >= 1"),
-    (dict(k=21), "config.k = 21 is invalid: expected k <= 20"),
-    (dict(phase_num_trains=()), "config.phase_num_trains = () is invalid"),
-    (dict(phase_num_trains=(64, 32)),
-     "config.phase_num_trains = (64, 32) is invalid: expected increasing"),
-    (dict(frontier_num_trains=(64, 0)), "config.frontier_num_trains[1] = 0 is invalid"),
-    ({"fcn.frontier_max_num_train": 32}, "config.fcn.frontier_max_num_train = 32 is invalid: "
-     "expected 0 (no limit) or at least min(config.frontier_num_trains) = 64"),
-    ({"cnn.frontier_max_num_train": -1}, "config.cnn.frontier_max_num_train = -1 is invalid"),
-    (dict(phase_n=2), "config.phase_n = 2 is invalid: expected an input size >= k = 3"),
-    (dict(phase_widths=(4, 4)), "config.phase_widths = (4, 4) is invalid: expected a tuple "
-     "without repeated entries"),
-    (dict(target="majority"), "config.target = 'majority' is invalid"),
-    (dict(localities=("far",)), "config.localities[0] = 'far' is invalid"),
-    (dict(localities=("local", "nonlocal"), phase_n=6), "config.phase_n = (6,) is invalid: "
-     "expected every n >= 7 for the nonlocal twin"),
-    (dict(position=14), "config.position = 14 is invalid"),
-    (dict(task_seed=-1), "config.task_seed = -1 is invalid"),
-    (dict(seeds=(0, 0)), "config.seeds = (0, 0) is invalid"),
-    (dict(num_test=0), "config.num_test = 0 is invalid"),
-    (dict(success_accuracy=1.0), "config.success_accuracy = 1.0 is invalid: expected a "
-     "fraction in (0, 1)"),
-    (dict(bootstrap_resamples=5), "config.bootstrap_resamples = 5 is invalid: expected an "
-     "integer >= 10"),
-    (dict(frontier_bracket_ratio=1.0), "config.frontier_bracket_ratio = 1.0 is invalid: "
-     "expected a ratio m_hi/m_lo > 1"),
-    (dict(frontier_bracket_ratio="1.25"), "config.frontier_bracket_ratio = '1.25' is invalid"),
-    (dict(frontier_max_refinements=-1), "config.frontier_max_refinements = -1 is invalid"),
-    (dict(series_max_refinements=1.5), "config.series_max_refinements = 1.5 is invalid"),
-    ({"fcn.width_series": 8}, "config.fcn.width_series = 8 is invalid: expected a tuple of "
-     "widths, or () for none"),
-    ({"fcn.width_series": (8, 0)}, "config.fcn.width_series[1] = 0 is invalid"),
-    ({"fcn.width_series": (8, 8)}, "config.fcn.width_series = (8, 8) is invalid"),
-    (dict(activation="gelu"), "config.activation = 'gelu' is invalid"),
-    (dict(compute_path="sparse"), "config.compute_path = 'sparse' is invalid"),
-    (dict(seeds_per_block=-1), "config.seeds_per_block = -1 is invalid"),
-    (dict(seeds_per_block=3, seeds_per_call=4), "config.seeds_per_call = 4 is invalid: "
-     "expected 0 or a multiple of config.seeds_per_block = 3"),
-    (dict(archs=("cnn", "rnn")), "config.archs[1] = 'rnn' is invalid"),
-    ({"fcn.init": "paper"}, "config.fcn.init = 'paper' is invalid: expected one of "
-     "'gaussian', 'gaussian_bias'"),
-    ({"cnn.trainable": ("W", "v")}, "config.cnn.trainable[1] = 'v' is invalid"),
-    ({"lcn.optimizer": "adamm"}, "config.lcn.optimizer = 'adamm' is invalid"),
-    ({"cnn.learning_rate": 0.0}, "config.cnn.learning_rate = 0.0 is invalid"),
-    ({"cnn.first_layer_step": "shared"}, "config.cnn.first_layer_step = 'shared' is invalid"),
-    ({"fcn.num_steps": 0}, "config.fcn.num_steps = 0 is invalid"),
-    ({"lcn.log_every": 7}, "config.lcn.log_every = 7 is invalid: expected a divisor of "
-     "config.lcn.num_steps = 60"),
-    ({"cnn.frontier_width": 0}, "config.cnn.frontier_width = 0 is invalid"),
-    ({"cnn.frontier_ns": ()}, "config.cnn.frontier_ns = () is invalid"),
-    ({"fcn.frontier_ns": (2, 16)}, "config.fcn.frontier_ns = (2, 16) is invalid: expected "
-     "every n >= 3"),
-]
-
-
-@pytest.mark.parametrize("changes,message", BAD_CONFIGS, ids=[m[:40] for _, m in BAD_CONFIGS])
-def test_invalid_configs_are_refused_with_a_message_naming_the_field(changes, message):
-  with pytest.raises(checks.ConfigError) as error:
-    samples_width.validate(with_changes(load_config("samples_width", "quick"), changes))
-  assert message in str(error.value)
-
-
-def leaves(values, prefix=""):
-  for key, value in values.items():
-    if isinstance(value, dict):
-      yield from leaves(value, f"{prefix}{key}.")
-    else:
-      yield prefix + key
-
-
-@pytest.mark.parametrize("field", [f for f in leaves(load_config("samples_width", "quick")
-                                                      .to_dict()) if f != "experiment"])
-def test_every_field_set_to_none_is_refused_naming_that_field(field):
-  from cnnfcn_jax import experiments
-  with pytest.raises(checks.ConfigError) as error:
-    experiments.validate(with_changes(load_config("samples_width", "quick"), {field: None}))
-  assert str(error.value).startswith(f"config.{field} = None is invalid"), str(error.value)
-
-
-@pytest.mark.parametrize("variant", ["", "quick", "paper"])
-def test_the_default_quick_and_paper_configs_are_valid(variant):
-  config = load_config("samples_width", variant)
-  assert config.experiment == "samples_width"
+def test_the_paper_config_is_valid_and_an_accelerator_s():
+  config = load_config("samples_width", "paper")  # '' and :quick: tests/experiments_test.py
   samples_width.validate(config)
-  if variant == "paper":  # an accelerator's: >= 256 seeds per point, larger n and grids
-    assert len(config.seeds) >= 256 and max(config.cnn.frontier_ns) >= 1024
+  assert len(config.seeds) >= 256 and max(config.cnn.frontier_ns) >= 1024
 
 
 def test_the_default_grids_are_what_the_issue_asks_for():
@@ -462,11 +367,6 @@ def test_the_default_grids_are_what_the_issue_asks_for():
   assert max(c.phase_num_trains) / min(c.phase_num_trains) >= 100 and len(c.seeds) >= 64
   assert min(c.cnn.frontier_ns) == 16 and max(c.cnn.frontier_ns) >= 256
   assert min(c.lcn.frontier_ns) == 16 and max(c.lcn.frontier_ns) >= 256
-
-
-def test_an_unknown_variant_is_refused():
-  with pytest.raises(ValueError, match="unknown variant 'fast'"):
-    load_config("samples_width", "fast")
 
 
 def test_the_phase_units_nest_the_frontier_width_with_the_phase_widths():
@@ -603,7 +503,7 @@ def test_a_run_keeps_the_series_apart_and_every_seed_once(fake_training, tmp_pat
   # m* = 5n..8n: at n = 16 between 80 and 128, refined from the grid's [64, 128].
   front = found["cnn", "local"]["frontier"][16]
   assert front.inside and front.m_hi / front.m_lo <= 1.25 and front.low <= front.m_lo
-  files = samples_width.report([dict(r, k=3) for r in rows], c.to_dict(), str(tmp_path))
+  files = sw_report.report([dict(r, k=3) for r in rows], c.to_dict(), str(tmp_path))
   assert "width_series.png" in files
   text = (tmp_path / "report.md").read_text()
   assert "## Width series m*(q) at n = 16" in text and "bracket" in text
@@ -667,10 +567,14 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
   assert "holds" in result.stdout or "FAILS" in result.stdout
 
 
-def test_a_width_series_unit_asks_for_width_buckets_and_the_sweep_gets_them():
+def test_a_width_series_unit_asks_for_width_buckets_and_the_sweep_gets_them(monkeypatch):
   c = load_config("samples_width", "quick")
-  series = samples_width.unit_config(c, "fcn", (4, 8, 16), 64, bucketed=True)
-  sweep = sweeps.make_sweep(series, "fcn", "local", 16, c.k)
-  assert sweep.bucketed and sweep.widths == (4, 8, 16)
-  assert not sweeps.make_sweep(samples_width.unit_config(c, "fcn", (4, 8), 64), "fcn",
-                               "local", 16, c.k).bucketed
+  calls = []
+  monkeypatch.setattr(sweeps, "unit_rows", lambda *a, **kw: calls.append((a, kw)) or [])
+  samples_width.unit_rows(c, "fcn", "local", 16, 64, (4, 8, 16), series=True)
+  samples_width.unit_rows(c, "fcn", "local", 16, 64, (4, 8), series=False)
+  assert [(a[5:7], kw["bucketed"]) for a, kw in calls] == [(((4, 8, 16), 64), True),
+                                                           (((4, 8), 64), False)]
+  sweep = kpattern_config.make_sweep(c, "fcn", "local", 16, c.k, (4, 8, 16), 64, bucketed=True)
+  assert sweep.bucketed and sweep.widths == (4, 8, 16) and sweep.num_train == 64
+  assert (sweep.num_steps, sweep.log_every) == (c.fcn.num_steps, c.fcn.log_every)

@@ -1,8 +1,9 @@
 """stats.py: order-statistic medians and quantile intervals (censored = inf), their coverage,
 power-law fits, the exponent bootstrap (independent cells, a seed's row kept whole, its
-width and coverage), log-log slopes, Wilson and Clopper-Pearson intervals, Kaplan-Meier
-survival curves."""
+width and coverage), the bracketed exponent's box of slopes and resamples past the range,
+log-log slopes, Wilson and Clopper-Pearson intervals, Kaplan-Meier survival curves."""
 
+import itertools
 import math
 
 import numpy as np
@@ -231,6 +232,32 @@ def test_the_bootstrap_is_reproducible_by_seed_and_its_confidence_sets_the_width
   assert a == stats.exponent_with_interval(XS, samples, seed=3)
   narrow = stats.exponent_with_interval(XS, samples, seed=3, confidence=0.5)
   assert a[1] < narrow[1] < narrow[2] < a[2]
+
+
+def test_the_slope_range_is_the_extreme_corner_of_the_box_of_brackets():
+  rng = np.random.default_rng(3)
+  for _ in range(50):
+    ns = np.unique(rng.integers(8, 2000, rng.integers(2, 6)))
+    if len(ns) < 2:
+      continue
+    lows = np.exp(rng.uniform(3, 9, len(ns)))
+    highs = lows * np.exp(rng.uniform(0, 1, len(ns)))
+    corners = [np.polyfit(np.log(ns), np.log(np.where(pick, highs, lows)), 1)[0]
+               for pick in itertools.product([False, True], repeat=len(ns))]
+    assert stats.slope_range(ns, lows, highs) == pytest.approx((min(corners), max(corners)))
+
+
+def test_a_resample_past_the_range_gives_an_infinite_slope_signed_by_where_it_left():
+  xs, ys = [10, 100, 1000], [5.0, 50.0, 500.0]  # α = 1, brackets a factor 2 each way
+  lows, highs = [y / 2 for y in ys], [y * 2 for y in ys]
+  corners = stats.slope_range(xs, lows, highs)
+  inside = [5.0, 50.0, 500.0]
+  for past, (low, high) in (([5.0, 50.0, INF], (corners[0], INF)),  # at the largest x
+                            ([INF, 50.0, 500.0], (-INF, corners[1])),  # at the smallest
+                            ([5.0, INF, 500.0], corners)):  # fitted on the other two
+    fit = stats.bracketed_exponent_with_interval(xs, ys, np.array([inside, past]), lows, highs)
+    assert fit.alpha == pytest.approx(1.0) and fit.log_c == pytest.approx(math.log(0.5))
+    assert fit.corners == corners and (fit.low, fit.high) == pytest.approx((low, high))
 
 
 # ------------------------------------------------------------------------- slopes

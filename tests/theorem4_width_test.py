@@ -6,7 +6,7 @@ import math
 import pytest
 
 from conftest import load_config, with_changes
-from cnnfcn_jax import checks
+from cnnfcn_jax import engine
 from cnnfcn_jax.experiments import theorem4_width
 
 
@@ -63,49 +63,9 @@ def test_no_bound_rows_no_verdict():
 # ------------------------------------------------------------------------ configs
 
 
-BAD_CONFIGS = [  # on the quick config: n = 8, k = 3, widths (4, 16), num_steps 20
-    (dict(n=0), "config.n = 0 is invalid: expected an integer >= 1"),
-    (dict(n=21), "config.n = 21 is invalid: expected k = 3 <= n <= 20"),
-    (dict(k=9), "config.n = 8 is invalid: expected k = 9 <= n <= 20"),
-    (dict(k=0), "config.k = 0 is invalid"),
-    (dict(target="majority"), "config.target = 'majority' is invalid"),
-    (dict(task_seed=-1), "config.task_seed = -1 is invalid"),
-    (dict(archs=("cnn", "fcn")),
-     "config.archs[1] = 'fcn' is invalid: expected one of 'cnn', 'lcn'"),
-    (dict(archs=()), "config.archs = ()"),
-    (dict(widths=(4, 4)), "config.widths = (4, 4) is invalid: expected a tuple without repeated"),
-    (dict(widths=(4, 0)), "config.widths[1] = 0 is invalid"),
-    (dict(seeds=()), "config.seeds = ()"),
-    (dict(bound_seeds=(-1,)), "config.bound_seeds[0] = -1 is invalid"),
-    (dict(num_steps=0), "config.num_steps = 0 is invalid"),
-    (dict(log_every=0), "config.log_every = 0 is invalid: expected an integer >= 1"),
-    (dict(log_every=3), "config.log_every = 3 is invalid: expected a divisor of "
-     "config.num_steps = 20"),
-    (dict(learning_rate=0.0), "config.learning_rate = 0.0 is invalid: expected a finite "
-     "number > 0"),
-    (dict(epsilon=1.0), "config.epsilon = 1.0 is invalid: expected a fraction in (0, 1)"),
-    (dict(activation_bound=-1.0), "config.activation_bound = -1.0 is invalid"),
-    (dict(activation_bound=float("inf")), "config.activation_bound = inf is invalid"),
-]
-
-
-@pytest.mark.parametrize("changes,message", BAD_CONFIGS, ids=[m[:40] for _, m in BAD_CONFIGS])
-def test_invalid_configs_are_refused_with_a_message_naming_the_field(changes, message):
-  with pytest.raises(checks.ConfigError) as error:
-    theorem4_width.validate(with_changes(load_config("theorem4_width", "quick"), changes))
-  assert message in str(error.value)
-
-
 def test_the_old_field_name_c_is_gone():
   config = load_config("theorem4_width", "quick")
   assert "c" not in config and config.activation_bound == 1.0
-
-
-@pytest.mark.parametrize("variant", ["", "quick"])
-def test_the_default_and_quick_configs_are_valid(variant):
-  config = load_config("theorem4_width", variant)
-  assert config.experiment == "theorem4_width"
-  theorem4_width.validate(config)
 
 
 # ------------------------------------------------------------------- one tiny real run
@@ -162,14 +122,14 @@ def test_a_tiny_run_gives_the_theorems_terms_and_a_report(tmp_path):
 def test_covered_is_read_from_the_filters_at_the_patterns_window(arch):
   import numpy as np
 
-  from cnnfcn_jax import models, theory, train
+  from cnnfcn_jax import models, theory
   config = with_changes(load_config("theorem4_width", "quick"), {
       "n": 6, "k": 2, "archs": (arch,), "widths": (3, 8), "seeds": (0, 1, 2, 3),
       "num_steps": 2, "log_every": 1})
   rows = theorem4_width.success_unit_rows(config, arch)
   window = 2  # the middle window of n = 6, k = 2
   for r in rows:
-    init_key, _ = train.seed_keys(r["seed"])
+    init_key, _ = engine.seed_keys(r["seed"])
     W = np.asarray(models.init_params(arch, init_key, 6, 2, r["width"], "paper")["W"])
     W = W[window] if arch == "lcn" else W
     ids = {int(p) for p in np.asarray(theory.filter_pattern_ids(W))}

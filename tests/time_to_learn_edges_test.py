@@ -3,7 +3,7 @@ is at an edge of its own optimiser's grid, whatever the other optimisers' rates.
 
 import pytest
 
-from cnnfcn_jax.experiments import time_to_learn_report as ttr
+from cnnfcn_jax.experiments.time_to_learn import report as ttr
 
 SEEDS = 8
 

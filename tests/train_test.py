@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from cnnfcn_jax import models, tasks, train
+from cnnfcn_jax import engine, models, tasks, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,12 +45,12 @@ def unit_slice(arch, group, array, units):
 
 def test_hinge_loss_and_accuracy():
   h, y = np.array([2.0, 0.5, -1.0, 0.0]), np.array([1.0, 1.0, 1.0, -1.0])
-  assert float(train.hinge_loss(h, y)) == pytest.approx((0 + 0.5 + 2 + 1) / 4)
-  assert float(train.accuracy(h, y)) == 0.5  # h = 0 predicts +1
+  assert float(engine.hinge_loss(h, y)) == pytest.approx((0 + 0.5 + 2 + 1) / 4)
+  assert float(engine.accuracy(h, y)) == 0.5  # h = 0 predicts +1
 
 
 def test_seed_keys_split_init_then_data():
-  init_key, data_key = train.seed_keys(7)
+  init_key, data_key = engine.seed_keys(7)
   first, second = jax.random.split(jax.random.key(7))
   assert np.array_equal(jax.random.key_data(init_key), jax.random.key_data(first))
   assert np.array_equal(jax.random.key_data(data_key), jax.random.key_data(second))

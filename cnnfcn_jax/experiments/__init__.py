@@ -1,10 +1,17 @@
-"""The experiment registry: one line per experiment module.
+"""The experiment registry: one line per experiment, naming the module that validates and
+runs it and the module that reports it (REPORT_MODULES).
 
-Each module has validate(config), run(config, checkpoint) -> rows and
-report(rows, config, workdir) -> files written; see experiments/separation.py. run()
-below is the run step every launch shares: the config's precision and PRNG, the timing,
-and the fields every row records; failure_line the one line a run stopped by a unit ends
-with.
+| name        | per experiment name                                                       |
+|-------------|---------------------------------------------------------------------------|
+| EXPERIMENTS | its module: validate(config), run(config, checkpoint) -> rows and, where   |
+|             | some row fields stay out of the published summary, UNPUBLISHED_FIELDS      |
+| REPORTS     | its report(rows, config, workdir) -> files written                        |
+
+A small experiment is one module, its report included (experiments/separation.py); a large
+one is a folder whose __init__.py validates and runs and whose report.py reports
+(experiments/time_to_learn/). run() below is the run step every launch shares: the
+config's precision and PRNG, the timing, and the fields every row records; failure_line the
+one line a run stopped by a unit ends with.
 """
 
 import importlib
@@ -13,19 +20,29 @@ import time
 
 import jax
 
-from cnnfcn_jax import checks, progress, table_kernels
+from cnnfcn_jax import checks, progress
 
-EXPERIMENTS = {name: importlib.import_module(f"cnnfcn_jax.experiments.{name}") for name in (
-    "separation",
-    "lemma6_coverage",
-    "theorem4_width",
-    "theorem12_gradient",
-    "fcn_stuck",
-    "mnist_sequences",
-    "params_vs_accuracy",
-    "time_to_learn",
-    "samples_width",
-)}
+# One line per experiment: its name, which is its module's (experiments/<name>.py, or the
+# folder experiments/<name>/), and the module under experiments/ whose report() reports it.
+REPORT_MODULES = {
+    "separation": "separation",
+    "lemma6_coverage": "lemma6_coverage",
+    "theorem4_width": "theorem4_width",
+    "theorem12_gradient": "theorem12_gradient",
+    "fcn_stuck": "fcn_stuck",
+    "mnist_sequences": "mnist_sequences",
+    "params_vs_accuracy": "params_vs_accuracy",
+    "time_to_learn": "time_to_learn.report",
+    "samples_width": "samples_width.report",
+}
+
+
+def _module(name):
+  return importlib.import_module(f"cnnfcn_jax.experiments.{name}")
+
+
+EXPERIMENTS = {name: _module(name) for name in REPORT_MODULES}
+REPORTS = {name: _module(module).report for name, module in REPORT_MODULES.items()}
 PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 # Floating-point precision of a whole run (jax_enable_x64); every row records it.
 PRECISIONS = ("float32", "float64")
@@ -68,7 +85,6 @@ def run(config, checkpoint) -> tuple[list[dict], dict]:
   config's precision, and the timing (wall, compile and run seconds, resumed units)."""
   jax.config.update("jax_default_prng_impl", config.prng_impl)
   jax.config.update("jax_enable_x64", config.precision == "float64")
-  table_kernels.ensure_built()  # before anything is traced
   start, compile_start = time.perf_counter(), progress.compile_seconds()
   rows = [dict(row, precision=config.precision)
           for row in EXPERIMENTS[config.experiment].run(config, checkpoint)]

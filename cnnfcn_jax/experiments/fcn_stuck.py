@@ -13,7 +13,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checkpoints, checks, models, plots, sweeps
+from cnnfcn_jax import checkpoints, checks, kpattern_config, models, plots, sweeps
 
 LEARNS_ACCURACY = 0.95  # the CNN: mean test accuracy at least this at every n
 CHANCE_ACCURACY = 0.60  # the FCN at the largest n: mean test accuracy at most this
@@ -23,8 +23,8 @@ def validate(c):
   checks.nonempty_tuple("ns", c.ns, checks.positive_int)
   if any(n < 4 or n & (n - 1) for n in c.ns):
     checks.fail("ns", c.ns, "powers of two >= 4 (k = log2 n)")
-  sweeps.validate_task(c, c.ns, int(math.log2(max(c.ns))))
-  sweeps.validate_training(c)
+  kpattern_config.validate_task(c, c.ns, int(math.log2(max(c.ns))))
+  kpattern_config.validate_training(c)
 
 
 def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checkpoints, checks, data, image_models, image_train, plots, tasks, train
+from cnnfcn_jax import checkpoints, checks, data, engine, image_models, image_train, plots, tasks
 
 DIGIT_SOURCES = ("embedded", "idx")
 
@@ -49,7 +49,7 @@ def validate(c):
     checks.fail("kernel", c.kernel, f"a width <= the narrowest sequence, "
                 f"{min(c.ns)} * {c.digit_width} pixels")
   checks.positive_int("stride", c.stride)
-  checks.choice("optimizer", c.optimizer, tuple(train.OPTIMIZERS))
+  checks.choice("optimizer", c.optimizer, tuple(engine.OPTIMIZERS))
   checks.positive_float("learning_rate", c.learning_rate)
   checks.positive_int("num_epochs", c.num_epochs)
   checks.positive_int("batch_size", c.batch_size)
@@ -164,6 +164,12 @@ def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
         f"every architecture poor at the largest n (n = {large}: within {2 * margin:.3f} of "
         "chance)", acc[worst, large] <= 0.5 + 2 * margin, f"best {fmt(worst, large)}"))
   return result
+
+
+def page_name(config) -> str:
+  """The published page of a run (cnnfcn_jax.publish): one per label, named as its config
+  file, mnist_local or mnist_nonlocal."""
+  return f"mnist_{config['locality']}"
 
 
 def report(rows, config, workdir) -> list[str]:

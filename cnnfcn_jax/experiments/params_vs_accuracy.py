@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checkpoints, checks, data, image_models, image_train, plots, train
+from cnnfcn_jax import checkpoints, checks, data, engine, image_models, image_train, plots
 
 DATASETS = ("digits", "cifar10")
 
@@ -32,7 +32,7 @@ def validate(c):
   checks.nonempty_tuple("depths", c.depths, lambda f, v: checks.positive_int(f, v, minimum=2))
   for arch in c.archs:
     checks.nonempty_tuple(f"widths.{arch}", c.widths[arch], checks.positive_int)
-  checks.choice("optimizer", c.optimizer, tuple(train.OPTIMIZERS))
+  checks.choice("optimizer", c.optimizer, tuple(engine.OPTIMIZERS))
   checks.positive_float("learning_rate", c.learning_rate)
   checks.positive_int("num_epochs", c.num_epochs)
   checks.positive_int("batch_size", c.batch_size)

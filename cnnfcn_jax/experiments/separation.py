@@ -13,7 +13,7 @@ import collections
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checkpoints, checks, models, plots, sweeps
+from cnnfcn_jax import checkpoints, checks, kpattern_config, models, plots, sweeps
 
 # The paper's claims as this report judges them.
 LEARNS_ACCURACY = 0.95  # CNN/LCN on the local task: mean test accuracy at least this
@@ -24,18 +24,17 @@ MAX_STANDARD_ERRORS = 3.0  # FCN local vs nonlocal: "equal within noise"
 def validate(config):
   """Raise checks.ConfigError naming the first invalid field."""
   checks.positive_int("k", config.k)
-  if config.k > 20:
-    checks.fail("k", config.k, "k <= 20 (targets are tables of 2^k entries)")
-  sweeps.validate_task(config, config.ns, config.k)
-  sweeps.validate_training(config)
+  kpattern_config.validate_k("k", config.k)
+  kpattern_config.validate_task(config, config.ns, config.k)
+  kpattern_config.validate_training(config)
 
 
 def run(config, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
   """Train every network of the config; one row per network (arch, locality, n, width, seed)."""
   checkpoint = checkpoint or checkpoints.Checkpoint()  # none given: nothing is kept
   return sweeps.run(config, [(arch, locality, n, config.k) for locality in config.localities
-                             for arch in config.archs for n in sweeps.arch_ns(config, arch)],
-                    checkpoint)
+                             for arch in config.archs
+                             for n in kpattern_config.arch_ns(config, arch)], checkpoint)
 
 
 def widest(rows):

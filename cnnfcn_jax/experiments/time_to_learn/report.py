@@ -1,13 +1,14 @@
 """The time-to-learn report: per cell the best (optimiser, rate), tuned and fixed-step
-exponents, the claims (time_to_learn_claims), tables and figures (docs/spec.md §9).
+exponents, the claims (claims.py), tables and figures (plots.py) (docs/spec.md §9).
 
-The best of a cell is its lowest median steps to success over every (optimiser, rate)
-on the cell's selection seeds (stats.best_candidate: ties to the lower third quartile,
-then the lower mean of the times capped at the fewest steps any of its rates reached),
-and its time is measured on the other seeds (halves). A best rate at either end of its optimiser's grid means the grid does not bracket the
-optimum; a rate the stages dropped at budget B with fewer than half its seeds done has a
-median above B, which matters where the cell's best median is above B (or censored): the
-report names such cells, and a claim resting on one is not called established.
+The best of a cell is its lowest median steps to success over every (optimiser, rate) on the
+cell's selection seeds (stats.best_candidate: ties to the lower third quartile, then the
+lower mean of the times capped at the fewest steps any of its rates reached), and its time
+is measured on the other seeds (halves). A best rate at either end of its optimiser's grid
+means the grid does not bracket the optimum; a rate the stages dropped at budget B with
+fewer than half its seeds done has a median above B, which matters where the cell's best
+median is above B (or censored): the report names such cells, and a claim resting on one is
+not called established.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from cnnfcn_jax import models, plots, stats
-from cnnfcn_jax.experiments import time_to_learn_plots
-from cnnfcn_jax.experiments.time_to_learn_claims import (best_of, bootstrap_times,
+from cnnfcn_jax.experiments.time_to_learn import plots as ttl_plots
+from cnnfcn_jax.experiments.time_to_learn.claims import (best_of, bootstrap_times,
                                                          capped_times, censored_bound,
                                                          claim_verdicts, fmt_alpha,
                                                          heldout_fit, segment_slopes,
@@ -221,9 +222,9 @@ def report(rows, config, workdir) -> list[str]:
   table = cell_table(rows, schedule_of(rows, config))
   tuned, same_seed = exponents(table), exponents(table, heldout=False)
   fixed = exponents(table, tuned=False)
-  figures = [time_to_learn_plots.plot_rate_curves(table, workdir),
-             time_to_learn_plots.plot_medians(table, tuned, workdir)]
-  survival = time_to_learn_plots.plot_survival(table, workdir)
+  figures = [ttl_plots.plot_rate_curves(table, workdir),
+             ttl_plots.plot_medians(table, tuned, workdir)]
+  survival = ttl_plots.plot_survival(table, workdir)
   figures += [survival] if survival else []
   grids = "; ".join(f"{plots.label(a)} " + ", ".join(
       f"{o} {', '.join(f'{r:g}' for r in rates)}" for o, rates in config[a]["rates"].items())
@@ -295,7 +296,8 @@ def report(rows, config, workdir) -> list[str]:
             "fixed step: succeeded, median [95%] | network-steps (full grid, saving) | "
             "networks x steps / s | seconds |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-  order = lambda key: (SERIES.index(key[0]), key[1], models.ARCHS.index(key[2]), key[3], key[4])  # noqa: E731
+  order = lambda key: (SERIES.index(key[0]), key[1], models.ARCHS.index(key[2]),  # noqa: E731
+                       key[3], key[4])
   for key in sorted(table, key=order):
     cell = table[key]
     s = best_of(cell)

@@ -11,11 +11,12 @@ k = log2 n series when n is in <arch>.log2_ns and k = log2 n; a cell in both is 
 once and its rows appear once per series (field k_schedule). One row per network (seed,
 optimiser, rate).
 
-The report (time_to_learn_report) takes, per cell, the best (optimiser, rate): the lowest
-median steps to success (ties: the lower third quartile, then the lower mean of the times
-capped at the fewest steps any rate of the cell reached). Exponents α of median ≈ c n^α are fitted on the best medians, with a
-bootstrap interval that re-selects the best inside every resample (stats), and on the
-fixed step (<arch>.optimizer, <arch>.learning_rate) beside them.
+The report (report.py; its claims in claims.py, its figures in plots.py) takes, per cell,
+the best (optimiser, rate): the lowest median steps to success (ties: the lower third
+quartile, then the lower mean of the times capped at the fewest steps any rate of the cell
+reached). Exponents α of median ≈ c n^α are fitted on the best medians, with a bootstrap
+interval that re-selects the best inside every resample (stats), and on the fixed step
+(<arch>.optimizer, <arch>.learning_rate) beside them.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ from __future__ import annotations
 import math
 import time
 
-from cnnfcn_jax import checkpoints, checks, halving, models, online, sweeps, tasks, train
-# The report's side (the best step per cell, exponents, claims) is its own module.
-from cnnfcn_jax.experiments.time_to_learn_report import claim_verdicts, report  # noqa: F401
+from cnnfcn_jax import checkpoints, checks, engine, halving, kpattern_config, models, online
 
 
 # --------------------------------------------------------------------------- validate
@@ -34,9 +33,8 @@ from cnnfcn_jax.experiments.time_to_learn_report import claim_verdicts, report  
 def validate(c):
   """Raise checks.ConfigError naming the first invalid field."""
   checks.nonempty_tuple("fixed_ks", c.fixed_ks, checks.positive_int)
-  if max(c.fixed_ks) > 20:
-    checks.fail("fixed_ks", c.fixed_ks, "k <= 20 (targets are tables of 2^k entries)")
-  sweeps.validate_archs(c)
+  kpattern_config.validate_k("fixed_ks", c.fixed_ks)
+  kpattern_config.validate_archs(c)
   for arch in c.archs:
     a = c[arch]
     # An empty tuple leaves the arch out of a series; the others are checked as tasks.
@@ -44,12 +42,12 @@ def validate(c):
       if not isinstance(a[field], (tuple, list)):
         checks.fail(f"{arch}.{field}", a[field], "a tuple of input sizes, () for none")
     if a.ns:
-      sweeps.validate_task(c, a.ns, max(c.fixed_ks), field=f"{arch}.ns")
+      kpattern_config.validate_task(c, a.ns, max(c.fixed_ks), field=f"{arch}.ns")
     if a.log2_ns:
       if any(not isinstance(n, int) or n < 4 or n & (n - 1) for n in a.log2_ns):
         checks.fail(f"{arch}.log2_ns", a.log2_ns, "powers of two >= 4 (k = log2 n)")
       # n - log2 n and the room for a nonlocal twin grow with n: the smallest n binds.
-      sweeps.validate_task(c, a.log2_ns, int(math.log2(min(a.log2_ns))),
+      kpattern_config.validate_task(c, a.log2_ns, int(math.log2(min(a.log2_ns))),
                            field=f"{arch}.log2_ns")
   checks.seeds("seeds", c.seeds)
   checks.choice("protocol", c.protocol, online.PROTOCOLS)
@@ -66,7 +64,7 @@ def validate(c):
     checks.fail("eval_growth", c.eval_growth, "a factor >= 1 (1 = every eval_every steps)")
   checks.fraction("success_accuracy", c.success_accuracy)
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
-  checks.choice("compute_path", c.compute_path, sweeps.COMPUTE_PATHS)
+  checks.choice("compute_path", c.compute_path, kpattern_config.COMPUTE_PATHS)
   for arch in c.archs:
     validate_arch(c, arch)
   if not cells(c):
@@ -81,14 +79,15 @@ def validate_arch(c, arch):
   if not a.width and not a.width_per_pattern:
     checks.fail(f"{arch}.width", a.width, f"a width > 0, or config.{arch}.width_per_pattern "
                 "> 0 (width = max(width, width_per_pattern x 2^k))")
-  sweeps.validate_arch_model(c, arch)
+  kpattern_config.validate_arch_model(c, arch)
   if not hasattr(a.rates, "items") or not a.rates:
-    checks.fail(f"{arch}.rates", dict(a.rates) if hasattr(a.rates, "items") else a.rates, "a dict {optimizer: (learning rates, ...)} with at "
-                f"least one optimizer of {tuple(train.OPTIMIZERS)}")
+    checks.fail(f"{arch}.rates", dict(a.rates) if hasattr(a.rates, "items") else a.rates,
+                "a dict {optimizer: (learning rates, ...)} with at least one optimizer of "
+                f"{tuple(engine.OPTIMIZERS)}")
   for optimizer, rates in a.rates.items():
-    if optimizer not in train.OPTIMIZERS:
+    if optimizer not in engine.OPTIMIZERS:
       checks.fail(f"{arch}.rates.{optimizer}", rates, f"rates of an optimizer of "
-                  f"{tuple(train.OPTIMIZERS)} ('{optimizer}' is none of them)")
+                  f"{tuple(engine.OPTIMIZERS)} ('{optimizer}' is none of them)")
     checks.nonempty_tuple(f"{arch}.rates.{optimizer}", rates, checks.positive_float)
   budgets = a.log2_final_steps
   if not isinstance(budgets, (tuple, list)) or any(
@@ -137,18 +136,14 @@ def make_spec(c, arch, locality, n, k, optimizer, series=("fixed",)) -> online.O
   """The call of one cell and optimiser: all its rates; in the fixed-k series, whose
   fixed-step exponents need it, waiting for the fixed step's median."""
   a = c[arch]
-  position = None if c.position == sweeps.MIDDLE else c.position
-  rates = tuple(float(r) for r in a.rates[optimizer])
+  network = dict(kpattern_config.network_fields(c, arch, locality, n, k), optimizer=optimizer)
   return online.OnlineSweep(
-      arch=arch, task=tasks.make_task(n, k, c.target, locality, position, c.task_seed),
-      width=width(c, arch, k), init=a.init, trainable=tuple(a.trainable),
-      optimizer=optimizer, learning_rates=rates, batch_size=c.batch_size,
+      **network, width=width(c, arch, k),
+      learning_rates=tuple(float(r) for r in a.rates[optimizer]), batch_size=c.batch_size,
       check_steps=online.check_schedule(final_budget(c, arch, n, k, series), c.eval_every,
                                         c.eval_growth, c.every_step_until),
       num_eval=c.num_eval, success_accuracy=c.success_accuracy, protocol=c.protocol,
-      num_train=c.num_train, activation=c.activation,
-      first_layer_step_scale=sweeps.first_layer_step_scale(c, arch, n, k),
-      table=sweeps.uses_table(c, arch, k), stop=c.stop,
+      num_train=c.num_train, stop=c.stop,
       must_know=(float(a.learning_rate),) if optimizer == a.optimizer and "fixed" in series
       else ())
 
@@ -170,7 +165,7 @@ def cell_rows(c, arch, locality, n, k, series) -> list[dict]:
   for optimizer in c[arch].rates:
     spec = make_spec(c, arch, locality, n, k, optimizer, series)
     start = time.perf_counter()
-    online.compile_call(spec, len(c.seeds))
+    online.compile_call(spec, c.seeds)
     compile_seconds = time.perf_counter() - start
     out = halving.run(spec, c.seeds, c.num_steps, c.halving_eta)
     compile_seconds += out["compile_seconds"]  # the later stages' programs

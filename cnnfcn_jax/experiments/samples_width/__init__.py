@@ -12,28 +12,24 @@ diagram's grid is its start); the width series runs <arch>.width_series at phase
 same search over all its widths at once, in units of its own (`series` = True: not pooled
 with the phase diagram's networks, which are the same networks but other calls, and Adam
 sends rounding differences to other outcomes). One row per network, with `success` = test
-accuracy >= success_accuracy. The statistics are in samples_width_stats and the claims in
-samples_width_claims; the report draws one P(success) heatmap per architecture with its
-50% contour, m*(n) with intervals and fits, and m*(q), and judges the claims.
+accuracy >= success_accuracy. The statistics are in stats.py and the claims in claims.py;
+the report (report.py) draws one P(success) heatmap per architecture with its 50% contour,
+m*(n) with intervals and fits, and m*(q), and judges the claims.
 """
 
 from __future__ import annotations
 
 import math
 
-import ml_collections
 import numpy as np
 
-from cnnfcn_jax import checks, models, sweeps, tasks, train
-from cnnfcn_jax.experiments import samples_width_stats as stats
-from cnnfcn_jax.experiments.samples_width_report import report  # noqa: F401
-from cnnfcn_jax.experiments.samples_width_claims import claim_verdicts  # noqa: F401
+from cnnfcn_jax import checks, engine, kpattern_config, models, sweeps, tasks, train
+from cnnfcn_jax.experiments.samples_width import stats
 
 # Per-network fields the report does not read: left out of the published summary
 # (publish.summarize), where the training curves alone would take 4 MB.
 UNPUBLISHED_FIELDS = ("curves", "first_layer_distance", "grad_norm", "final_loss",
                       "train_accuracy")
-ARCH_FIELDS = ("init", "trainable", "optimizer", "learning_rate", "first_layer_step")
 # The frontier's search over m stops below at P(success) <= SEARCH_LOW, above at >= SEARCH_HIGH.
 SEARCH_LOW, SEARCH_HIGH = 0.1, 0.9
 # A bracket needs no midpoint once P is measured within RESOLVED on both of its sides: the
@@ -45,8 +41,7 @@ RESOLVED = (0.2, 0.8)
 def validate(c):
   """Raise checks.ConfigError naming the first invalid field."""
   checks.positive_int("k", c.k)
-  if c.k > 20:
-    checks.fail("k", c.k, "k <= 20 (targets are tables of 2^k entries)")
+  kpattern_config.validate_k("k", c.k)
   for field in ("phase_num_trains", "frontier_num_trains"):
     checks.nonempty_tuple(field, c[field], checks.positive_int)
     if list(c[field]) != sorted(c[field]):
@@ -55,8 +50,8 @@ def validate(c):
   if c.phase_n < c.k:
     checks.fail("phase_n", c.phase_n, f"an input size >= k = {c.k}")
   checks.nonempty_tuple("phase_widths", c.phase_widths, checks.positive_int)
-  # sweeps.validate_task checks target, localities, position and task_seed against ns.
-  sweeps.validate_task(c, (c.phase_n,), c.k, field="phase_n")
+  # kpattern_config.validate_task checks target, localities, position and task_seed against ns.
+  kpattern_config.validate_task(c, (c.phase_n,), c.k, field="phase_n")
   smallest = c.k if "nonlocal" not in c.localities else tasks.min_nonlocal_n(c.k)
   checks.seeds("seeds", c.seeds)
   checks.positive_int("num_test", c.num_test)
@@ -68,13 +63,13 @@ def validate(c):
   checks.positive_int("frontier_max_refinements", c.frontier_max_refinements, minimum=0)
   checks.positive_int("series_max_refinements", c.series_max_refinements, minimum=0)
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
-  checks.choice("compute_path", c.compute_path, sweeps.COMPUTE_PATHS)
-  sweeps.validate_blocks(c)
-  sweeps.validate_archs(c)
+  checks.choice("compute_path", c.compute_path, kpattern_config.COMPUTE_PATHS)
+  kpattern_config.validate_blocks(c)
+  kpattern_config.validate_archs(c)
   for arch in c.archs:
     a = c[arch]
-    sweeps.validate_arch_model(c, arch)
-    checks.choice(f"{arch}.optimizer", a.optimizer, tuple(train.OPTIMIZERS))
+    kpattern_config.validate_arch_model(c, arch)
+    checks.choice(f"{arch}.optimizer", a.optimizer, tuple(engine.OPTIMIZERS))
     checks.positive_float(f"{arch}.learning_rate", a.learning_rate)
     checks.positive_int(f"{arch}.num_steps", a.num_steps)
     checks.positive_int(f"{arch}.log_every", a.log_every)
@@ -95,8 +90,8 @@ def validate(c):
     if min(a.frontier_ns) < smallest:
       checks.fail(f"{arch}.frontier_ns", a.frontier_ns, f"every n >= {smallest} (k = {c.k}"
                   + (", room for the nonlocal twin)" if smallest > c.k else ")"))
-    if c.position != sweeps.MIDDLE and c.position > min(a.frontier_ns) - c.k:
-      checks.fail("position", c.position, f"{sweeps.MIDDLE} (middle) or a window start in "
+    if c.position != kpattern_config.MIDDLE and c.position > min(a.frontier_ns) - c.k:
+      checks.fail("position", c.position, f"{kpattern_config.MIDDLE} (middle) or a window start in "
                   f"[0, min({arch}.frontier_ns) - k] = [0, {min(a.frontier_ns) - c.k}]")
 
 
@@ -130,25 +125,12 @@ def search_grid(c, arch, series=False) -> tuple[int, ...]:
   return (tuple(m for m in grid if m <= max(c.phase_num_trains)) or grid[:1]) if series else grid
 
 
-def unit_config(c, arch, widths, m, bucketed=False):
-  """The sweeps-module config of one unit: `arch` alone at `widths`, m samples at every n."""
-  a = c[arch]
-  return ml_collections.ConfigDict(dict(
-      archs=(arch,), target=c.target, position=c.position, task_seed=c.task_seed,
-      num_steps=a.num_steps, log_every=a.log_every, num_test=c.num_test,
-      activation=c.activation, compute_path=c.compute_path, seeds=tuple(c.seeds),
-      seeds_per_block=c.seeds_per_block, seeds_per_call=c.seeds_per_call,
-      min_num_train=m, samples_per_readout_weight=0.0, bucketed=bucketed,
-      **{arch: dict(widths=tuple(widths), **{f: a[f] for f in ARCH_FIELDS})}))
-
-
 def unit_rows(c, arch, locality, n, m, widths, series=False) -> list[dict]:
-  """All seeds x widths in one call; one row per network (sweeps.unit_rows' fields). A
-  width series trains each power-of-two bucket of its widths at its own size
-  (train.width_buckets, through config.bucketed): padded to the widest, every network
-  would cost as much as the widest."""
-  rows = sweeps.unit_rows(unit_config(c, arch, widths, m, bucketed=series), arch, locality,
-                          n, c.k)
+  """All seeds x widths in one call, m samples; one row per network (sweeps.unit_rows'
+  fields). A width series trains each power-of-two bucket of its widths at its own size
+  (train.width_buckets): padded to the widest, every network would cost as much as the
+  widest."""
+  rows = sweeps.unit_rows(c, arch, locality, n, c.k, widths, m, bucketed=series)
   return [dict(r, num_steps=c[arch].num_steps, success_accuracy=c.success_accuracy,
                success=bool(r["test_accuracy"] >= c.success_accuracy), series=series)
           for r in rows]

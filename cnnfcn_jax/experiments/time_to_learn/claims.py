@@ -1,14 +1,14 @@
 """The time-to-learn claims, judged on the tuned times (docs/spec.md §9).
 
 A cell's tuned time is its best (optimiser, rate) chosen on one half of its seeds and
-measured on the other (time_to_learn_report.cell_table; best_of), and every bootstrap
-re-draws both halves and re-selects. Every verdict is `holds`, `FAILS` or `not
-established`: a claim resting on a cell whose best rate is at an end of its grid, or on a
-cell where a rate dropped by the stages (halving.py) might have had the lowest median, is
-not established; a claimed difference is judged on intervals (disjoint: holds or FAILS;
-overlapping: not established); a claimed sameness on a margin (every value the intervals
-allow within it: holds; disjoint beyond it: FAILS; else not established); a claimed
-success or failure rate on Wilson intervals.
+measured on the other (report.cell_table; best_of), and every bootstrap re-draws both
+halves and re-selects. Every verdict is `holds`, `FAILS` or `not established`: a claim
+resting on a cell whose best rate is at an end of its grid, or on a cell where a rate
+dropped by the stages (halving.py) might have had the lowest median, is not established; a
+claimed difference is judged on intervals (disjoint: holds or FAILS; overlapping: not
+established); a claimed sameness on a margin (every value the intervals allow within it:
+holds; disjoint beyond it: FAILS; else not established); a claimed success or failure rate
+on Wilson intervals.
 
 At k = log2 n the segment slopes between consecutive measured medians carry bootstrap
 intervals (each cell's best re-selected in every resample). At the largest n of the
@@ -36,7 +36,7 @@ MATCH_FACTOR = 1.5
 
 def best_of(cell) -> dict:
   """The stats the claims read: the best chosen on the selection seeds, measured on the
-  reporting seeds (time_to_learn_report.cell_table)."""
+  reporting seeds (report.cell_table)."""
   return cell["reported"]
 
 

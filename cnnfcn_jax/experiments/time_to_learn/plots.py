@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from cnnfcn_jax import models, plots, stats
-from cnnfcn_jax.experiments.time_to_learn_claims import best_of, censored_bound
+from cnnfcn_jax.experiments.time_to_learn.claims import best_of, censored_bound
 
 OPTIMIZER_STYLES = ("-", "--", ":", "-.")
 
@@ -65,9 +65,10 @@ def plot_rate_curves(table, workdir):
 
 
 def plot_medians(table, alphas, workdir):
-  """Best median steps (held out: best_of) against n (log-log), one panel per fixed k and one for k = log2 n,
-  with the tuned power-law fit; past a k = log2 n series' last median, where every rate
-  stayed below half its seeds, an upward triangle at the budget the median lies above."""
+  """Best median steps (held out: best_of) against n (log-log), one panel per fixed k and one for
+  k = log2 n, with the tuned power-law fit; past a k = log2 n series' last median, where
+  every rate stayed below half its seeds, an upward triangle at the budget the median lies
+  above."""
   columns = panels(table)
   fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.8), squeeze=False,
                            layout="constrained")

@@ -1,10 +1,10 @@
 """Statistics of the samples_width experiment: P(success) tables, the sample frontier m*,
 its interval, the exponent β of m* ≈ c n^β, Corollary 5's sample bound (analysis); the
-claims judged on them are in samples_width_claims.
+claims judged on them are in claims.py.
 
 Outcomes are kept as a boolean array (seeds, measured m) per (arch, locality, n, width),
 seeds in the same order at every m: a seed's init is the same at every m
-(train.seed_keys), so the outcomes at different m are correlated, and the bootstrap
+(engine.seed_keys), so the outcomes at different m are correlated, and the bootstrap
 resamples whole seeds. The width series' rows (`series` = True) are cells of their own:
 they train the same networks as the phase diagram's but in other calls, which Adam's
 rounding can send elsewhere, so the two are never pooled.
@@ -15,7 +15,8 @@ P_i >= 1/2; if i > 0, log m* interpolates linearly in P between (m_{i-1}, P_{i-1
 m* > the largest m (a bound: `beyond`). The seeds only see P's noise at the measured m, not
 where between two of them P crosses 1/2, so m*'s interval is the hull of the seed
 bootstrap's percentile interval and the bracket; β's, the hull of its bootstrap interval
-and the least-squares slopes over the box of brackets (slope_range).
+and the least-squares slopes over the box of brackets (cnnfcn_jax.stats:
+bracketed_exponent_with_interval).
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnnfcn_jax import models
+from cnnfcn_jax import models, stats
 
 LEVEL = 0.5  # the frontier: P(success) reaches this
-CONFIDENCE = 0.95
 INSIDE, BELOW, BEYOND = "inside", "below", "beyond"
 
 
@@ -88,14 +88,6 @@ def bracket(ms, fractions, level=LEVEL):
   return INSIDE, float(ms[reached[0] - 1]), float(ms[reached[0]])
 
 
-def quantiles(values, confidence=CONFIDENCE):
-  """(low, high) percentile interval of bootstrap values, inf allowed (order statistics)."""
-  alpha = (1 - confidence) / 2
-  values = np.sort(np.asarray(values, float))
-  return (float(np.quantile(values, alpha, method="inverted_cdf")),
-          float(np.quantile(values, 1 - alpha, method="inverted_cdf")))
-
-
 def resample_indices(num_seeds, resamples, seed=0):
   """(resamples, num_seeds) seed indices drawn with replacement."""
   return np.random.default_rng(seed).integers(0, num_seeds, (resamples, num_seeds))
@@ -122,7 +114,7 @@ def frontier_with_interval(ms, success, resamples=1000, seed=0) -> Frontier:
   bootstrap interval over seeds and its bracket (module docstring)."""
   p = success.mean(0)
   kind, m_lo, m_hi = bracket(ms, p)
-  boot_low, boot_high = quantiles(frontier(ms, success[resample_indices(
+  boot_low, boot_high = stats.percentile_interval(frontier(ms, success[resample_indices(
       len(success), resamples, seed)].mean(1)))
   if kind == BELOW:
     return Frontier(m_hi, 0.0, max(boot_high, m_hi), kind, m_lo, m_hi)
@@ -132,37 +124,15 @@ def frontier_with_interval(ms, success, resamples=1000, seed=0) -> Frontier:
                   m_lo, m_hi)
 
 
-def fit_exponent(ns, m_stars):
-  """β and log c of m* ≈ c n^β, least squares on log-log axes (finite m* only)."""
-  beta, log_c = np.polyfit(np.log(np.asarray(ns, float)), np.log(np.asarray(m_stars, float)),
-                           1)
-  return float(beta), float(log_c)
-
-
-def slope_range(ns, lows, highs):
-  """(min, max) least-squares slope of log m* on log n over the box lows <= m* <= highs.
-  The slope is Σ c_i log m*_i / Σ c_i² with c_i the centred log n: linear, so its extremes
-  are at the corner taking the low end where c_i > 0 and the high end elsewhere (min), or
-  the reverse (max)."""
-  c = np.log(np.asarray(ns, float))
-  c = c - c.mean()
-  lo, hi = np.log(np.asarray(lows, float)), np.log(np.asarray(highs, float))
-  norm = (c**2).sum()
-  return (float((c * np.where(c > 0, lo, hi)).sum() / norm),
-          float((c * np.where(c > 0, hi, lo)).sum() / norm))
-
-
-def exponent_with_interval(cells, resamples=1000, seed=0, fronts=None):
+def frontier_exponent(cells, resamples=1000, seed=0, fronts=None):
   """β of m*(n) over the n whose m* is inside the measured m's, with an interval.
 
   cells: {n: (ms, success (S, M))} of one (arch, locality, width); fronts: their Frontier
   (computed if not given). Returns a dict: beta, low, high, log_c, ns (fitted), left_out
   {n: kind} (bounds: below or beyond), boot (the bootstrap's interval), corners
-  (slope_range over the fitted n's brackets), m_star {n: m*}. beta is None with fewer than
-  two fitted n; [low, high] is the hull of boot and corners. Each resample draws the seeds
-  of every n afresh (different n are independent experiments); a resample whose m* leaves
-  the grid at a fitted n gives β = +inf if that n is the largest, -inf if it is the
-  smallest, and otherwise is fitted on its other n.
+  (stats.slope_range over the fitted n's brackets), m_star {n: m*}. beta is None with fewer
+  than two fitted n; otherwise stats.bracketed_exponent_with_interval, each resample drawing
+  the seeds of every n afresh (different n are independent experiments).
   """
   ns = sorted(cells)
   fronts = fronts or {n: frontier_with_interval(*cells[n], resamples, seed) for n in ns}
@@ -172,35 +142,19 @@ def exponent_with_interval(cells, resamples=1000, seed=0, fronts=None):
                 m_star={n: fronts[n].m_star for n in ns})
   if len(fitted) < 2:
     return result
-  result["beta"], result["log_c"] = fit_exponent(fitted, [fronts[n].m_star for n in fitted])
   rng = np.random.default_rng(seed)
   boot = np.stack([frontier(cells[n][0], cells[n][1][rng.integers(
       0, len(cells[n][1]), (resamples, len(cells[n][1])))].mean(1)) for n in fitted], -1)
-  log_n = np.log(np.array(fitted, float))
-  log_boot = np.log(boot)
-  whole = np.isfinite(log_boot).all(-1)
-  centred = log_n - log_n.mean()  # least-squares slopes of the resamples inside the grid
-  betas = list((log_boot[whole] * centred).sum(-1) / (centred**2).sum())
-  for row in log_boot[~whole]:
-    keep = np.isfinite(row)
-    if not keep[-1]:
-      betas.append(np.inf)
-    elif not keep[0]:
-      betas.append(-np.inf)
-    elif keep.sum() >= 2:
-      betas.append(np.polyfit(log_n[keep], row[keep], 1)[0])
-  result["boot"] = quantiles(betas)
-  result["corners"] = slope_range(fitted, [fronts[n].m_lo for n in fitted],
-                                  [fronts[n].m_hi for n in fitted])
-  result["low"] = min(result["boot"][0], result["corners"][0])
-  result["high"] = max(result["boot"][1], result["corners"][1])
-  return result
+  fit = stats.bracketed_exponent_with_interval(
+      fitted, [fronts[n].m_star for n in fitted], boot, [fronts[n].m_lo for n in fitted],
+      [fronts[n].m_hi for n in fitted])
+  return dict(result, beta=fit.alpha, log_c=fit.log_c, low=fit.low, high=fit.high,
+              boot=fit.boot, corners=fit.corners)
 
 
 def success_table(rows, keys=("arch", "locality", "n", "width", "num_train"), intervals=True):
   """{key: (successes, trials, fraction, wilson low, wilson high)}; the interval is
   (nan, nan) without `intervals` (scipy's binomtest takes milliseconds a cell)."""
-  from cnnfcn_jax import stats  # scipy: imported where used
   table = {}
   for r in rows:
     s, t = table.get(tuple(r[k] for k in keys), (0, 0))
@@ -257,7 +211,7 @@ def analysis(rows, c) -> dict:
     series = frontiers(series_cells, c[arch].get("width_series", ()))
     result[arch, locality] = dict(
         phase=phase, frontier=front, series=series, width=width,
-        fit=exponent_with_interval(by_n, resamples, fronts=front),
+        fit=frontier_exponent(by_n, resamples, fronts=front),
         grid=sorted({int(m) for key, v in phase_cells.items() if key[:2] == (arch, locality)
                      for m in v[0]}))
   return result

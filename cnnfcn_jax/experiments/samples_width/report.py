@@ -10,9 +10,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnfcn_jax import models, plots
-from cnnfcn_jax.experiments import samples_width_stats as stats
-from cnnfcn_jax.experiments.samples_width_claims import claim_verdicts
-from cnnfcn_jax.experiments.samples_width_stats import (BELOW, BEYOND, analysis, fmt_beta,
+from cnnfcn_jax.experiments.samples_width import stats
+from cnnfcn_jax.experiments.samples_width.claims import claim_verdicts
+from cnnfcn_jax.experiments.samples_width.stats import (BELOW, BEYOND, analysis, fmt_beta,
                                                         fmt_fit_ns, fmt_m)
 
 

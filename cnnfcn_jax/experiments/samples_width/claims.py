@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from cnnfcn_jax import models, plots
-from cnnfcn_jax.experiments.samples_width_stats import (BEYOND, LEVEL, analysis, fmt_beta,
+from cnnfcn_jax.experiments.samples_width.stats import (BEYOND, LEVEL, analysis, fmt_beta,
                                                         fmt_fit_ns, fmt_m, phase_rows,
                                                         success_table)
 
@@ -115,7 +115,7 @@ def width_claim(arch, cell, c) -> plots.Verdict:
 
 
 def claim_verdicts(rows, config) -> list[plots.Verdict]:
-  """The issue's claims on the local task (docs: experiments/samples_width.py)."""
+  """The issue's claims on the local task (docs: experiments/samples_width/__init__.py)."""
   local = [r for r in rows if r["locality"] == "local"]
   found = {a: cell for (a, _), cell in analysis(local, config).items()}
   windowed = [a for a in found if models.ARCHITECTURES[a].windowed]
