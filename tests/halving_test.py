@@ -106,6 +106,7 @@ def test_a_rate_the_stop_must_know_is_kept_until_its_median_is_known():
   assert 2 * (staged["steps_to_success"][:, 0] >= 0).sum() >= 4
 
 
+@pytest.mark.slow  # two online calls to their budget: 10 s
 def test_every_step_checks_record_odd_steps_exactly():
   checks = online.check_schedule(200, 2, 1.05, every_step_until=64)
   assert checks[:65] == tuple(range(65)) and checks[65] == 68  # ceil(64 x 1.05)

@@ -113,6 +113,7 @@ def test_the_best_is_chosen_on_even_seeds_and_measured_on_odd_ones():
   assert cell["same_seed"] != cell["best"] or cell["same_seed"] == ("sgd", 0.1)
 
 
+@pytest.mark.slow  # 30 datasets x 12 rates: 10 s
 def test_the_held_out_median_of_a_cell_of_equal_rates_is_unbiased_and_the_same_seed_one_is_not():
   # 12 rates with one time distribution: the lowest of 12 medians on the same seeds lies
   # below what an unselected rate shows; measured on other seeds it does not. The

@@ -15,13 +15,16 @@ from conftest import ROOT, run_main
 from cnnfcn_jax import outputs, performance_page, publish
 
 SUMMARIES = sorted(glob.glob(os.path.join(ROOT, "docs", "results", "*.json")))
+# Re-rendering the time-to-learn page re-runs its bootstraps (20 s): the slow tier's.
+RERENDERED = [pytest.param(p, marks=pytest.mark.slow) if "time_to_learn" in p else p
+              for p in SUMMARIES]
 
 
 def test_there_are_published_results():
   assert SUMMARIES
 
 
-@pytest.mark.parametrize("path", SUMMARIES, ids=os.path.basename)
+@pytest.mark.parametrize("path", RERENDERED, ids=os.path.basename)
 def test_a_page_and_its_readme_block_re_render_exactly_from_the_summary(path, tmp_path):
   name = os.path.basename(path)[:-5]
   results = tmp_path / "results"  # every page: the README's table counts their verdicts

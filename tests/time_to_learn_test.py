@@ -93,6 +93,7 @@ def test_the_best_of_each_cell_is_its_lowest_median_and_an_end_of_the_grid_is_an
   assert table["fixed", "local", "fcn", 3, 8]["fixed"] == ("sgd", 0.1)
 
 
+@pytest.mark.slow  # 2,000 resamples, each re-selecting: 12 s
 def test_the_tuned_exponent_re_selects_the_best_in_every_resample_and_covers_the_truth():
   ns = (8, 16, 32, 64, 128)
   best = [min(5 * n**0.5, 0.2 * n**1.5) for n in ns]
