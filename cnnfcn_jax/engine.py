@@ -15,8 +15,8 @@ call (online.py) and the flax image trainer (image_train.py).
 
 and the one call runner of both k-pattern trainers: program_key (what keys a compiled
 program), the seeds' padding and the mask of the real ones, the seed axis sharded over
-devices, the block budget of each device kind, and the build of the CPU table kernels
-(compile_on_devices), done once before anything is traced.
+devices and the CPU table kernels built before the call is traced (compile_on_devices),
+the block budget of each device kind.
 """
 
 from __future__ import annotations

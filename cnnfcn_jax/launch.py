@@ -17,7 +17,7 @@ import os
 import jax
 from absl import logging
 
-from cnnfcn_jax import cache, checkpoints, distributed, experiments, report
+from cnnfcn_jax import cache, checkpoints, data, distributed, experiments, report
 from cnnfcn_jax import workdir as workdirs
 
 
@@ -43,11 +43,14 @@ def run(config, workdir: str, *, overwrite: bool = False, recompute_corrupt_unit
   """Run config's experiment in workdir; returns report.md's text (None in a process other
   than 0, which writes nothing).
 
-  Raises checks.ConfigError or data.DataError for an invalid config, before anything is
-  compiled or written; RunError where the workdir holds another config's results (pass
-  overwrite=True, or another workdir) or a unit stops the run (finished units are kept:
-  run again to resume). compilation_cache: keep compiled programs in JAX's persistent
-  cache (cache.py), in compilation_cache_dir or the per-user default.
+  Raises checks.ConfigError or data.DataError for an invalid config or its missing data,
+  before anything is compiled or written; RunError where the workdir holds another
+  config's results (pass overwrite=True, or another workdir), or a unit or a data file
+  stops the run. However a run stops (an interrupt included), its finished units are kept
+  and the workdir's lock is released: run again to resume. compilation_cache: keep
+  compiled programs in JAX's persistent cache (cache.py), in compilation_cache_dir or the
+  per-user default; like the precision and PRNG the config sets, it is JAX's setting for
+  the whole process, so once on in a notebook it stays on.
   """
   show_devices(config)
   experiments.validate(config)  # in every process, before anything is compiled or written
@@ -63,13 +66,19 @@ def run(config, workdir: str, *, overwrite: bool = False, recompute_corrupt_unit
   try:
     with distributed.exit_if_a_process_is_lost(checkpoint.directory):
       rows, timing = experiments.run(config, checkpoint)
-  except (checkpoints.CheckpointError, checkpoints.UnitTooLarge) as e:
+    if checkpoint.resumed:
+      logging.info("resumed: %d finished units from %s", checkpoint.resumed,
+                   checkpoint.directory)
+    text = (report.finish(workdir, config, rows,
+                          dict(timing, compilation_cache=compilation_cache))
+            if writer else None)
+  except BaseException as e:  # the finished units stay; the lock goes (a notebook lives on)
     workdirs.release(workdir, checkpoint, lock, finished=False)
-    raise RunError(experiments.failure_line(e, config, checkpoint)) from None
-  if checkpoint.resumed:
-    logging.info("resumed: %d finished units from %s", checkpoint.resumed, checkpoint.directory)
-  text = (report.finish(workdir, config, rows, dict(timing, compilation_cache=compilation_cache))
-          if writer else None)
+    if isinstance(e, (checkpoints.CheckpointError, checkpoints.UnitTooLarge)):
+      raise RunError(experiments.failure_line(e, config, checkpoint)) from None
+    if isinstance(e, data.DataError):  # a data file read during the run
+      raise RunError(str(e)) from None
+    raise
   workdirs.release(workdir, checkpoint, lock, finished=True)
   logging.info("wrote %s", os.path.abspath(workdir))
   return text

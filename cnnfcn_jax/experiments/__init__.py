@@ -20,7 +20,7 @@ import time
 
 import jax
 
-from cnnfcn_jax import checks, progress
+from cnnfcn_jax import checks, progress, table_kernels
 
 # One line per experiment: its name, which is its module's (experiments/<name>.py, or the
 # folder experiments/<name>/), and the module under experiments/ whose report() reports it.
@@ -85,6 +85,9 @@ def run(config, checkpoint) -> tuple[list[dict], dict]:
   config's precision, and the timing (wall, compile and run seconds, resumed units)."""
   jax.config.update("jax_default_prng_impl", config.prng_impl)
   jax.config.update("jax_enable_x64", config.precision == "float64")
+  # Before anything is traced, and before the clock: experiments that jit their own
+  # table-path code (theorem12_gradient) do not go through engine.compile_on_devices.
+  table_kernels.ensure_built()
   start, compile_start = time.perf_counter(), progress.compile_seconds()
   rows = [dict(row, precision=config.precision)
           for row in EXPERIMENTS[config.experiment].run(config, checkpoint)]
