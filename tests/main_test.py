@@ -13,7 +13,7 @@ import pytest
 from conftest import CONFIG_NAMES, ROOT, load_config, main_command, run_main
 from data_test import write_cifar, write_mnist
 
-from cnnfcn_jax import checkpoints, outputs
+from cnnfcn_jax import checkpoints, outputs, publish
 from cnnfcn_jax import workdir as workdir_module
 from cnnfcn_jax.experiments import EXPERIMENTS
 
@@ -60,7 +60,8 @@ def test_missing_data_fails_naming_the_file_before_compiling_or_writing(config, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CONFIG_NAMES)
-def test_every_config_runs_end_to_end_in_its_quick_variant(name, tmp_path):
+def test_every_config_runs_end_to_end_in_its_quick_variant_and_renders_its_page(name, tmp_path):
+  """One launcher run per config serves both checks: the run's files, and its page."""
   workdir = tmp_path / "run"
   result = run_main(f"configs/{name}.py:quick", workdir)
   assert result.returncode == 0, result.stderr[-3000:]
@@ -74,6 +75,20 @@ def test_every_config_runs_end_to_end_in_its_quick_variant(name, tmp_path):
   assert rows and config["experiment"] in EXPERIMENTS
   # The report was printed: its verdicts are holds, FAILS or not established.
   assert any(f"- {v}: " in result.stdout for v in ("holds", "FAILS", "not established"))
+  # Every config has a published page, and this run publishes one in a copy of docs/.
+  assert os.path.exists(os.path.join(ROOT, "docs", "results", f"{name}.json"))
+  results = tmp_path / "results"  # every page: the README's table counts their verdicts
+  shutil.copytree(os.path.join(ROOT, "docs", "results"), results)
+  for page in results.glob(f"{name}*"):  # this config's page, summary and figures anew
+    shutil.rmtree(page) if page.is_dir() else page.unlink()
+  readme = tmp_path / "README.md"
+  shutil.copyfile(os.path.join(ROOT, "README.md"), readme)
+  page = publish.publish(publish.summarize(str(workdir)), str(results), str(readme))
+  assert page == str(results / f"{name}.md")
+  text = open(page, encoding="utf-8").read()
+  assert text.startswith("# ") and f"]({name}/" in text
+  assert any(publish.VERDICT.match(line) for line in text.splitlines())  # its claims judged
+  assert (results / name).is_dir() and list((results / name).glob("*.png"))
 
 
 @pytest.mark.slow

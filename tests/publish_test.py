@@ -1,6 +1,7 @@
 """Result pages come from runs: every committed page and README block is what its committed
-summary renders, a run folder publishes, and a malformed summary is named in one line. The
-same for docs/performance.md and its README block from the committed bench files."""
+summary renders, a run folder publishes (every config's :quick run: tests/main_test.py),
+and a malformed summary is named in one line. The same for docs/performance.md and its
+README block from the committed bench files."""
 
 import glob
 import json
@@ -11,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_main
+from conftest import ROOT
 from cnnfcn_jax import outputs, performance_page, publish
 
 SUMMARIES = sorted(glob.glob(os.path.join(ROOT, "docs", "results", "*.json")))
@@ -83,26 +84,6 @@ def test_a_malformed_summary_is_named_with_the_fix(tmp_path, content, message):
     publish.read_summary(str(path))
   assert str(path) in str(error.value) and message in str(error.value)
   assert "publish it again from its run folder" in str(error.value)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", SUMMARIES, ids=os.path.basename)
-def test_every_page_renders_from_the_quick_run_of_its_experiment(path, tmp_path):
-  name = os.path.basename(path)[:-5]
-  workdir = tmp_path / "run"
-  result = run_main(f"configs/{name}.py:quick", workdir)
-  assert result.returncode == 0, result.stderr[-3000:]
-  results = tmp_path / "results"  # every page: the README's table counts their verdicts
-  shutil.copytree(os.path.join(ROOT, "docs", "results"), results)
-  for page in results.glob(f"{name}*"):  # this experiment's page, summary and figures anew
-    shutil.rmtree(page) if page.is_dir() else page.unlink()
-  readme = tmp_path / "README.md"
-  shutil.copyfile(os.path.join(ROOT, "README.md"), readme)
-  page = publish.publish(publish.summarize(str(workdir)), str(results), str(readme))
-  text = open(page, encoding="utf-8").read()
-  assert text.startswith("# ") and f"]({name}/" in text
-  assert any(publish.VERDICT.match(line) for line in text.splitlines())  # its claims judged
-  assert (results / name).is_dir() and list((results / name).glob("*.png"))
 
 
 def test_the_experiments_table_counts_each_generated_page_s_verdicts(tmp_path):
