@@ -189,9 +189,11 @@ def test_vmapped_seeds_equal_a_python_loop_over_seeds(arch, table):
                          jax.tree.map(lambda a: a[0], alone), rtol=1e-10)
 
 
+# softplus is not zero at zero: a padded unit's readout gradient is then not zero either, so
+# only the readout mask keeps it still (each architecture's readout axis); relu once.
 @pytest.mark.slow
-@pytest.mark.parametrize("arch", models.ARCHS)
-@pytest.mark.parametrize("activation", ["relu", "softplus"])
+@pytest.mark.parametrize("arch,activation", [(arch, "softplus") for arch in models.ARCHS]
+                         + [("cnn", "relu")])
 def test_network_in_a_width_sweep_equals_the_network_trained_alone(arch, activation):
   with jax.enable_x64(True):
     together = train.run_sweep(small_sweep(arch, widths=(2, 5, 9), activation=activation),
@@ -234,15 +236,14 @@ def test_chunks_of_blocks_are_bitwise_identical_to_one_call():
     for arch in models.ARCHS:
       whole = train.run_sweep(small_sweep(arch), range(5), seeds_per_block=2)
       assert whole["test_accuracy"].shape[0] == 5  # the padding seed is dropped
-      for chunk in (2, 4):
-        assert_trees_equal(train.run_sweep(small_sweep(arch), range(5), seeds_per_block=2,
-                                           seeds_per_call=chunk), whole)
+      # Calls of 2 seeds: the last one a lone seed padded to its block.
+      assert_trees_equal(train.run_sweep(small_sweep(arch), range(5), seeds_per_block=2,
+                                         seeds_per_call=2), whole)
       # Another block size is another batch shape: equal to float64 rounding only. The
       # FCN trains with Adam, which divides by sqrt(v): where a gradient entry is tiny, a
       # rounding difference grows (1.3e-10 relative measured), hence its looser tolerance.
-      for block in (1, 5):
-        assert_trees_equal(train.run_sweep(small_sweep(arch), range(5), seeds_per_block=block),
-                           whole, rtol=1e-8 if arch == "fcn" else 1e-10)
+      assert_trees_equal(train.run_sweep(small_sweep(arch), range(5), seeds_per_block=5),
+                         whole, rtol=1e-8 if arch == "fcn" else 1e-10)
 
 
 SHARDED = """
