@@ -10,6 +10,8 @@ import time
 
 import numpy as np
 import pytest
+import samples_width_test
+import time_to_learn_test
 from conftest import CONFIG_NAMES, ROOT, load_config, main_command, run_main
 from data_test import write_cifar, write_mnist
 
@@ -20,6 +22,9 @@ from cnnfcn_jax.experiments import EXPERIMENTS
 QUICK = "configs/separation.py:quick"
 # Four sweeps, so that a run can be killed after the first is checkpointed.
 SMALL = ["--config.localities=('local',)", "--config.archs=('cnn', 'fcn')"]
+# An experiment's own checks of its quick run's files, on the run made here.
+QUICK_RUN_CHECKS = {"samples_width": samples_width_test.check_quick_run,
+                    "time_to_learn": time_to_learn_test.check_quick_run}
 
 
 def test_a_bad_config_fails_before_compiling_and_writes_nothing(tmp_path):
@@ -75,6 +80,7 @@ def test_every_config_runs_end_to_end_in_its_quick_variant_and_renders_its_page(
   assert rows and config["experiment"] in EXPERIMENTS
   # The report was printed: its verdicts are holds, FAILS or not established.
   assert any(f"- {v}: " in result.stdout for v in ("holds", "FAILS", "not established"))
+  QUICK_RUN_CHECKS.get(name, lambda workdir: None)(workdir)
   # Every config has a published page, and this run publishes one in a copy of docs/.
   assert os.path.exists(os.path.join(ROOT, "docs", "results", f"{name}.json"))
   results = tmp_path / "results"  # every page: the README's table counts their verdicts
@@ -319,10 +325,12 @@ def has_paper_variant(name):
   return True
 
 
-# The k-pattern experiments' :paper variants have their own tests (their test files).
+# The k-pattern experiments' :paper variants have their own tests (their test files);
+# mnist_nonlocal's :paper is mnist_local's with the non-local label, which its quick run runs.
 OWN_PAPER_TESTS = ("time_to_learn", "samples_width")
+SAME_PATHS_AS_ANOTHER = ("mnist_nonlocal",)
 PAPER_CONFIGS = [name for name in CONFIG_NAMES if name not in OWN_PAPER_TESTS
-                 and has_paper_variant(name)]
+                 + SAME_PATHS_AS_ANOTHER and has_paper_variant(name)]
 
 
 def paper_overrides(name, data_dir):
@@ -338,7 +346,10 @@ def paper_overrides(name, data_dir):
 
 
 def test_the_paper_variants_tested_are_every_config_with_one():
-  assert PAPER_CONFIGS == ["mnist_local", "mnist_nonlocal", "params_vs_accuracy"]
+  assert PAPER_CONFIGS == ["mnist_local", "params_vs_accuracy"]
+  local, nonlocal_ = (load_config(name, "paper").to_dict() for name in ("mnist_local",
+                                                                         "mnist_nonlocal"))
+  assert {k for k in local if local[k] != nonlocal_[k]} == {"locality"}
 
 
 @pytest.mark.slow

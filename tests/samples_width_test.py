@@ -523,21 +523,19 @@ def test_the_cnn_learns_from_many_samples_and_not_from_a_few():
   assert {r["num_train"] for r in few} == {16} and {r["width"] for r in many} == {8}
 
 
-@pytest.mark.slow
-def test_the_quick_config_runs_end_to_end_through_the_launcher(tmp_path):
-  result = run_main("configs/samples_width.py:quick", tmp_path)
-  assert result.returncode == 0, result.stderr[-3000:]
-  rows = [json.loads(line) for line in open(tmp_path / "results.jsonl")]
+def check_quick_run(workdir):
+  """The files of a launcher run of configs/samples_width.py:quick (main_test.py runs it)."""
+  rows = [json.loads(line) for line in open(workdir / "results.jsonl")]
   c = load_config("samples_width", "quick")
   phase = sum(len(w) for w in samples_width.phase_units(c).values()) * len(c.seeds)
   assert len(rows) >= phase and len(rows) % len(c.seeds) == 0
   for field in ("arch", "locality", "n", "k", "width", "num_train", "seed", "train_accuracy",
                 "test_accuracy", "success", "learning_rate", "compute_path", "curves"):
     assert field in rows[0], field
-  report = (tmp_path / "report.md").read_text()
+  report = (workdir / "report.md").read_text()
   assert "![phase diagram](phase_diagram.png)" in report and "Edelman" in report
   for figure in ("phase_diagram.png", "frontier.png", "width_series.png"):
-    assert (tmp_path / figure).exists(), figure
+    assert (workdir / figure).exists(), figure
   assert {r["width"] for r in rows if r["series"]} == set(c.fcn.width_series)
   assert "## Width series m*(q) at n = 16" in report and "FCN width series" in report
   assert sum(line.startswith(("- holds: ", "- FAILS: ", "- not established: "))

@@ -1,5 +1,5 @@
 """Time to learn: cells, the best step per cell, order-statistic intervals, tuned and
-fixed-step exponents, verdicts, validation, a tiny run."""
+fixed-step exponents, verdicts, validation, the quick run's files."""
 
 import json
 import math
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from conftest import load_config, run_main, with_changes
+from conftest import load_config, run_main
 from cnnfcn_jax import stats
 from cnnfcn_jax.experiments import time_to_learn as ttl
 from cnnfcn_jax.experiments.time_to_learn import report as ttr
@@ -262,30 +262,31 @@ def test_the_report_draws_cells_where_every_network_is_censored_or_none_is(tmp_p
   assert "report.md" in files and (tmp_path / "steps_vs_rate.png").exists()
 
 
-@pytest.mark.slow
-def test_a_tiny_run_records_one_row_per_network_and_writes_the_report(tmp_path):
-  config = with_changes(load_config("time_to_learn", "quick"), {
-      "fixed_ks": (2,), "archs": ("cnn", "fcn"), "seeds": (0, 1, 2), "num_steps": 200})
-  ttl.validate(config)
-  rows = ttl.run(config)
-  # CNN 2 fixed cells + 1 log2 cell x 3 rates, FCN 2 + 2 x 5 rates, 3 seeds each.
-  assert len(rows) == 3 * (3 * 3 + 4 * 5)
+def check_quick_run(workdir):
+  """The files of a launcher run of configs/time_to_learn.py:quick (main_test.py runs it):
+  one row per network, staged budgets, the report's figures and exponent table."""
+  config = load_config("time_to_learn", "quick")
+  rows = [json.loads(line) for line in open(workdir / "results.jsonl")]
+  cells = {arch: len(config.fixed_ks) * len(config[arch].ns) + len(config[arch].log2_ns)
+           for arch in config.archs}
+  rates = {arch: sum(map(len, config[arch].rates.values())) for arch in config.archs}
+  assert len(rows) == len(config.seeds) * sum(cells[a] * rates[a] for a in config.archs)
+  final = dict(config.fcn.log2_final_steps)  # n = 16, k = 4: 2700 steps, by stages from 300
   for r in rows:
-    # n = 16, k = 4 has a final budget of 2700 steps, reached by stages from 200.
-    assert r["num_steps"] == (2700 if (r["arch"], r["n"], r["k"]) == ("fcn", 16, 4) else 200)
+    staged = r["arch"] == "fcn" and r["k_schedule"] == "log2_n" and r["n"] in final
+    assert r["num_steps"] == (final[r["n"]] if staged else config.num_steps)
     assert r["stopped_at"] <= r["num_steps"]
     assert r["steps_to_success"] is None or 0 < r["steps_to_success"] <= r["stopped_at"]
     assert r["steps_per_second"] > 0 and r["compile_seconds"] > 0
   assert {r["k_schedule"] for r in rows} == {"fixed", "log2_n"}
-  config_dict = json.loads(config.to_json_best_effort())
-  files = ttr.report(rows, config_dict, str(tmp_path))
-  assert files == ["steps_vs_rate.png", "median_steps_vs_n.png", "survival.png", "report.md"]
-  report = (tmp_path / "report.md").read_text()
-  assert "## Exponents (fixed k)" in report and "| local | CNN | 2 |" in report
   assert {(r["optimizer"], r["learning_rate"], r["fixed_step"]) for r in rows
           if r["arch"] == "fcn"} == {("sgd", 0.1, True), ("sgd", 0.316228, False),
                                      ("sgd", 1.0, False), ("adam", 0.001, False),
                                      ("adam", 0.00316228, False)}
+  for figure in ("steps_vs_rate.png", "median_steps_vs_n.png", "survival.png"):
+    assert (workdir / figure).exists(), figure
+  report = (workdir / "report.md").read_text()
+  assert "## Exponents (fixed k)" in report and "| local | CNN | 2 |" in report
 
 
 @pytest.mark.slow

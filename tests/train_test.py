@@ -12,6 +12,7 @@ import jax
 import numpy as np
 import pytest
 
+import conftest
 from cnnfcn_jax import engine, models, tasks, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -286,6 +287,46 @@ def test_sharded_blocks_equal_one_device(tmp_path):
         name = arch + jax.tree_util.keystr(p)
         np.testing.assert_allclose(sharded[name], a, rtol=0 if arch != "fcn" else 1e-9,
                                    atol=0, err_msg=name)
+
+
+DEFAULT_LEVEL = """
+import sys
+import jax, numpy as np
+import train_test as t
+from cnnfcn_jax import train
+out = {}
+for arch in ("cnn", "lcn", "fcn"):
+  for path, a in jax.tree_util.tree_leaves_with_path(train.run_sweep(t.guard_sweep(arch), [0, 1])):
+    out[arch + jax.tree_util.keystr(path)] = a
+np.savez(sys.argv[1], **out)
+"""
+
+
+def guard_sweep(arch):
+  return small_sweep(arch, num_steps=40, log_every=10)
+
+
+@pytest.mark.slow
+def test_the_suites_compile_level_trains_bitwise_as_the_default_does(tmp_path):
+  """The suite compiles at a lower LLVM level than runs do (conftest.py). Parameters,
+  losses, accuracies and gradient norms must not notice; test_correlation, one mean over
+  the test set, may be summed in another order."""
+  level = f"{conftest.LEVEL_FLAG}={conftest.SUITE_LEVEL}"
+  if level not in os.environ.get("XLA_FLAGS", ""):
+    pytest.skip(f"this process does not compile with {level}")
+  env = {**os.environ, "XLA_FLAGS": os.environ["XLA_FLAGS"].replace(level, ""),
+         "PYTHONPATH": os.path.join(ROOT, "tests")}
+  path = tmp_path / "default_level.npz"
+  result = subprocess.run([sys.executable, "-c", DEFAULT_LEVEL, str(path)], env=env,
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  default = np.load(path)
+  for arch in models.ARCHS:
+    for p, a in jax.tree_util.tree_leaves_with_path(train.run_sweep(guard_sweep(arch), [0, 1])):
+      name = arch + jax.tree_util.keystr(p)
+      exact = "test_correlation" not in name
+      np.testing.assert_allclose(default[name], a, rtol=0 if exact else 1e-6,
+                                 atol=0 if exact else 1e-7, err_msg=name)
 
 
 def test_widths_are_bucketed_by_the_power_of_two_at_or_above_them():
