@@ -95,3 +95,10 @@ def test_the_changelog_s_newest_version_is_the_package_s():
   with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as f:
     pyproject = f.read()
   assert 'version = {attr = "cnnfcn_jax.__version__"}' in pyproject
+
+
+def test_the_readme_is_a_front_door_of_at_most_250_lines():
+  # Anything longer belongs in docs/ (docs/architecture.md, docs/results/, CHANGELOG.md).
+  with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+    lines = f.read().splitlines()
+  assert len(lines) <= 250, f"README.md has {len(lines)} lines; move a section to docs/"
