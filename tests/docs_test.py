@@ -1,6 +1,6 @@
 """The documentation holds together: every relative link and image of README.md, CHANGELOG.md
-and docs/ resolves, every launcher command the README shows parses, and the changelog's
-newest version is the package's."""
+and docs/ resolves, every launcher command the README shows parses, the changelog's newest
+version is the package's, and the README stays a front door (at most 250 lines)."""
 
 import glob
 import os
