@@ -14,8 +14,9 @@ import cnnfcn_jax
 from cnnfcn_jax import main  # noqa: F401  (defines the launcher's flags)
 from absl import flags
 
+README = os.path.join(ROOT, "README.md")
 # A result page's template is read from docs/results/templates but its links are the page's.
-PAGES = sorted([os.path.join(ROOT, "README.md"), os.path.join(ROOT, "CHANGELOG.md")]
+PAGES = sorted([README, os.path.join(ROOT, "CHANGELOG.md")]
                + [p for p in glob.glob(os.path.join(ROOT, "docs", "**", "*.md"), recursive=True)
                   if os.sep + "templates" + os.sep not in p])
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
@@ -42,7 +43,7 @@ def test_every_relative_link_and_image_resolves(page):
 def readme_commands():
   """The launcher commands README.md shows: inline code spans and fenced lines (with their
   backslash continuations), each from the launcher's name on."""
-  with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+  with open(README, encoding="utf-8") as f:
     text = f.read()
   fenced = re.findall(r"^```[a-z]*\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
   spans = INLINE_CODE.findall(re.sub(r"^```[a-z]*\n.*?^```", "", text,
@@ -99,6 +100,6 @@ def test_the_changelog_s_newest_version_is_the_package_s():
 
 def test_the_readme_is_a_front_door_of_at_most_250_lines():
   # Anything longer belongs in docs/ (docs/architecture.md, docs/results/, CHANGELOG.md).
-  with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+  with open(README, encoding="utf-8") as f:
     lines = f.read().splitlines()
   assert len(lines) <= 250, f"README.md has {len(lines)} lines; move a section to docs/"
