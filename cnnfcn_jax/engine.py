@@ -135,18 +135,21 @@ def input_features(x, k: int, table: bool):
 
 def scale_first_layer(updates, arch, scale):
   """The optimiser's updates with the first layer's (if trained) multiplied by scale."""
+  if scale == 1.0:
+    return updates
   group = models.ARCHITECTURES[arch].first_layer
-  if scale == 1.0 or group not in updates:
+  if group not in updates:
     return updates
   return {**updates, group: updates[group] * scale}
 
 
-def update(optimizer, arch, first_layer_step_scale, state, loss, grads):
+def update(optimizer, state, loss, grads, arch=None, first_layer_step_scale=1.0):
   """One optimiser step of state = (trained, opt_state, diverged), isolated per network.
 
   Once the loss or a new parameter is not finite, the network keeps its last finite
-  (trained, opt_state) and diverged stays True; other networks vmapped beside it are
-  unaffected.
+  (trained, opt_state) and diverged stays True (a latch: a later finite step does not
+  revive it); other networks vmapped beside it are unaffected. arch names the k-pattern
+  architecture whose first layer's update is scaled (none: nothing is scaled).
   """
   trained, opt_state, diverged = state
   updates, new_opt_state = optimizer.update(grads, opt_state, trained)

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from cnnfcn_jax.engine import OPTIMIZERS, seed_keys
+from cnnfcn_jax import engine
 
 
 def loss_and_accuracy(logits, labels):
@@ -42,7 +42,9 @@ class Training:
 
 
 def train_seeds(training: Training, batch_fn: Callable, data, test_x, test_y, seeds):
-  """Train one network per seed; returns numpy {train_loss, test_accuracy}: (S, epochs).
+  """Train one network per seed; returns numpy {train_loss, test_accuracy}: (S, epochs), and
+  diverged: (S,), whether a step's loss or parameters were not finite (engine.update: the
+  network then keeps its last finite state for the rest of the run).
 
   batch_fn(data, key, step) -> (images, labels) draws the minibatch of global step
   `step` for the seed whose data key is `key`; data is any pytree of arrays.
@@ -53,8 +55,8 @@ def train_seeds(training: Training, batch_fn: Callable, data, test_x, test_y, se
 
 def seeds_fn(training: Training, batch_fn: Callable):
   """The compiled program of train_seeds: jit((seeds (S,), data, test_x, test_y) ->
-  {train_loss, test_accuracy}), every seed's whole training in one call."""
-  model, tx = training.model, OPTIMIZERS[training.optimizer](training.learning_rate)
+  {train_loss, test_accuracy, diverged}), every seed's whole training in one call."""
+  model, tx = training.model, engine.OPTIMIZERS[training.optimizer](training.learning_rate)
   steps = training.steps_per_epoch
 
   def evaluate(params, test_x, test_y):
@@ -67,36 +69,36 @@ def seeds_fn(training: Training, batch_fn: Callable):
     return loss_and_accuracy(logits, test_y)[1]
 
   def one_seed(seed, data, test_x, test_y):
-    init_key, data_key = seed_keys(seed)
+    init_key, data_key = engine.seed_keys(seed)
     params = model.init(init_key, test_x[:1])
 
     def loss_fn(params, x, y):
       return loss_and_accuracy(model.apply(params, x), y)[0]
 
-    def step(carry, t):
-      params, opt_state = carry
+    def step(state, t):
       x, y = batch_fn(data, data_key, t)
-      loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-      updates, opt_state = tx.update(grads, opt_state, params)
-      return (optax.apply_updates(params, updates), opt_state), loss
+      loss, grads = jax.value_and_grad(loss_fn)(state[0], x, y)
+      return engine.update(tx, state, loss, grads), loss
 
     def epoch(carry, e):
       carry, losses = jax.lax.scan(step, carry, e * steps + jnp.arange(steps))
       return carry, (jnp.mean(losses), evaluate(carry[0], test_x, test_y))
 
-    _, (train_loss, test_accuracy) = jax.lax.scan(
-        epoch, (params, tx.init(params)), jnp.arange(training.num_epochs))
-    return dict(train_loss=train_loss, test_accuracy=test_accuracy)
+    state, (train_loss, test_accuracy) = jax.lax.scan(
+        epoch, (params, tx.init(params), jnp.array(False)), jnp.arange(training.num_epochs))
+    return dict(train_loss=train_loss, test_accuracy=test_accuracy, diverged=state[2])
 
   return jax.jit(jax.vmap(one_seed, in_axes=(0, None, None, None)))
 
 
 def seed_results(out) -> list[dict]:
-  """train_seeds' output as one dict per seed: final test accuracy and the curves."""
-  return [dict(test_accuracy=float(accuracy[-1]),
+  """train_seeds' output as one dict per seed: final test accuracy, divergence and the
+  curves."""
+  return [dict(test_accuracy=float(accuracy[-1]), diverged=bool(diverged),
                curves=dict(test_accuracy=[float(v) for v in accuracy],
                            train_loss=[float(v) for v in loss]))
-          for accuracy, loss in zip(out["test_accuracy"], out["train_loss"])]
+          for accuracy, loss, diverged in zip(out["test_accuracy"], out["train_loss"],
+                                              out["diverged"])]
 
 
 def num_params(training: Training, example) -> int:

@@ -172,8 +172,8 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
 
     def rate_step(state, rate):
       loss, grads = grad_fn(state[0], frozen, inputs, y)
-      return engine.update(optimizer(rate), arch, spec.first_layer_step_scale, state, loss,
-                           grads)
+      return engine.update(optimizer(rate), state, loss, grads, arch,
+                           spec.first_layer_step_scale)
 
     return jax.vmap(rate_step)(states, rates)
 

@@ -102,8 +102,8 @@ def sweep_fn(sweep: Sweep):
 
     def step(state, _):
       (loss, _), grads = grad_fn(state[0], frozen, live, train_inputs, y_train)
-      return engine.update(optimizer, arch, sweep.first_layer_step_scale, state, loss,
-                           grads), None
+      return engine.update(optimizer, state, loss, grads, arch,
+                           sweep.first_layer_step_scale), None
 
     def logged_interval(state, _):
       state, _ = jax.lax.scan(step, state, None, length=sweep.log_every)

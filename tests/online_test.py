@@ -251,6 +251,58 @@ def test_a_diverging_rate_keeps_its_last_finite_state_and_the_others_train_on():
   np.testing.assert_array_equal(out["steps_to_success"][:, 0], alone["steps_to_success"][:, 0])
 
 
+POISON_SEED, POISON_STEP = 1, 7
+
+
+def poison_one_batch(monkeypatch, module, seed_key, step):
+  """engine.sample_inputs, with the draw from fold_in(seed_key, step) made all NaN: one
+  non-finite batch for one seed, every later batch finite again. The trainers' compiled
+  programs are cleared before and after, so none keeps the planted batch."""
+  real = engine.sample_inputs
+  target = jax.random.key_data(jax.random.fold_in(seed_key, step))
+
+  def sample_inputs(key, *args, **kwargs):
+    x = real(key, *args, **kwargs)
+    return jnp.where(jnp.all(jax.random.key_data(key) == target), jnp.nan, x)
+
+  module.cache_clear()
+  monkeypatch.setattr(engine, "sample_inputs", sample_inputs)
+
+
+def test_a_network_that_diverged_once_stays_frozen_and_unsuccessful_when_later_batches_are_finite(
+    monkeypatch):
+  spec = spec_of("fcn", n=8, k=2, num_steps=400, learning_rates=(0.1, 0.3),
+                 check_steps=online.check_schedule(400, 5, 1.1, every_step_until=10))
+  seeds = (0, 2, POISON_SEED)
+  clean = online.run(spec, seeds, return_carry=True)
+  before = online.run(spec, seeds, end=POISON_STEP, return_carry=True)  # steps 0 ... 6
+  assert (clean["steps_to_success"][2] > POISON_STEP).all()  # it would succeed, later
+  train_key = jax.random.fold_in(engine.seed_keys(POISON_SEED)[1], 0)
+  clean_end = spec.check_steps.index(int(clean["stopped_at"][0, 0]))  # every clean one done
+  try:
+    poison_one_batch(monkeypatch, online.compiled_call, train_key, POISON_STEP)
+    out = online.run(spec, seeds, return_carry=True)  # to the budget: seed 1 never succeeds
+    there = online.run(spec, seeds, end=clean_end, return_carry=True)  # where clean stopped
+  finally:
+    monkeypatch.undo()
+    online.compiled_call.cache_clear()
+  assert (out["stopped_at"] == spec.num_steps).all()
+  for run in (out, there):
+    trained, opt_state, diverged, _ = run["carry"]
+    assert diverged[2].all() and run["diverged"][2].all() and not run["diverged"][:2].any()
+    assert (run["steps_to_success"][2] == -1).all()
+    # Its last finite state, that after steps 0 ... 6, is kept to the end.
+    for mine, then in zip(jax.tree.leaves((trained, opt_state)),
+                          jax.tree.leaves(before["carry"][:2]), strict=True):
+      np.testing.assert_array_equal(mine[2], then[2])
+  # Its neighbours train as they do without it.
+  for name in ("steps_to_success", "final_eval_accuracy"):
+    np.testing.assert_array_equal(there[name][:2], clean[name][:2])
+  np.testing.assert_array_equal(out["steps_to_success"][:2], clean["steps_to_success"][:2])
+  for mine, alone in zip(jax.tree.leaves(there["carry"]), jax.tree.leaves(clean["carry"])):
+    np.testing.assert_array_equal(mine[:2], alone[:2])
+
+
 @pytest.mark.slow
 def test_a_task_and_its_nonlocal_twin_and_any_rates_share_one_program():
   local = spec_of("fcn", n=16, k=2, num_steps=50, learning_rates=(0.1, 0.3))
