@@ -54,3 +54,31 @@ def test_golden_training_steps():
   out = image_train.train_seeds(training, separable_batch, (), test_x, test_y, [0, 1])
   np.testing.assert_allclose(out["train_loss"][:, 0], GOLDEN_LOSS, rtol=1e-5)
   np.testing.assert_array_equal(out["test_accuracy"][:, 0], GOLDEN_TEST_ACCURACY)
+
+
+def test_a_seed_that_diverged_once_keeps_its_last_finite_network_when_later_batches_are_finite():
+  """One NaN minibatch for seed 1 at step 3 (of 3 epochs x 3 steps): it must stay marked
+  diverged and keep the network of steps 0 ... 2, while seeds 0 and 2 train as without it."""
+  test_x, test_y = separable_batch(None, jax.random.key(99), 0)
+  poisoned_key = jax.random.key_data(image_train.engine.seed_keys(1)[1])
+
+  def poisoned_batch(data, key, step):
+    x, y = separable_batch(data, key, step)
+    hit = (step == 3) & jnp.all(jax.random.key_data(key) == poisoned_key)
+    return jnp.where(hit, jnp.nan, x), y
+
+  def training(num_epochs):
+    return image_train.Training(image_models.DeepNet("fcn", 2, 8, num_classes=2), "adam",
+                                3e-2, num_epochs=num_epochs, steps_per_epoch=3, eval_batch=32)
+
+  seeds = [0, 2, 1]
+  out = image_train.train_seeds(training(3), poisoned_batch, (), test_x, test_y, seeds)
+  clean = image_train.train_seeds(training(3), separable_batch, (), test_x, test_y, seeds)
+  assert out["diverged"].tolist() == [False, False, True]
+  assert not clean["diverged"].any()
+  # Steps 0 ... 2 (the first epoch) are finite; every later epoch ends on that network.
+  np.testing.assert_array_equal(out["test_accuracy"][2], clean["test_accuracy"][2, 0])
+  assert not np.array_equal(clean["test_accuracy"][2], clean["test_accuracy"][2, 0])
+  assert np.isnan(out["train_loss"][2, 1])  # the epoch of the NaN batch
+  for name in ("train_loss", "test_accuracy"):
+    np.testing.assert_array_equal(out[name][:2], clean[name][:2])

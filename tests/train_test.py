@@ -228,6 +228,27 @@ def test_a_diverging_width_is_frozen_and_leaves_the_others_untouched(arch):
       assert np.isfinite(leaf).all()
 
 
+@pytest.mark.parametrize("arch", ["cnn", "fcn"])
+def test_the_sweeps_step_latches_divergence_through_later_finite_steps(arch):
+  """The full-batch sweep repeats one sample, so a network's non-finite step recurs from the
+  state it keeps and the latch cannot show in run_sweep; this drives the step it calls
+  (engine.update, with the sweep's optimiser and first-layer scale) through a loss that is
+  non-finite once and finite after, as a changing batch would make it."""
+  sweep = small_sweep(arch, first_layer_step_scale=0.25)
+  optimizer = engine.OPTIMIZERS[sweep.optimizer](0.1)
+  trained = engine.init_network(sweep, engine.seed_keys(0)[0], 4)[1]
+  grads = jax.tree.map(jax.numpy.ones_like, trained)
+  state = (trained, optimizer.init(trained), jax.numpy.array(False))
+  after = []
+  for loss in (1.0, np.nan, 1.0, 1.0):
+    state = engine.update(optimizer, state, loss, grads, arch, sweep.first_layer_step_scale)
+    after.append(state)
+  assert [bool(s[2]) for s in after] == [False, True, True, True]
+  for later in after[1:]:  # the state after the first step, kept through every later one
+    assert_trees_equal(later[:2], after[0][:2])
+  assert not np.array_equal(after[0][0]["u"], trained["u"])
+
+
 # ------------------------------------------------------- seed blocks and devices (slow)
 
 
