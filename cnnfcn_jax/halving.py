@@ -8,13 +8,17 @@ ceil(R / eta^2) of them, and so on up to the final budget (the spec's last check
 
   stage j:  the kept rates, from check stage_ends[j - 1] to check stage_ends[j] (or the stop)
   ranking:  most successes; ties by the earliest successes (the lower sum of recorded
-            steps), then by the higher mean evaluation accuracy where the stage ended
+            steps), then by the higher mean evaluation accuracy where the stage ended, all
+            counted on the ranking seeds only (`ranked`: a caller that chooses its best
+            rate on some seeds and reports on others ranks on the choosing ones, so the
+            stages never see a reported time)
 
 Batches and evaluation samples are functions of (seed, step) alone and a stage continues
 from the networks' state, so a network's recorded step does not depend on the stage it was
 recorded in (a stage's program batches fewer rates: SGD's steps are bitwise those of a
 rate run alone, tested; Adam may round differently in the last bit, as online.py says).
-A rate the stop must know (spec.must_know) is kept until its median is known. A call
+A rate the stop must know (spec.must_know) is kept until at least half of all its seeds
+have succeeded (ceil(S / 2) of S, odd S too), so that its median is known. A call
 stops for good once its stop fires (online.py).
 
 Dropping is a heuristic: a rate dropped at budget B with fewer than half its seeds done
@@ -65,12 +69,15 @@ def ranking(first, accuracy) -> list[int]:
 
 
 def median_known(first) -> np.ndarray:
-  """(R,) bool: at least half the seeds of each rate have succeeded."""
+  """(R,) bool: at least half the seeds of each rate have succeeded (ceil(S / 2) of S: the
+  median, the order statistic of rank ceil(S / 2), is then a recorded step)."""
   return 2 * (first >= 0).sum(0) >= first.shape[0]
 
 
-def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) -> dict:
-  """Successive halving over spec's rates: (S, R) arrays steps_to_success,
+def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA,
+        ranked=None) -> dict:
+  """Successive halving over spec's rates, the stages ranked on the seeds where `ranked`
+  ((S,) bool; default every seed) is True: (S, R) arrays steps_to_success,
   final_eval_accuracy, stopped_at (the budget, or the stop, each rate reached), diverged;
   dropped_stage (R,): the stage after which a rate was dropped (-1: kept to the end);
   stage_budgets: the check step each stage that ran ended at; network_steps: the
@@ -79,6 +86,10 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) ->
   caller's to time, online.compile_call)."""
   rates, checks = spec.learning_rates, spec.check_steps
   shape = (len(seeds), len(rates))
+  ranked = np.ones(len(seeds), bool) if ranked is None else np.asarray(ranked, bool)
+  if ranked.shape != (len(seeds),) or not ranked.any():
+    raise ValueError(f"halving.run: ranked has shape {ranked.shape} and {ranked.sum()} "
+                     f"seeds set; expected ({len(seeds)},) bool with at least one True")
   result = dict(steps_to_success=np.full(shape, -1, np.int32),
                 final_eval_accuracy=np.zeros(shape), stopped_at=np.zeros(shape, np.int64),
                 diverged=np.zeros(shape, bool), dropped_stage=np.full(len(rates), -1))
@@ -100,7 +111,8 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA) ->
     network_steps += len(seeds) * len(alive) * (reached - checks[start])
     if last or out["stop_fired"][0, 0]:
       break
-    order = [alive[i] for i in ranking(out["steps_to_success"], out["final_eval_accuracy"])]
+    order = [alive[i] for i in ranking(out["steps_to_success"][ranked],
+                                       out["final_eval_accuracy"][ranked])]
     unknown = [r for r, known in zip(alive, median_known(out["steps_to_success"]))
                if rates[r] in spec.must_know and not known]
     keep = sorted(set(order[:kept_count(len(rates), stage + 1, eta)]) | set(unknown))

@@ -164,6 +164,16 @@ def heldout_exponent_with_interval(xs, selections, reports, horizons=None,
   return alpha, min(float(ci.low), alpha), max(float(ci.high), alpha)
 
 
+def selection_half(seeds) -> np.ndarray:
+  """(S,) bool: the seeds that choose (True) and those that report (False) [choice]: in seed
+  order, those at even positions choose, those at odd positions report. The one split of
+  the held-out choice: the stages that rank rates and the report both use it."""
+  seeds = np.asarray(seeds)
+  chosen = np.zeros(len(seeds), bool)
+  chosen[np.argsort(seeds, kind="stable")[0::2]] = True
+  return chosen
+
+
 def percentile_interval(values, confidence=CONFIDENCE):
   """(low, high) percentile interval of bootstrap values, inf allowed (order statistics)."""
   alpha = (1 - confidence) / 2

@@ -12,7 +12,7 @@ import pytest
 from conftest import load_config
 from online_test import first_success, python_loop_errors, spec_of
 from time_to_learn_test import row, with_grid
-from cnnfcn_jax import halving, online
+from cnnfcn_jax import halving, online, stats
 from cnnfcn_jax.experiments.time_to_learn import claims, report as ttr
 
 # ---------------------------------------------------------------------- the stages
@@ -104,6 +104,72 @@ def test_a_rate_the_stop_must_know_is_kept_until_its_median_is_known():
   staged = halving.run(spec, tuple(range(4)), first_budget=30, eta=3)
   assert staged["dropped_stage"][0] < 0  # the slowest rate, kept for its median
   assert 2 * (staged["steps_to_success"][:, 0] >= 0).sum() >= 4
+
+
+class ScriptedCalls:
+  """online.compile_call and online.run, replaced: the stage-0 call records `first` ((S, R)
+  steps, -1 pending) at the first budget; later stages record nothing new. Which rates
+  each stage ran is kept in `stages`."""
+
+  def __init__(self, first):
+    self.first, self.stages = np.asarray(first, np.int32), []
+
+  def install(self, monkeypatch):
+    monkeypatch.setattr(online, "compile_call", lambda *args, **kwargs: None)
+    monkeypatch.setattr(online, "run", self.run)
+
+  def run(self, spec, seeds, carry=None, start=0, end=None, return_carry=False):
+    alive = [self.rates.index(r) for r in spec.learning_rates]
+    self.stages.append(alive)
+    first = self.first[:, alive]
+    shape = first.shape
+    return dict(steps_to_success=first, final_eval_accuracy=np.full(shape, 0.5),
+                stopped_at=np.full(shape, spec.check_steps[end]), diverged=np.zeros(shape, bool),
+                stop_fired=np.zeros(shape, bool), carry=np.zeros(shape))
+
+
+def scripted_stages(monkeypatch, first, must_know=(), ranked=None):
+  """halving.run over three rates whose stage-0 successes are `first`; eta 3 keeps one."""
+  rates = (0.01, 0.1, 1.0)
+  spec = spec_of("fcn", n=8, k=2, learning_rates=rates, stop="best_rate", must_know=must_know,
+                 check_steps=online.check_schedule(900, 5, 1.1))
+  calls = ScriptedCalls(first)
+  calls.rates = rates
+  calls.install(monkeypatch)
+  out = halving.run(spec, tuple(range(len(first))), first_budget=100, eta=3, ranked=ranked)
+  return out, calls.stages
+
+
+def test_the_stages_rank_rates_on_the_selection_seeds_only(monkeypatch):
+  # Seeds 0 and 2 select, 1 and 3 report (stats.selection_half). Rate 0.01 succeeds on
+  # three seeds, one of them selecting; rate 0.1 on the two selecting seeds only.
+  first = [[-1, 50, -1],
+           [40, -1, -1],
+           [40, 50, -1],
+           [40, -1, -1]]
+  selection = stats.selection_half(range(4))
+  assert selection.tolist() == [True, False, True, False]
+  _, stages = scripted_stages(monkeypatch, first, ranked=selection)
+  assert stages[:2] == [[0, 1, 2], [1]]  # kept on the selection seeds' 2 successes to 1
+  _, every_seed = scripted_stages(monkeypatch, first)
+  assert every_seed[:2] == [[0, 1, 2], [0]]  # every seed would have kept rate 0.01
+  # Changing the reporting seeds' times changes nothing the stages decide.
+  shuffled = np.array(first)
+  shuffled[1::2] = [[-1, 1, 1], [-1, 1, 1]]
+  _, again = scripted_stages(monkeypatch, shuffled, ranked=selection)
+  assert again == stages
+
+
+@pytest.mark.parametrize("done,kept", [(2, True), (3, False)])
+def test_a_rate_the_stop_must_know_stays_until_half_of_an_odd_count_of_seeds_succeed(
+    monkeypatch, done, kept):
+  # Five seeds: the median is the 3rd time, known once 3 seeds succeed (ceil(5 / 2)).
+  first = np.full((5, 3), -1)
+  first[:, 2] = 10  # rate 1.0: every seed, ranked first
+  first[:done, 0] = 20  # rate 0.01, which the stop must know: `done` of 5 seeds
+  assert halving.median_known(first).tolist() == [done >= 3, False, True]
+  _, stages = scripted_stages(monkeypatch, first, must_know=(0.01,))
+  assert stages[1] == ([0, 2] if kept else [2])
 
 
 @pytest.mark.slow  # two online calls to their budget: 10 s

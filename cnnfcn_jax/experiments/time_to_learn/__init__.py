@@ -5,7 +5,8 @@ One checkpointed unit per (arch, locality, n, k) cell: per optimiser of <arch>.r
 seeds x that optimiser's learning rates in compiled calls of online.run, stopped once
 every seed of some rate has succeeded (and, in the fixed-k series, the fixed step's median
 is known). Every rate trains to num_steps; a cell with a larger final budget
-(<arch>.log2_final_steps) continues the best rates by successive halving (halving.py). A
+(<arch>.log2_final_steps) continues the best rates by successive halving (halving.py),
+ranked on the selection seeds only (stats.selection_half, the report's held-out choice). A
 cell belongs to the fixed-k series when k is in fixed_ks and n in <arch>.ns, to the
 k = log2 n series when n is in <arch>.log2_ns and k = log2 n; a cell in both is run
 once and its rows appear once per series (field k_schedule). One row per network (seed,
@@ -24,7 +25,8 @@ from __future__ import annotations
 import math
 import time
 
-from cnnfcn_jax import checkpoints, checks, engine, halving, kpattern_config, models, online
+from cnnfcn_jax import (checkpoints, checks, engine, halving, kpattern_config, models, online,
+                        stats)
 
 
 # --------------------------------------------------------------------------- validate
@@ -167,7 +169,9 @@ def cell_rows(c, arch, locality, n, k, series) -> list[dict]:
     start = time.perf_counter()
     online.compile_call(spec, c.seeds)
     compile_seconds = time.perf_counter() - start
-    out = halving.run(spec, c.seeds, c.num_steps, c.halving_eta)
+    # The stages rank rates on the selection seeds only: the held-out report's choice.
+    out = halving.run(spec, c.seeds, c.num_steps, c.halving_eta,
+                      ranked=stats.selection_half(c.seeds))
     compile_seconds += out["compile_seconds"]  # the later stages' programs
     run_seconds = time.perf_counter() - start - compile_seconds
     for s, seed in enumerate(c.seeds):

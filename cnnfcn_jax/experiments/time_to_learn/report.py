@@ -70,10 +70,11 @@ def candidate_stats(rows, schedule=None) -> dict:
 
 
 def halves(group):
-  """(selection rows, reporting rows) of one candidate's rows in seed order [choice]: the
-  seeds at even positions choose each cell's best (optimiser, rate), those at odd
-  positions measure it, so the reported time is what a fresh seed would see."""
-  return group[0::2], group[1::2]
+  """(selection rows, reporting rows) of one candidate's rows (stats.selection_half): the
+  selection seeds choose each cell's best (optimiser, rate), the others measure it, so the
+  reported time is what a fresh seed would see."""
+  chosen = stats.selection_half([r["seed"] for r in group])
+  return ([r for r, c in zip(group, chosen) if c], [r for r, c in zip(group, chosen) if not c])
 
 
 def cell_table(rows, schedule=None) -> dict:
