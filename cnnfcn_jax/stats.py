@@ -1,7 +1,8 @@
 """Statistics of the reports: binomial intervals (Wilson, Clopper-Pearson), distribution-free
-quantile intervals, power-law fits on log-log axes with bootstrap intervals (of best
-medians, exponent_with_interval and heldout_exponent_with_interval; of values known within
-brackets, bracketed_exponent_with_interval), and log-log slopes.
+quantile intervals, the selection rule of best candidates and the held-out split,
+power-law fits on log-log axes (the bootstrap intervals of best medians are in
+bootstrap.py; of values known within brackets, bracketed_exponent_with_interval), and
+log-log slopes.
 
 Times are floats with censored networks (not successful by the stop) as +inf.
 """
@@ -78,35 +79,6 @@ def fit_power_law(xs, ys):
   return float(alpha), float(log_c)
 
 
-def exponent_with_interval(xs, samples, resamples=BOOTSTRAP_RESAMPLES, seed=0,
-                           confidence=CONFIDENCE):
-  """(α, low, high) of best median ≈ c x^α over cells (x, sample): per cell, the lowest
-  median over its candidates (settings such as learning rates).
-
-  samples: one (seeds, candidates) array of times per cell (censored times capped, so that
-  every median is finite). The interval is scipy's percentile bootstrap over seeds, each
-  cell resampled on its own and a seed's row kept whole (a seed shares its initialisation
-  and data across the candidates); the best candidate is re-selected inside every
-  resample, so the interval includes the selection.
-  """
-  log_x = np.log(np.asarray(xs, float))
-  centred = log_x - log_x.mean()
-  samples = [np.asarray(s, float).reshape(len(s), -1) for s in samples]
-
-  def slope(*cells, axis=-1):
-    # Each cell arrives as (candidates, [resamples,] seeds), the seeds on `axis` (= -1).
-    log_best = np.log(np.stack([np.min(median(c, axis=axis), axis=0) for c in cells], -1))
-    return (log_best * centred).sum(-1) / (centred**2).sum()
-
-  alpha = float(slope(*[s.T for s in samples]))
-  result = scipy.stats.bootstrap(tuple(s.T for s in samples), slope, n_resamples=resamples,
-                                 confidence_level=confidence, method="percentile",
-                                 vectorized=True, axis=-1,
-                                 random_state=np.random.default_rng(seed))
-  ci = result.confidence_interval
-  return alpha, float(ci.low), float(ci.high)
-
-
 def best_candidate(times, horizon=np.inf, axis=-1):
   """Index along the first axis (candidates) of the lowest median of times (inf: censored),
   ties to the lower third quartile, then to the lower mean of the times capped at
@@ -117,51 +89,6 @@ def best_candidate(times, horizon=np.inf, axis=-1):
   keys = (np.mean(np.minimum(times, horizon), axis=axis),
           np.quantile(times, 0.75, axis=axis, method="inverted_cdf"), median(times, axis=axis))
   return np.lexsort([np.moveaxis(k, 0, -1) for k in keys], axis=-1)[..., 0]
-
-
-def heldout_exponent_with_interval(xs, selections, reports, horizons=None,
-                                   resamples=BOOTSTRAP_RESAMPLES, seed=0,
-                                   confidence=CONFIDENCE):
-  """(α, low, high) of median ≈ c x^α over cells, each cell's candidate chosen on seeds
-  other than those its median is measured on.
-
-  selections, reports: per cell a (seeds, candidates) array of times (censored capped or
-  inf), two disjoint sets of seeds; horizons: per cell, best_candidate's cap. In each cell
-  the best candidate of its selection seeds (best_candidate) is measured on its reporting
-  seeds, and α fitted to those medians on log-log axes. The interval is scipy's percentile
-  bootstrap, every half of every cell resampled on its own and the candidate re-selected
-  in each resample, then widened to contain α (a percentile interval of a discrete median
-  may miss it). A median that is infinite (censored) makes α +inf at the largest x and
-  -inf at the smallest; where it cannot be signed, +inf. A half of one seed gives the
-  interval (-inf, inf).
-  """
-  log_x = np.log(np.asarray(xs, float))
-  centred = log_x - log_x.mean()
-  horizons = [np.inf] * len(xs) if horizons is None else horizons
-  pairs = []
-  for sel, rep in zip(selections, reports):
-    pairs += [np.asarray(sel, float).reshape(len(sel), -1).T,
-              np.asarray(rep, float).reshape(len(rep), -1).T]
-
-  def slope(*halves, axis=-1):
-    logs = []
-    for cell, horizon in enumerate(horizons):
-      sel, rep = halves[2 * cell], halves[2 * cell + 1]
-      best = best_candidate(sel, horizon, axis=axis)
-      logs.append(np.log(np.take_along_axis(median(rep, axis=axis), best[None], 0)[0]))
-    with np.errstate(invalid="ignore"):
-      value = (np.stack(logs, -1) * centred).sum(-1) / (centred**2).sum()
-    return np.where(np.isnan(value), np.inf, value)
-
-  alpha = float(slope(*pairs))
-  if min(p.shape[-1] for p in pairs) < 2:  # a half of one seed: nothing to resample
-    return alpha, -np.inf, np.inf
-  result = scipy.stats.bootstrap(tuple(pairs), slope, n_resamples=resamples,
-                                 confidence_level=confidence, method="percentile",
-                                 vectorized=True, axis=-1,
-                                 random_state=np.random.default_rng(seed))
-  ci = result.confidence_interval
-  return alpha, min(float(ci.low), alpha), max(float(ci.high), alpha)
 
 
 def selection_half(seeds) -> np.ndarray:

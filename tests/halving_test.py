@@ -13,7 +13,7 @@ from conftest import load_config
 from online_test import first_success, python_loop_errors, spec_of
 from time_to_learn_test import row, with_grid
 from cnnfcn_jax import halving, online, stats
-from cnnfcn_jax.experiments.time_to_learn import claims, report as ttr
+from cnnfcn_jax.experiments.time_to_learn import claims, fits, report as ttr
 
 # ---------------------------------------------------------------------- the stages
 
@@ -238,53 +238,57 @@ def log2_cells(medians, seeds=32, stopped_at=10**6, successes=None, spread=0.2):
 def wall(rows):
   table = ttr.cell_table(rows)
   result = claims.claim_verdicts(table, ttr.exponents(table))
-  return ([v for v in result if "slope rises" in v.claim][0],
-          [v for v in result if "median lies above" in v.claim][0])
-
-
-def test_the_slopes_claim_holds_fails_or_is_not_established_on_intervals():
-  rising, _ = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 90000}))
-  assert rising.holds is True  # slopes 1.6, 3.3, 4.9, intervals disjoint
-  falling, _ = wall(log2_cells({8: 100, 16: 1000, 32: 2000, 64: 2200}))
-  assert falling.holds is False  # 3.3, then 1.0, then 0.1
-  noisy, _ = wall(log2_cells({8: 100, 16: 300, 32: 1000}, seeds=6, spread=0.9))
-  assert noisy.holds is None  # 1.6 then 1.7: overlapping intervals
-  few, _ = wall(log2_cells({8: 100, 16: 300}))
-  assert few.holds is None and "not established" in few.line()
+  return [v for v in result if "median lies above" in v.claim][0]
 
 
 def test_the_wall_verdict_on_a_measured_median_holds_fails_or_is_not_established():
-  # Previous segment 16 -> 32: slope log2(3000 / 300) = 3.3, its interval's upper end a
-  # little above: P = 3000 x 2^3.4 or so = 32000.
-  _, above = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 90000}))
-  assert above.holds is True and "predicted" in above.measured
-  _, below = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 8000}))
+  # Previous segment 16 -> 32: slope log2(3000 / 300) = 3.3; to n = 64: log2(30) = 4.9.
+  above = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 90000}))
+  assert above.holds is True and above.measured.startswith("measured median; D +1.")
+  below = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 8000}))  # slope 1.4
   assert below.holds is False
-  _, near = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 33000}, seeds=8, spread=0.6))
-  assert near.holds is None
+  near = wall(log2_cells({8: 100, 16: 300, 32: 3000, 64: 33000}, seeds=8, spread=0.6))
+  assert near.holds is None  # slope 3.5: D +0.1 inside a wide interval
+  few = wall(log2_cells({16: 300, 32: 3000}))
+  assert few.holds is None and "no segment below" in few.measured
+
+
+def test_the_walls_d_draws_m_of_the_shared_n_once_per_resample():
+  """D = log2(B / M(32)) - log2(M(32) / M(16)) with M(32) the same draw in both terms: the
+  interval is that of log2 B - 2 log2 M(32) + log2 M(16) over the cells' draws."""
+  censored = [dict(r, steps_to_success=None if r["n"] == 64 else r["steps_to_success"])
+              for r in log2_cells({8: 100, 16: 300, 32: 3000, 64: 1}, stopped_at=10**6,
+                                  spread=0.5, seeds=12)]
+  table = ttr.cell_table(censored)
+  d, low, high, below, n1, n2, n, budget = fits.wall_margin(table, "local", "fcn")
+  assert (n1, n2, n, budget) == (16, 32, 64, 10**6)
+  m16, m32 = (fits.cell_draws(table["log2_n", "local", "fcn", k, 2**k]) for k in (4, 5))
+  joint = np.log2(10**6) - 2 * np.log2(m32) + np.log2(m16)
+  assert (low, high) == pytest.approx(stats.percentile_interval(joint))
+  apart = np.log2(10**6) - np.log2(m32) - np.log2(np.roll(m32, 1) / m16)  # M(32) drawn twice
+  assert stats.percentile_interval(apart)[1] - stats.percentile_interval(apart)[0] < high - low
+  assert d == pytest.approx(np.log2(10**6 / 3000**2 * 300), abs=0.2)
 
 
 def test_the_wall_verdict_on_a_censored_cell_needs_every_rate_past_the_prediction():
   medians = {8: 100, 16: 300, 32: 3000}
   censored = [dict(r, steps_to_success=None if r["n"] == 64 else r["steps_to_success"])
               for r in log2_cells({**medians, 64: 1}, stopped_at=10**6)]
-  _, held = wall(censored)
-  assert held.holds is True and "censored" in held.measured
-  # Short budgets: every rate stopped at 20,000 < P, so the censoring proves nothing.
+  held = wall(censored)
+  assert held.holds is True and held.measured.startswith("censored")
+  # Short budgets: every rate stopped at 20,000 < 3000 x 2^3.3, so D's bound is below 0.
   short = [dict(r, stopped_at=20000) if r["n"] == 64 else r for r in censored]
-  _, unknown = wall(short)
-  assert unknown.holds is None and "short of it" in unknown.measured
+  unknown = wall(short)
+  assert unknown.holds is None and "by ≥ 20000 steps" in unknown.measured
   # 14 of 32 done at the budget: fewer than half, but the Wilson interval reaches 1/2.
   nearly = [dict(r, steps_to_success=500000) if r["n"] == 64 and r["seed"] < 14
             and r["learning_rate"] == 0.1 else r for r in censored]
-  _, unsure = wall(nearly)
-  assert unsure.holds is None
-  # One rate dropped at 20,000 steps (< P) with no success: the kept rates passing P is
-  # not enough.
+  assert wall(nearly).holds is None
+  # One rate dropped at 20,000 steps with no success: the bound is where it stopped.
   dropped = [dict(r, stopped_at=20000, dropped_stage=0) if r["n"] == 64
              and r["learning_rate"] == 1.0 else r for r in censored]
-  _, partly = wall(dropped)
-  assert partly.holds is None and "short of it: sgd 1" in partly.measured
+  partly = wall(dropped)
+  assert partly.holds is None and "by ≥ 20000 steps" in partly.measured
 
 
 def test_a_censored_cell_s_best_is_judged_where_every_rate_was_followed():
@@ -303,15 +307,15 @@ def test_the_slope_past_the_last_median_is_bounded_only_when_every_rate_stayed_b
   censored = [dict(r, steps_to_success=None if r["n"] == 64 else r["steps_to_success"])
               for r in log2_cells({**medians, 64: 1}, stopped_at=10**6)]
   table = ttr.cell_table(censored)
-  last, n, slope, budget = claims.censored_bound(table, "local", "fcn")
-  high = claims.best_of(table["log2_n", "local", "fcn", 5, 32])["median"][2]  # held out
+  last, n, slope, budget = fits.censored_bound(table, "local", "fcn")
+  high = fits.best_of(table["log2_n", "local", "fcn", 5, 32])["median"][2]  # held out
   assert (last, n, budget) == (32, 64, 10**6) and slope == pytest.approx(math.log2(10**6 / high))
   # 14 of 32 done at the budget: the Wilson interval reaches 1/2, so no bound.
   nearly = [dict(r, steps_to_success=500000) if r["n"] == 64 and r["seed"] < 14
             and r["learning_rate"] == 0.1 else r for r in censored]
-  assert claims.censored_bound(ttr.cell_table(nearly), "local", "fcn") is None
+  assert fits.censored_bound(ttr.cell_table(nearly), "local", "fcn") is None
   # Measured at every n: nothing to bound.
-  assert claims.censored_bound(ttr.cell_table(log2_cells(medians)), "local", "fcn") is None
+  assert fits.censored_bound(ttr.cell_table(log2_cells(medians)), "local", "fcn") is None
 
 
 def test_the_report_runs_with_a_dropped_rate_in_some_cells_only(tmp_path):
@@ -324,7 +328,7 @@ def test_the_report_runs_with_a_dropped_rate_in_some_cells_only(tmp_path):
   fixed = [dict(r, k_schedule="fixed", k=3) for r in rows]
   table = ttr.cell_table(rows + fixed)
   assert table["log2_n", "local", "fcn", 5, 32]["might_be_faster"] == [("sgd", 1.0)]
-  [(_, _, first), (_, _, second)] = claims.segment_slopes(table, "local", "fcn")
+  [(_, _, first), (_, _, second)] = fits.segment_slopes(table, "local", "fcn")
   assert second[1] <= math.log2(3000 / 300) <= second[2]  # not pulled down to 1000 steps
   fit = ttr.exponents(table)["local", "fcn", 3]
   assert fit is not None and fit[1] <= fit[0] <= fit[2]

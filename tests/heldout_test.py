@@ -1,5 +1,5 @@
 """Held-out selection and censoring-aware medians (stats.best_candidate,
-stats.heldout_exponent_with_interval, stats.km_quantile, stats.quantile_with_interval and
+bootstrap.heldout_exponent_with_interval, stats.km_quantile, stats.quantile_with_interval and
 their use in time_to_learn.report.cell_table)."""
 
 import math
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from cnnfcn_jax import stats
-from cnnfcn_jax.experiments.time_to_learn import claims, report as ttr
+from cnnfcn_jax import bootstrap, stats
+from cnnfcn_jax.experiments.time_to_learn import claims, fits, report as ttr
 
 INF = math.inf
 
@@ -108,8 +108,8 @@ def test_the_best_is_chosen_on_even_seeds_and_measured_on_odd_ones():
   assert cell["best"] == ("sgd", 0.1)
   odd = sorted(r["steps_to_success"] for r in rows
                if r["learning_rate"] == 0.1 and r["seed"] % 2)
-  assert claims.best_of(cell)["median"][0] == odd[7]  # rank ceil(16 / 2) of the odd seeds
-  assert claims.best_of(cell)["seeds"] == 16
+  assert fits.best_of(cell)["median"][0] == odd[7]  # rank ceil(16 / 2) of the odd seeds
+  assert fits.best_of(cell)["seeds"] == 16
   assert cell["same_seed"] != cell["best"] or cell["same_seed"] == ("sgd", 0.1)
 
 
@@ -121,7 +121,7 @@ def test_the_held_out_median_of_a_cell_of_equal_rates_is_unbiased_and_the_same_s
   heldout, same, unselected = [], [], []
   for d in range(30):
     [cell] = ttr.cell_table(candidate_rows([1000.0] * 12, rng_seed=d, spread=0.6)).values()
-    heldout.append(math.log(claims.best_of(cell)["median"][0]))
+    heldout.append(math.log(fits.best_of(cell)["median"][0]))
     same.append(math.log(cell["candidates"][cell["same_seed"]]["median"][0]))
     unselected.append(math.log(cell["halves"]["report"]["sgd", 1.0]["median"][0]))
   # A 16-seed log median wanders by about 0.6 x 1.1 / 4 = 0.17; the difference of two
@@ -149,7 +149,7 @@ def test_every_reported_exponent_and_slope_interval_contains_its_estimate(seed):
   assert fit[1] <= fit[0] <= fit[2]
   cells = [table[key] for key in sorted(table, key=lambda key: key[4])]
   for a, b, n1, n2 in zip(cells, cells[1:], (8, 16, 32), (16, 32, 64)):
-    alpha, low, high = claims.heldout_fit([n1, n2], [a, b])
+    alpha, low, high = fits.heldout_fit([n1, n2], [a, b])
     assert low <= alpha <= high
 
 
@@ -157,7 +157,7 @@ def test_the_held_out_exponent_is_the_fit_through_the_reported_medians_and_cover
   table = exponent_cells(1.2, (8, 16, 32, 64, 128), 6, 3, spread=0.3)
   [fit] = ttr.exponents(table).values()
   keys = sorted(table, key=lambda key: key[4])
-  medians = [claims.best_of(table[key])["median"][0] for key in keys]
+  medians = [fits.best_of(table[key])["median"][0] for key in keys]
   assert fit[0] == pytest.approx(stats.fit_power_law([8, 16, 32, 64, 128], medians)[0])
   assert fit[1] < 1.2 < fit[2]
 
@@ -170,12 +170,12 @@ def test_a_censored_reported_median_leaves_the_cell_out_of_the_fit():
   rows = [dict(r, steps_to_success=None) if r["n"] == 32 and r["seed"] % 2 else r
           for r in rows]
   table = ttr.cell_table(rows)
-  assert math.isinf(claims.best_of(table["fixed", "local", "fcn", 3, 32])["median"][0])
+  assert math.isinf(fits.best_of(table["fixed", "local", "fcn", 3, 32])["median"][0])
   [fit] = ttr.exponents(table).values()
   assert fit[3] == [8, 16]
 
 
 def test_halves_of_one_seed_give_an_estimate_and_an_unbounded_interval():
-  alpha, low, high = stats.heldout_exponent_with_interval(
+  alpha, low, high = bootstrap.heldout_exponent_with_interval(
       [8, 16], [[[10.0, 20.0]], [[40.0, 50.0]]], [[[10.0, 30.0]], [[40.0, 60.0]]])
   assert alpha == pytest.approx(2.0) and (low, high) == (-INF, INF)

@@ -11,7 +11,7 @@ import scipy.stats
 from conftest import load_config, run_main
 from cnnfcn_jax import stats
 from cnnfcn_jax.experiments import time_to_learn as ttl
-from cnnfcn_jax.experiments.time_to_learn import report as ttr
+from cnnfcn_jax.experiments.time_to_learn import claims, fits, report as ttr
 
 
 def row(arch="fcn", n=8, k=2, seed=0, steps=100, k_schedule="fixed", locality="local",
@@ -59,7 +59,7 @@ def test_censored_networks_make_the_median_undefined_beyond_half_and_the_upper_e
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.5])
 def test_exponents_of_synthetic_power_laws_come_back_within_their_interval(alpha):
-  fit, low, high, used = ttr.exponents(table_of(power_law_rows("fcn", 3, alpha)))[
+  fit, low, high, used, _ = ttr.exponents(table_of(power_law_rows("fcn", 3, alpha)))[
       "local", "fcn", 3]
   assert abs(fit - alpha) < 0.1 and low <= alpha <= high and high - low < 0.4
   assert used == [8, 16, 32, 64, 128]
@@ -100,7 +100,7 @@ def test_the_tuned_exponent_re_selects_the_best_in_every_resample_and_covers_the
   truth = stats.fit_power_law(ns, best)[0]
   covered = 0
   for rng_seed in range(0, 60, 3):
-    fit, low, high, used = ttr.exponents(table_of(crossing_rows(rng_seed)))["local", "fcn", 3]
+    fit, low, high, used, _ = ttr.exponents(table_of(crossing_rows(rng_seed)))["local", "fcn", 3]
     covered += low <= truth <= high
   assert covered >= 17  # of 20; a fit on one fixed rate would miss it every time
   tuned = ttr.exponents(table_of(crossing_rows()))["local", "fcn", 3]
@@ -132,7 +132,7 @@ def with_grid(rows, rates=(0.01, 1.0)):
 def test_fcn_exponent_growing_with_k_holds_falling_fails_and_flat_is_not_established():
   grows = with_grid(power_law_rows("fcn", 2, 0.7) + power_law_rows("fcn", 4, 1.8, rng_seed=1))
   [v] = verdicts(grows).values()
-  assert v.holds is True and "α(k = 4) above α(k = 2)" in v.claim
+  assert v.holds is True and "the growth α(k = 4) − α(k = 2) in the same resamples" in v.claim
   assert "not established" not in v.claim
   falls = with_grid(power_law_rows("fcn", 2, 1.8) + power_law_rows("fcn", 4, 0.7, rng_seed=1))
   [v] = verdicts(falls).values()
@@ -161,6 +161,24 @@ def test_cnn_exponent_not_growing_holds_growing_fails_and_near_the_margin_is_und
   assert v.holds is None, v.measured
 
 
+@pytest.mark.parametrize("alpha4,holds", [(0.8, True), (1.25, False)])
+def test_growth_is_judged_on_its_own_interval_drawn_in_the_same_resamples(alpha4, holds):
+  """α(k = 4) − α(k = 2) for a noisy CNN: the growth's interval is that of the draw-by-draw
+  difference of the two exponents, narrower than what their two intervals allow (where
+  this data is undecided), so it decides: within the margin (holds) or beyond it (FAILS)."""
+  rows = with_grid(power_law_rows("cnn", 2, 0.8, spread=0.5)
+                   + power_law_rows("cnn", 4, alpha4, rng_seed=1, spread=0.5))
+  table = table_of(rows)
+  alphas = ttr.exponents(table)
+  low, high = alphas["local", "cnn", 2], alphas["local", "cnn", 4]
+  growth = fits.difference(high, low)
+  assert growth[1:3] == pytest.approx(stats.percentile_interval(high[4] - low[4]), abs=1e-12)
+  allowed = (high[1] - low[2], high[2] - low[1])  # two separate intervals
+  assert allowed[0] <= claims.EXPONENT_MARGIN < allowed[1]  # would decide nothing
+  [v] = ttr.claim_verdicts(table, alphas)
+  assert v.holds is holds and f"growth {growth[0]:+.2f}" in v.measured
+
+
 def test_a_claim_resting_on_a_cell_whose_best_is_at_its_grid_edge_is_not_established():
   rows = with_grid(power_law_rows("fcn", 2, 0.7) + power_law_rows("fcn", 4, 1.8, rng_seed=1))
   # At n = 32, k = 4 the highest rate becomes the best: the grid no longer brackets it.
@@ -180,30 +198,35 @@ def log2_rows(arch, medians_by_n, successes=None, seeds=32, stopped_at=10**6):
   return with_grid(rows)
 
 
-def test_log2_claims_reliable_cnn_and_the_fcn_wall():
+def test_log2_claims_curvature_within_the_margin_bending_more_and_the_wall():
   fcn = log2_rows("fcn", {8: 300, 16: 1000, 32: 8500, 64: 0}, successes={64: 5})
   cnn = log2_rows("cnn", {8: 20, 16: 40, 32: 90, 64: 200})
   result = verdicts(fcn + cnn)
-  # Two segments 8 -> 16 -> 32 (1.7, then 3.1), intervals disjoint; n = 64 censored.
-  assert find(result, "slope rises").holds is True
-  # n = 64: 5 of 32 by 10^6 steps at every rate, far past 8500 x 2^(3.1's upper end).
+  # The CNN's slopes 1.0, 1.17, 1.15: κ about 0.04, its interval below the margin 0.125.
+  assert find(result, "CNN, k = log2 n").holds is True
+  # The FCN's slopes 1.7 then 3.1 (κ 0.68 over n = 8, 16, 32), against the CNN's there.
+  bends = find(result, "bends more than the CNN's")
+  assert bends.holds is True and "over n = 8, 16, 32" in bends.measured
+  # n = 64: 5 of 32 by 10^6 steps at every rate, far past 8500 x 2^3.1.
   wall = find(result, "at n = 64 the median lies above")
   assert wall.holds is True and wall.measured.startswith("censored: best 5/32")
-  assert find(result, "CNN, k = log2 n").holds is True  # 16/16 reporting seeds at every n
-  # A polynomial FCN (constant slope) cannot establish a rising slope, and its measured
-  # median at n = 64 lies below the prediction; a CNN with 3 of its 16 reporting seeds
-  # successful at n = 32 (Wilson [0.07, 0.43]) fails its claim.
-  poly = log2_rows("fcn", {8: 100, 16: 200, 32: 400, 64: 800})
-  cnn_bad = log2_rows("cnn", {8: 20, 16: 40, 32: 90, 64: 200}, successes={32: 6})
+  # What the stop makes true is shown apart, not counted.
+  table = table_of(fcn + cnn)
+  [fact] = claims.facts(table)
+  assert "n = 8: 16/16" in fact and "not counted" in fact
+  assert not any("most seeds succeed" in c for c in result)
+  # A power-law FCN bends no more than a CNN, and its median at n = 64 lies below the
+  # previous segment's power (slope 0.3 after 1.0); a CNN whose slope rises by 1 per
+  # doubling (κ 0.5) fails its margin.
+  poly = log2_rows("fcn", {8: 100, 16: 200, 32: 400, 64: 500})
+  cnn_bad = log2_rows("cnn", {8: 20, 16: 80, 32: 640, 64: 10240})
   result = verdicts(poly + cnn_bad)
-  assert find(result, "slope rises").holds is not True
+  assert find(result, "bends more than the CNN's").holds is False
   assert find(result, "at n = 64 the median lies above").holds is False
   assert find(result, "CNN, k = log2 n").holds is False
-  assert "n = 32: 3/16" in find(result, "CNN, k = log2 n").measured
-  # 9 of 16 (Wilson [0.33, 0.77]): neither established nor refuted; the stop firing at
-  # some other rate with every seed done (it has here) does not make it hold.
-  cnn_half = log2_rows("cnn", {8: 20, 16: 40, 32: 90, 64: 200}, successes={32: 18})
-  assert find(verdicts(poly + cnn_half), "CNN, k = log2 n").holds is None
+  # κ at the margin itself (slopes 1, 1.25, 1.5): neither established nor refuted.
+  cnn_near = log2_rows("cnn", {8: 20, 16: 40, 32: 95.1, 64: 269})
+  assert find(verdicts(poly + cnn_near), "CNN, k = log2 n").holds is None
   # Censored at a budget below the prediction: the censoring says nothing.
   short = log2_rows("fcn", {8: 300, 16: 1000, 32: 8500, 64: 0}, successes={64: 5},
                     stopped_at=30000)
@@ -312,3 +335,16 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
   staged = [r for r in rows if r["arch"] == "fcn" and r["k_schedule"] == "log2_n"]
   assert {r["num_steps"] for r in staged} == {60}
   assert {r["stage_budgets"][0] for r in staged} <= {20, 21}
+
+
+def test_ert_counts_every_step_spent_over_the_successes_and_is_infinite_without_one():
+  # 3 of 4 seeds succeed at 10, 20, 30; the fourth is censored at its stop, 100.
+  rows = [row(seed=s, steps=t, stopped_at=100) for s, t in enumerate([10, 20, 30, None])]
+  s = ttr.candidate_stats(rows)
+  ert, low, high = fits.ert(s)
+  assert ert == pytest.approx((10 + 20 + 30 + 100) / 3)
+  assert low < ert < high
+  none = ttr.candidate_stats([row(seed=s, steps=None, stopped_at=100) for s in range(4)])
+  assert fits.ert(none)[0] == np.inf
+  every = ttr.candidate_stats([row(seed=s, steps=40, stopped_at=100) for s in range(4)])
+  assert fits.ert(every) == (40.0, 40.0, 40.0)

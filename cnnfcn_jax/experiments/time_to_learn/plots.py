@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from cnnfcn_jax import models, plots, stats
-from cnnfcn_jax.experiments.time_to_learn.claims import best_of, censored_bound
+from cnnfcn_jax.experiments.time_to_learn.fits import best_of, censored_bound
 
 OPTIMIZER_STYLES = ("-", "--", ":", "-.")
 
@@ -66,7 +66,8 @@ def plot_rate_curves(table, workdir):
 
 def plot_medians(table, alphas, workdir):
   """Best median steps (held out: best_of) against n (log-log), one panel per fixed k and one for
-  k = log2 n, with the tuned power-law fit; past a k = log2 n series' last median, where
+  k = log2 n, with the tuned power-law fit (and, for the FCN, the leap prediction's
+  slope); past a k = log2 n series' last median, where
   every rate stayed below half its seeds, an upward triangle at the budget the median lies
   above."""
   columns = panels(table)
@@ -93,6 +94,10 @@ def plot_medians(table, alphas, workdir):
           ax.plot([bound[0], bound[1]], [med[-1], bound[3]], ls=":", marker="^",
                   markevery=[1], color=plots.color(arch),
                   label=f"{label}: median above (censored)")
+        if series == "fixed" and arch == "fcn" and locality == "local":
+          ends = ns[[0, -1]]  # the leap prediction n^max(k - 1, 1), through the first median
+          ax.plot(ends, med[0] * (ends / ends[0]) ** max(k - 1, 1), ":", lw=1, color="grey",
+                  label=f"n^{max(k - 1, 1)} (leap)")
         fit = alphas.get((locality, arch, k)) if series == "fixed" else None
         used = [(n, m[0]) for n, m in points if fit and n in fit[3]]
         if len(used) >= 2:
