@@ -11,13 +11,15 @@ One row per (arch, n, seed).
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checkpoints, checks, data, engine, image_models, image_train, plots, tasks
+from cnnfcn_jax import (checkpoints, checks, data, engine, image_models, image_train, plots,
+                        stats, tasks)
 
 DIGIT_SOURCES = ("embedded", "idx")
 
@@ -120,49 +122,82 @@ def unit_rows(c, arch, n) -> list[dict]:
           for seed, result in zip(c.seeds, image_train.seed_results(out))]
 
 
-def binomial_se(accuracy, count):
-  return float(np.sqrt(max(accuracy * (1 - accuracy), 1e-12) / count))
+# [choice] "At chance" and "poor": a mean test accuracy within this of 1/2, judged on its
+# whole 95% interval (stats.mean_accuracy).
+CHANCE_MARGIN = 0.05
+
+
+def above(interval, level) -> bool | None:
+  """A claimed value > level on an interval (estimate, low, high): True if the interval
+  lies above, False if at or below, None if it straddles."""
+  return True if interval[1] > level else False if interval[2] <= level else None
+
+
+def every(verdicts) -> bool | None:
+  """All hold: True; one FAILS: False; else None."""
+  return False if False in verdicts else None if None in verdicts else True
 
 
 def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
-  """Section 5's claims on mean test accuracy over seeds (one fixed test set of num_test)."""
-  acc = {key: plots.mean_std(v)[0] for key, v in plots.group_rows(rows, ("arch", "n")).items()}
+  """Section 5's claims on mean test accuracy over seeds (one fixed test set of num_test),
+  each on 95% intervals (stats.mean_accuracy: the seeds' spread and the test set's own
+  noise) and naming its FAILS condition; differences on their own interval
+  (stats.difference_interval)."""
+  acc = {key: stats.mean_accuracy(v, num_test)
+         for key, v in plots.group_rows(rows, ("arch", "n")).items()}
   ns, archs = sorted({r["n"] for r in rows}), {r["arch"] for r in rows}
   small, large = ns[0], ns[-1]
-  # A mean over seeds on one fixed test set: its noise is at least the test set's.
-  margin = 2 * binomial_se(0.5, num_test)
-  fmt = lambda arch, n: f"{plots.label(arch)} {acc[arch, n]:.3f}"  # noqa: E731
+  fmt = lambda arch, n: (f"{plots.label(arch)} {acc[arch, n].value:.3f} "  # noqa: E731
+                         f"[{acc[arch, n].low:.3f}, {acc[arch, n].high:.3f}]")
+  diff = lambda d: f"{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}]"  # noqa: E731
   result = []
   if rows[0]["locality"] == "local":
     for arch in sorted(archs & {"cnn", "lcn"}):
-      worst = min(ns, key=lambda n: acc[arch, n])
+      worst = min(ns, key=lambda n: acc[arch, n].low)
       result.append(plots.Verdict(
-          f"{plots.label(arch)} stays above chance at every n (by 2 binomial standard errors, "
-          f"{margin:.3f})", acc[arch, worst] > 0.5 + margin,
+          f"{plots.label(arch)} stays above chance at every n (holds: every 95% interval "
+          "above 1/2; FAILS: one at or below)",
+          every([above(acc[arch, n], 0.5) for n in ns]),
           f"lowest {fmt(arch, worst)} at n = {worst}"))
     if "fcn" in archs:
-      result.append(plots.Verdict(f"FCN is at chance at the largest n (within {margin:.3f})",
-                                  abs(acc["fcn", large] - 0.5) <= margin,
-                                  f"n = {large}: {fmt('fcn', large)}"))
+      chance = acc["fcn", large]
       result.append(plots.Verdict(
-          "FCN degrades as n grows", acc["fcn", large] < acc["fcn", small] - margin,
-          f"{fmt('fcn', small)} at n = {small}, {acc['fcn', large]:.3f} at n = {large}"))
+          f"FCN is at chance at the largest n (within {CHANCE_MARGIN} of 1/2; holds: its "
+          "95% interval inside; FAILS: wholly outside)",
+          True if 0.5 - CHANCE_MARGIN <= chance.low and chance.high <= 0.5 + CHANCE_MARGIN
+          else False if chance.low > 0.5 + CHANCE_MARGIN or chance.high < 0.5 - CHANCE_MARGIN
+          else None, f"n = {large}: {fmt('fcn', large)}"))
+      drop = stats.difference_interval(acc["fcn", small], acc["fcn", large])
+      result.append(plots.Verdict(
+          f"FCN degrades as n grows (accuracy at n = {small} less at n = {large}; holds: the "
+          "difference's 95% interval above 0; FAILS: at or below)", above(drop, 0.0),
+          f"{fmt('fcn', small)} at n = {small}, {fmt('fcn', large)} at n = {large}; "
+          f"difference {diff(drop)}"))
     if {"cnn", "lcn"} <= archs:
-      gaps = [acc["lcn", n] - acc["cnn", n] for n in ns]
-      result.append(plots.Verdict("LCN above CNN (mean over n)", float(np.mean(gaps)) > 0,
-                                  f"LCN - CNN = {np.mean(gaps):+.3f} on average, "
-                                  f"{sum(g > 0 for g in gaps)} of {len(ns)} n"))
+      gaps = [stats.difference_interval(acc["lcn", n], acc["cnn", n]) for n in ns]
+      mean_gap = stats.difference_interval(stats.average([acc["lcn", n] for n in ns]),
+                                           stats.average([acc["cnn", n] for n in ns]))
+      result.append(plots.Verdict(
+          "LCN above CNN (mean over n; holds: the difference's 95% interval above 0; FAILS: "
+          "at or below)", above(mean_gap, 0.0),
+          f"LCN - CNN = {diff(mean_gap)} on average, ahead at {sum(g[0] > 0 for g in gaps)} "
+          f"of {len(ns)} n"))
   else:
     small = next((n for n in ns if n > 3), small)  # at n = 3 both labels are the same digits
     if "fcn" in archs and archs & {"cnn", "lcn"}:
-      best = max(sorted(archs & {"cnn", "lcn"}), key=lambda a: acc[a, small])
-      result.append(plots.Verdict(f"FCN much better than CNN and LCN at small n (n = {small})",
-                                  acc["fcn", small] > acc[best, small] + margin,
-                                  f"{fmt('fcn', small)}, {fmt(best, small)}"))
-    worst = max(sorted(archs), key=lambda a: acc[a, large])
+      best = max(sorted(archs & {"cnn", "lcn"}), key=lambda a: acc[a, small].value)
+      lead = stats.difference_interval(acc["fcn", small], acc[best, small])
+      result.append(plots.Verdict(
+          f"FCN better than CNN and LCN at small n (n = {small}; holds: its lead over the "
+          "better of them has a 95% interval above 0; FAILS: at or below)", above(lead, 0.0),
+          f"{fmt('fcn', small)}, {fmt(best, small)}; lead {diff(lead)}"))
+    worst = max(sorted(archs), key=lambda a: acc[a, large].high)
     result.append(plots.Verdict(
-        f"every architecture poor at the largest n (n = {large}: within {2 * margin:.3f} of "
-        "chance)", acc[worst, large] <= 0.5 + 2 * margin, f"best {fmt(worst, large)}"))
+        f"every architecture poor at the largest n (n = {large}: within {CHANCE_MARGIN} above "
+        "chance; holds: every 95% interval at or below 1/2 + that; FAILS: one wholly above)",
+        every([None if acc[a, large].high > 0.5 + CHANCE_MARGIN >= acc[a, large].low
+               else acc[a, large].high <= 0.5 + CHANCE_MARGIN for a in sorted(archs)]),
+        f"highest {fmt(worst, large)}"))
   return result
 
 
@@ -178,9 +213,9 @@ def report(rows, config, workdir) -> list[str]:
   groups = plots.group_rows(rows, ("arch", "n"))
   fig, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
   for arch in archs:
-    stats = np.array([plots.mean_std(groups[arch, n]) for n in ns])
-    ax.plot(ns, stats[:, 0], marker="o", color=plots.color(arch), label=plots.label(arch))
-    ax.fill_between(ns, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1],
+    curve = np.array([plots.mean_std(groups[arch, n]) for n in ns])
+    ax.plot(ns, curve[:, 0], marker="o", color=plots.color(arch), label=plots.label(arch))
+    ax.fill_between(ns, curve[:, 0] - curve[:, 1], curve[:, 0] + curve[:, 1],
                     color=plots.color(arch), alpha=0.2)
   ax.axhline(0.5, color="gray", ls=":", lw=1, label="chance")
   ax.set_xticks(ns)

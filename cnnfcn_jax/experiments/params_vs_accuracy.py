@@ -15,7 +15,8 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnfcn_jax import checkpoints, checks, data, engine, image_models, image_train, plots
+from cnnfcn_jax import (checkpoints, checks, data, engine, image_models, image_train, plots,
+                        stats)
 
 DATASETS = ("digits", "cifar10")
 
@@ -82,34 +83,63 @@ def unit_rows(c, arch, depth, width) -> list[dict]:
                                 jnp.asarray(test_x), jnp.asarray(test_y), c.seeds)
   params = image_train.num_params(training, test_x)
   return [dict(arch=arch, depth=depth, width=width, seed=seed, dataset=c.dataset,
-               num_params=params, **result)
+               num_params=params, num_test=len(test_y), **result)
           for seed, result in zip(c.seeds, image_train.seed_results(out))]
 
 
+def above(interval) -> bool | None:
+  """A claimed value > 0 on (value, low, high): True if the interval lies above 0, False if
+  at or below, None if it straddles."""
+  return True if interval[1] > 0 else False if interval[2] <= 0 else None
+
+
 def claim_verdicts(points) -> list[plots.Verdict]:
-  """Figure 1's claims on {(arch, depth, width): (num_params, mean accuracy)}."""
-  cnn = sorted(v for (a, _, _), v in points.items() if a == "cnn")
-  fcn = sorted(v for (a, _, _), v in points.items() if a == "fcn")
+  """Figure 1's claims on {(arch, depth, width): (num_params, stats.Estimate of the mean
+  test accuracy)}, each on 95% intervals and naming its FAILS condition."""
+  cnn = sorted((v for (a, _, _), v in points.items() if a == "cnn"), key=lambda v: v[0])
+  fcn = sorted((v for (a, _, _), v in points.items() if a == "fcn"), key=lambda v: v[0])
   if not cnn or not fcn:
     return []
   # Against each FCN: the best CNN with at most its parameters (or the smallest CNN).
-  beaten = [max([acc for p, acc in cnn if p <= params] or [cnn[0][1]]) > acc_fcn
-            for params, acc_fcn in fcn]
-  slope = lambda pts: np.polyfit(np.log10([p for p, _ in pts]), [a for _, a in pts], 1)[0]  # noqa: E731
-  result = [plots.Verdict("CNNs beat FCNs at every parameter count", all(beaten),
-                          f"{sum(beaten)} of {len(fcn)} FCNs below the best CNN with at most "
-                          "their parameters")]
+  leads = [stats.difference_interval(max([acc for p, acc in cnn if p <= params] or [cnn[0][1]],
+                                         key=lambda a: a.value), acc_fcn)
+           for params, acc_fcn in fcn]
+  each = [above(lead) for lead in leads]
+  smallest = min(leads, key=lambda d: d[1])
+  result = [plots.Verdict(
+      "CNNs beat FCNs at every parameter count (each FCN against the best CNN with at most "
+      "its parameters; holds: every lead's 95% interval above 0; FAILS: one at or below)",
+      False if False in each else None if None in each else True,
+      f"{sum(e is True for e in each)} of {len(fcn)} FCNs surely below; smallest lead "
+      f"{smallest[0]:+.3f} [{smallest[1]:+.3f}, {smallest[2]:+.3f}]")]
   if len(cnn) > 1 and len(fcn) > 1:
-    result.append(plots.Verdict("FCN accuracy grows less with parameters than CNN accuracy",
-                                slope(fcn) < slope(cnn), f"accuracy per decade of parameters: "
-                                f"CNN {slope(cnn):+.3f}, FCN {slope(fcn):+.3f}"))
+    slopes = [stats.slope_of_accuracies(np.log10([p for p, _ in pts]), [a for _, a in pts])
+              for pts in (cnn, fcn)]
+    gap = stats.difference_interval(*slopes)
+    text = lambda e: f"{e[0]:+.3f} [{e[1]:+.3f}, {e[2]:+.3f}]"  # noqa: E731
+    result.append(plots.Verdict(
+        "FCN accuracy grows less with parameters than CNN accuracy (the slopes per decade "
+        "of parameters; holds: CNN's less FCN's has a 95% interval above 0; FAILS: at or "
+        "below)", above(gap), f"accuracy per decade of parameters: CNN {text(slopes[0])}, "
+        f"FCN {text(slopes[1])}; difference {text(gap)}"))
   return result
+
+
+def test_count(rows, config) -> int:
+  """The test examples every accuracy was measured on: the rows' own count, or (rows
+  written before they carried it) the split's arithmetic (data.split_pool)."""
+  if "num_test" in rows[0]:
+    return rows[0]["num_test"]
+  if config["dataset"] == "digits":
+    return round(config["test_fraction"] * len(data.load_embedded_digits()[1]))
+  return data.CIFAR10_TEST_COUNT
 
 
 def report(rows, config, workdir) -> list[str]:
   groups = plots.group_rows(rows, ("arch", "depth", "width"))
   params = {(r["arch"], r["depth"], r["width"]): r["num_params"] for r in rows}
-  points = {key: (params[key], plots.mean_std(v)[0]) for key, v in groups.items()}
+  num_test = test_count(rows, config)
+  points = {key: (params[key], stats.mean_accuracy(v, num_test)) for key, v in groups.items()}
   digits = config["dataset"] == "digits"
   data_name = ("embedded MNIST digits (a quick stand-in, NOT the paper's CIFAR-10)" if digits
                else "CIFAR-10 (the paper's setting)")
