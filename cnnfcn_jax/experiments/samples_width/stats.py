@@ -124,7 +124,7 @@ def frontier_with_interval(ms, success, resamples=1000, seed=0) -> Frontier:
                   m_lo, m_hi)
 
 
-def frontier_exponent(cells, resamples=1000, seed=0, fronts=None):
+def frontier_exponent(cells, resamples=1000, seed=0, fronts=None, paired=False):
   """β of m*(n) over the n whose m* is inside the measured m's, with an interval.
 
   cells: {n: (ms, success (S, M))} of one (arch, locality, width); fronts: their Frontier
@@ -132,7 +132,9 @@ def frontier_exponent(cells, resamples=1000, seed=0, fronts=None):
   {n: kind} (bounds: below or beyond), boot (the bootstrap's interval), corners
   (stats.slope_range over the fitted n's brackets), m_star {n: m*}. beta is None with fewer
   than two fitted n; otherwise stats.bracketed_exponent_with_interval, each resample drawing
-  the seeds of every n afresh (different n are independent experiments).
+  the seeds of every n afresh (different n are independent experiments), or with `paired`
+  one draw of seed indices for every x (the width series: seed s at every width shares its
+  sample and its first units, so the widths are not independent).
   """
   ns = sorted(cells)
   fronts = fronts or {n: frontier_with_interval(*cells[n], resamples, seed) for n in ns}
@@ -143,7 +145,9 @@ def frontier_exponent(cells, resamples=1000, seed=0, fronts=None):
   if len(fitted) < 2:
     return result
   rng = np.random.default_rng(seed)
-  boot = np.stack([frontier(cells[n][0], cells[n][1][rng.integers(
+  shared = (rng.integers(0, len(cells[fitted[0]][1]), (resamples, len(cells[fitted[0]][1])))
+            if paired else None)
+  boot = np.stack([frontier(cells[n][0], cells[n][1][shared if paired else rng.integers(
       0, len(cells[n][1]), (resamples, len(cells[n][1])))].mean(1)) for n in fitted], -1)
   fit = stats.bracketed_exponent_with_interval(
       fitted, [fronts[n].m_star for n in fitted], boot, [fronts[n].m_lo for n in fitted],
@@ -203,6 +207,10 @@ def analysis(rows, c) -> dict:
       return {q: frontier_with_interval(*table[arch, locality, c["phase_n"], q][::2],
                                         resamples)
               for q in widths if (arch, locality, c["phase_n"], q) in table}
+
+    def width_fit(table, fronts):  # the slope of log m*(q) on log q, seeds paired
+      return frontier_exponent({q: table[arch, locality, c["phase_n"], q][::2]
+                                for q in fronts}, resamples, fronts=fronts, paired=True)
     phase = frontiers(phase_cells, c["phase_widths"])
     width = c[arch]["frontier_width"]
     by_n = {n: (ms, s) for (a, l, n, q), (ms, _, s) in cells.items()
@@ -211,6 +219,7 @@ def analysis(rows, c) -> dict:
     series = frontiers(series_cells, c[arch].get("width_series", ()))
     result[arch, locality] = dict(
         phase=phase, frontier=front, series=series, width=width,
+        width_fit=width_fit(series_cells, series) if series else width_fit(phase_cells, phase),
         fit=frontier_exponent(by_n, resamples, fronts=front),
         grid=sorted({int(m) for key, v in phase_cells.items() if key[:2] == (arch, locality)
                      for m in v[0]}))
