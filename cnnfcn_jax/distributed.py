@@ -1,34 +1,39 @@
-"""Multi-process runs (--distributed): the flags, starting the processes, and stopping
-cleanly when one of them is gone.
+"""Multi-process runs: starting the processes, and stopping cleanly when one of them is gone.
 
-Every process runs the same command; jax.distributed.initialize joins them (each flag is
+Every process runs the same command; jax.distributed.initialize joins them (each setting is
 auto-detected on SLURM and TPU pods when not given), process 0 alone writes files, and
-the others read the checkpoints once process 0 has claimed the workdir.
+the others read the checkpoints once process 0 has claimed the workdir. The launcher's
+--distributed flags (main.py) become a Processes; importing this module defines no flag.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 
 import jax
-from absl import flags, logging
+from absl import logging
 from jax.experimental import multihost_utils
 
-flags.DEFINE_bool("distributed", False, "Multi-process run: jax.distributed.initialize() with the "
-                  "three flags below, each auto-detected on SLURM / TPU pods when not given.")
-flags.DEFINE_string("coordinator_address", None, "HOST:PORT of process 0 (--distributed).")
-flags.DEFINE_integer("num_processes", None, "Number of processes (--distributed).")
-flags.DEFINE_integer("process_id", None, "This process's index in [0, num_processes).")
-flags.DEFINE_integer("distributed_timeout", 60, "Seconds after which the other processes give "
-                     "up on one that stopped answering (--distributed).")
-FLAGS = flags.FLAGS
+
+@dataclasses.dataclass(frozen=True)
+class Processes:
+  """How this process joins a multi-process run (None fields: auto-detected on SLURM and
+  TPU pods); timeout: seconds after which the others give up on one that stopped
+  answering."""
+  coordinator_address: str | None = None
+  num_processes: int | None = None
+  process_id: int | None = None
+  timeout: int = 60
+
+
+_joined = False  # start() joined other processes
 
 
 def joined() -> bool:
-  """Whether this process runs with --distributed (False where no flags were parsed: a
-  notebook calling launch.run)."""
-  return FLAGS.is_parsed() and FLAGS.distributed
+  """Whether this process has joined a multi-process run (start with a Processes)."""
+  return _joined
 
 
 def show_cpu_devices(cpu_devices: int):
@@ -38,15 +43,18 @@ def show_cpu_devices(cpu_devices: int):
   jax.config.update("jax_num_cpu_devices", cpu_devices or os.cpu_count())
 
 
-def start() -> bool:
-  """With --distributed, join the other processes (CPU processes exchange results over
-  gloo). Returns whether this process is the one that writes files (process 0)."""
-  if joined():
+def start(processes: Processes | None = None) -> bool:
+  """With `processes`, join the other processes (CPU processes exchange results over gloo).
+  Returns whether this process is the one that writes files (process 0)."""
+  global _joined
+  if processes is not None and not _joined:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(
-        coordinator_address=FLAGS.coordinator_address, num_processes=FLAGS.num_processes,
-        process_id=FLAGS.process_id, initialization_timeout=FLAGS.distributed_timeout,
-        heartbeat_timeout_seconds=FLAGS.distributed_timeout)
+        coordinator_address=processes.coordinator_address,
+        num_processes=processes.num_processes, process_id=processes.process_id,
+        initialization_timeout=processes.timeout,
+        heartbeat_timeout_seconds=processes.timeout)
+    _joined = True
     logging.info("process %d of %d, %d devices in all", jax.process_index(),
                  jax.process_count(), jax.device_count())
   return jax.process_index() == 0
@@ -60,7 +68,7 @@ def barrier(name: str):
 
 @contextlib.contextmanager
 def exit_if_a_process_is_lost(checkpoint_directory: str):
-  """In a --distributed run, a JAX runtime error (another process failed or stopped
+  """In a multi-process run, a JAX runtime error (another process failed or stopped
   answering) ends this one at once with one line saying how to resume: waiting on the
   shutdown barrier of a process that is gone would hang."""
   try:

@@ -6,7 +6,8 @@
 
 Writes config.json, results.jsonl, figures and report.md in workdir, and resumes an
 interrupted run of the same config there; python -m cnnfcn_jax.main is this function behind
-absl flags. Processes joined by --distributed (main.py) run it alike; only process 0 writes.
+absl flags. Processes joined by --distributed (main.py: `processes`) run it alike; only
+process 0 writes.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def show_devices(config):
 
 
 def run(config, workdir: str, *, overwrite: bool = False, recompute_corrupt_units: bool = False,
-        compilation_cache: bool = True, compilation_cache_dir: str | None = None) -> str | None:
+        compilation_cache: bool = True, compilation_cache_dir: str | None = None,
+        processes: distributed.Processes | None = None) -> str | None:
   """Run config's experiment in workdir; returns report.md's text (None in a process other
   than 0, which writes nothing).
 
@@ -49,12 +51,14 @@ def run(config, workdir: str, *, overwrite: bool = False, recompute_corrupt_unit
   stops the run. However a run stops (an interrupt included), its finished units are kept
   and the workdir's lock is released: run again to resume. compilation_cache: keep
   compiled programs in JAX's persistent cache (cache.py), in compilation_cache_dir or the
-  per-user default; like the precision and PRNG the config sets, it is JAX's setting for
-  the whole process, so once on in a notebook it stays on.
+  per-user default; it is JAX's setting for the whole process, so once on in a notebook it
+  stays on (the precision and PRNG the config sets hold while the run runs, then are
+  restored). processes: join a multi-process
+  run (main.py's --distributed flags), every process running the same call.
   """
   show_devices(config)
   experiments.validate(config)  # in every process, before anything is compiled or written
-  writer = distributed.start()  # only process 0 writes files
+  writer = distributed.start(processes)  # only process 0 writes files
   try:
     checkpoint, lock = workdirs.claim(workdir, json.loads(config.to_json_best_effort()),
                                       overwrite, writer, recompute_corrupt_units)

@@ -15,7 +15,7 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-from cnnfcn_jax import checks, data, launch
+from cnnfcn_jax import checks, data, distributed, launch
 
 config_flags.DEFINE_config_file("config", None, "Experiment config file (configs/*.py[:variant]).",
                                 lock_config=True)
@@ -27,6 +27,13 @@ flags.DEFINE_bool("compilation_cache", True, "Keep compiled programs in JAX's pe
                   "compilation cache (--nocompilation_cache: compile everything afresh).")
 flags.DEFINE_string("compilation_cache_dir", None, "Folder of the compilation cache (default: "
                     "$XDG_CACHE_HOME/cnnfcn_jax/jax, else ~/.cache/cnnfcn_jax/jax).")
+flags.DEFINE_bool("distributed", False, "Multi-process run: jax.distributed.initialize() with the "
+                  "three flags below, each auto-detected on SLURM / TPU pods when not given.")
+flags.DEFINE_string("coordinator_address", None, "HOST:PORT of process 0 (--distributed).")
+flags.DEFINE_integer("num_processes", None, "Number of processes (--distributed).")
+flags.DEFINE_integer("process_id", None, "This process's index in [0, num_processes).")
+flags.DEFINE_integer("distributed_timeout", 60, "Seconds after which the other processes give "
+                     "up on one that stopped answering (--distributed).")
 flags.mark_flags_as_required(["config", "workdir"])
 FLAGS = flags.FLAGS
 
@@ -38,7 +45,10 @@ def main(argv):
     text = launch.run(FLAGS.config, FLAGS.workdir, overwrite=FLAGS.overwrite,
                       recompute_corrupt_units=FLAGS.recompute_corrupt_units,
                       compilation_cache=FLAGS.compilation_cache,
-                      compilation_cache_dir=FLAGS.compilation_cache_dir)
+                      compilation_cache_dir=FLAGS.compilation_cache_dir,
+                      processes=distributed.Processes(
+                          FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id,
+                          FLAGS.distributed_timeout) if FLAGS.distributed else None)
   except (checks.ConfigError, data.DataError) as e:
     raise app.UsageError(str(e)) from None
   except launch.RunError as e:

@@ -5,6 +5,9 @@ was rendered from (docs/results/<page>.json) and the README's block for it.
   python -m cnnfcn_jax.publish --bench=bench.json   # a bench run -> docs/performance.md
   python -m cnnfcn_jax.publish                      # every committed summary and bench file
 
+run from the repository's root folder, or with --root=PATH naming it (its README.md and
+docs/ are what is written; the functions below take those paths as arguments).
+
 A page is named by its experiment (page_name: MNIST has one per label, mnist_local and
 mnist_nonlocal). The summary holds the run's config, timing and rows (columns of runs
 [value, count]; a field equal in every row is stored once). From it the page is rendered:
@@ -36,6 +39,7 @@ from absl import app, flags
 
 from cnnfcn_jax import outputs, performance_page, report
 
+# Defaults of the functions below: this package's source checkout (the command takes --root).
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "docs", "results")
 README = os.path.join(ROOT, "README.md")
@@ -217,24 +221,31 @@ def publish_performance(docs: str = performance_page.DOCS, readme_path: str = RE
 def main(argv):
   del argv
   FLAGS = flags.FLAGS
+  docs, readme = os.path.join(FLAGS.root, "docs"), os.path.join(FLAGS.root, "README.md")
+  results = os.path.join(docs, "results")
+  if not (os.path.isfile(readme) and os.path.isdir(results)):
+    sys.exit(f"error: --root={FLAGS.root}: no README.md and docs/results/ there; pass the "
+             "repository's root folder (--root=PATH), or run from it")
   try:
     if FLAGS.bench:
-      print("stored", performance_page.store(FLAGS.bench, kind=FLAGS.bench_kind))
+      print("stored", performance_page.store(FLAGS.bench, docs, kind=FLAGS.bench_kind))
     if FLAGS.workdir:
       summaries = [summarize(FLAGS.workdir)]
     elif not FLAGS.bench:
-      summaries = [read_summary(p) for p in sorted(glob.glob(os.path.join(RESULTS, "*.json")))]
+      summaries = [read_summary(p) for p in sorted(glob.glob(os.path.join(results, "*.json")))]
     else:
       summaries = []
     for summary in summaries:
-      print("wrote", publish(summary))
+      print("wrote", publish(summary, results, readme))
     if FLAGS.bench or not FLAGS.workdir:
-      print("wrote", publish_performance())
+      print("wrote", publish_performance(docs, readme))
   except (outputs.OutputError, ValueError) as e:
     sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":
+  flags.DEFINE_string("root", ".", "The repository's root folder: its README.md and docs/ are "
+                      "written (default: the current folder).")
   flags.DEFINE_string("workdir", None, "A run folder written by cnnfcn_jax.main (default: "
                       "re-render every summary in docs/results/).")
   flags.DEFINE_string("bench", None, "A bench.json of scripts/bench.py --quick: stored as "

@@ -49,6 +49,24 @@ class Sweep(engine.Network):
   # but compiles one copy of the loop per bucket (on the CPU, often the larger cost).
   bucketed: bool = False
 
+  def __post_init__(self):
+    """Refuse arguments the sweep cannot honour, naming the fields (as configs are)."""
+    def refuse(what):
+      raise ValueError(f"train.Sweep: {what}")
+    if not self.widths or any(isinstance(w, bool) or not isinstance(w, (int, np.integer))
+                              or w < 1 for w in self.widths):
+      refuse(f"widths = {self.widths!r}: expected a non-empty tuple of integers >= 1")
+    if isinstance(self.learning_rate, tuple) and len(self.learning_rate) != len(self.widths):
+      refuse(f"learning_rate has {len(self.learning_rate)} entries for {len(self.widths)} "
+             "widths: give one rate, or one per width")
+    for field in ("log_every", "num_train", "num_test"):
+      if getattr(self, field) < 1:
+        refuse(f"{field} = {getattr(self, field)!r}: expected an integer >= 1")
+    if self.num_steps < 0 or self.num_steps % self.log_every:
+      refuse(f"num_steps = {self.num_steps} is not a multiple of log_every = "
+             f"{self.log_every}: metrics are recorded every log_every steps up to num_steps "
+             "(give a num_steps that log_every divides)")
+
   @property
   def record_steps(self) -> np.ndarray:
     """Steps at which metrics are recorded: 0, log_every, ..., num_steps."""

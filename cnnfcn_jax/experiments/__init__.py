@@ -14,6 +14,7 @@ config's precision and PRNG, the timing, and the fields every row records; failu
 one line a run stopped by a unit ends with.
 """
 
+import collections.abc
 import importlib
 import os
 import time
@@ -37,15 +38,32 @@ REPORT_MODULES = {
 }
 
 
-def _module(name):
-  return importlib.import_module(f"cnnfcn_jax.experiments.{name}")
+class _Registry(collections.abc.Mapping):
+  """{experiment name: what `get` returns of its module}, each module imported when first
+  asked for: importing the registry (and the launcher) pulls no experiment's packages."""
+
+  def __init__(self, module_of, get):
+    self._module_of, self._get = module_of, get
+
+  def __getitem__(self, name):
+    if name not in self._module_of:
+      raise KeyError(name)
+    return self._get(importlib.import_module(f"cnnfcn_jax.experiments.{self._module_of[name]}"))
+
+  def __iter__(self):
+    return iter(self._module_of)
+
+  def __len__(self):
+    return len(self._module_of)
 
 
-EXPERIMENTS = {name: _module(name) for name in REPORT_MODULES}
-REPORTS = {name: _module(module).report for name, module in REPORT_MODULES.items()}
+EXPERIMENTS = _Registry({name: name for name in REPORT_MODULES}, lambda module: module)
+REPORTS = _Registry(REPORT_MODULES, lambda module: module.report)
 PRNG_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 # Floating-point precision of a whole run (jax_enable_x64); every row records it.
 PRECISIONS = ("float32", "float64")
+# The JAX settings a run sets from its config, restored when it ends.
+RUN_SETTINGS = ("jax_default_prng_impl", "jax_enable_x64")
 
 
 def cpu_devices(config) -> int:
@@ -81,16 +99,22 @@ SIZE_FIELDS = ("seeds_per_block", "seeds_per_call", "inits_per_batch", "mc_batch
 
 
 def run(config, checkpoint) -> tuple[list[dict], dict]:
-  """Run config's experiment in the precision and PRNG it names: its rows, each with the
-  config's precision, and the timing (wall, compile and run seconds, resumed units)."""
+  """Run config's experiment in the precision and PRNG it names (JAX's settings for the
+  process while it runs, restored after): its rows, each with the config's precision, and
+  the timing (wall, compile and run seconds, resumed units)."""
+  before = {name: getattr(jax.config, name) for name in RUN_SETTINGS}
   jax.config.update("jax_default_prng_impl", config.prng_impl)
   jax.config.update("jax_enable_x64", config.precision == "float64")
-  # Before anything is traced, and before the clock: experiments that jit their own
-  # table-path code (theorem12_gradient) do not go through engine.compile_on_devices.
-  table_kernels.ensure_built()
-  start, compile_start = time.perf_counter(), progress.compile_seconds()
-  rows = [dict(row, precision=config.precision)
-          for row in EXPERIMENTS[config.experiment].run(config, checkpoint)]
+  try:
+    # Before anything is traced, and before the clock: experiments that jit their own
+    # table-path code (theorem12_gradient) do not go through engine.compile_on_devices.
+    table_kernels.ensure_built()
+    start, compile_start = time.perf_counter(), progress.compile_seconds()
+    rows = [dict(row, precision=config.precision)
+            for row in EXPERIMENTS[config.experiment].run(config, checkpoint)]
+  finally:
+    for name, value in before.items():
+      jax.config.update(name, value)
   elapsed = time.perf_counter() - start
   compiling = progress.compile_seconds() - compile_start
   return rows, dict(seconds=elapsed, compile_seconds=compiling, run_seconds=elapsed - compiling,

@@ -147,8 +147,8 @@ def report(rows, config, workdir) -> list[str]:
   markers = {2: "o", 4: "s", 6: "^"}
   for arch, depth in sorted({key[:2] for key in groups}):
     keys = sorted((k for k in groups if k[:2] == (arch, depth)), key=lambda k: params[k])
-    stats = [plots.mean_std(groups[k]) for k in keys]
-    ax.errorbar([params[k] for k in keys], [m for m, _ in stats], yerr=[s for _, s in stats],
+    spread = [plots.mean_std(groups[k]) for k in keys]
+    ax.errorbar([params[k] for k in keys], [m for m, _ in spread], yerr=[s for _, s in spread],
                 marker=markers.get(depth, "d"), capsize=3, color=plots.color(arch),
                 alpha=0.5 + 0.5 * depth / max(config["depths"]),
                 label=f"{plots.label(arch)}-{depth}")
