@@ -218,15 +218,22 @@ def publish_performance(docs: str = performance_page.DOCS, readme_path: str = RE
   return path
 
 
+def root_paths(root: str) -> tuple[str, str, str]:
+  """(docs, docs/results, README.md) of the repository at root; OutputError naming root and
+  the fix where it is not one."""
+  docs, readme = os.path.join(root, "docs"), os.path.join(root, "README.md")
+  results = os.path.join(docs, "results")
+  if not (os.path.isfile(readme) and os.path.isdir(results)):
+    raise outputs.OutputError(f"--root={root}: no README.md and docs/results/ there; pass the "
+                              "repository's root folder (--root=PATH), or run from it")
+  return docs, results, readme
+
+
 def main(argv):
   del argv
   FLAGS = flags.FLAGS
-  docs, readme = os.path.join(FLAGS.root, "docs"), os.path.join(FLAGS.root, "README.md")
-  results = os.path.join(docs, "results")
-  if not (os.path.isfile(readme) and os.path.isdir(results)):
-    sys.exit(f"error: --root={FLAGS.root}: no README.md and docs/results/ there; pass the "
-             "repository's root folder (--root=PATH), or run from it")
   try:
+    docs, results, readme = root_paths(FLAGS.root)
     if FLAGS.bench:
       print("stored", performance_page.store(FLAGS.bench, docs, kind=FLAGS.bench_kind))
     if FLAGS.workdir:

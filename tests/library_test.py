@@ -79,9 +79,12 @@ def test_the_sweep_refuses_what_a_config_would_naming_the_fields(changes, messag
     sweep(**changes)
 
 
-def test_publishing_names_a_root_without_readme_and_results_in_one_line(tmp_path):
-  result = subprocess.run([sys.executable, "-m", "cnnfcn_jax.publish", f"--root={tmp_path}"],
-                          capture_output=True, text=True, timeout=120, check=False)
-  assert result.returncode != 0 and "Traceback" not in result.stderr
-  [line] = result.stderr.strip().splitlines()
-  assert line.startswith(f"error: --root={tmp_path}: no README.md and docs/results/ there")
+def test_publishing_takes_the_repositorys_root_and_names_one_that_is_not(tmp_path):
+  from cnnfcn_jax import outputs, publish
+  with pytest.raises(outputs.OutputError, match=f"--root={tmp_path}: no README.md and "
+                     "docs/results/ there"):
+    publish.root_paths(str(tmp_path))
+  (tmp_path / "docs" / "results").mkdir(parents=True)
+  (tmp_path / "README.md").write_text("")
+  assert publish.root_paths(str(tmp_path)) == (
+      str(tmp_path / "docs"), str(tmp_path / "docs" / "results"), str(tmp_path / "README.md"))

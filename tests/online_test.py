@@ -271,8 +271,8 @@ def poison_one_batch(monkeypatch, module, seed_key, step):
 
 def test_a_network_that_diverged_once_stays_frozen_and_unsuccessful_when_later_batches_are_finite(
     monkeypatch):
-  spec = spec_of("fcn", n=8, k=2, num_steps=400, learning_rates=(0.1, 0.3),
-                 check_steps=online.check_schedule(400, 5, 1.1, every_step_until=10))
+  spec = spec_of("fcn", n=8, k=2, num_steps=160, learning_rates=(0.1, 0.3),
+                 check_steps=online.check_schedule(160, 5, 1.1, every_step_until=10))
   seeds = (0, 2, POISON_SEED)
   clean = online.run(spec, seeds, return_carry=True)
   before = online.run(spec, seeds, end=POISON_STEP, return_carry=True)  # steps 0 ... 6
