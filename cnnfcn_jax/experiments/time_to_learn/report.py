@@ -175,6 +175,15 @@ def steps_text(stat) -> str:
   return f"{value:.0f} [{low:.0f}, {'∞' if not np.isfinite(high) else f'{high:.0f}'}]"
 
 
+def ert_text(s) -> str:
+  """ERT [95%] of a candidate's seeds (fits.ert); with no success, the steps they spent,
+  which the ERT lies above."""
+  ert = fits.ert(s)
+  if np.isfinite(ert[0]):
+    return steps_text(ert)
+  return f"∞ (no success in {s['capped'].sum():.3g} steps)"
+
+
 def candidate_text(candidate) -> str:
   return f"{candidate[0]} {candidate[1]:g}"
 
@@ -306,7 +315,8 @@ def report(rows, config, workdir) -> list[str]:
                 or "none") + ".", "",
             "## Every cell: the best step and the fixed step", "",
             "Best step: chosen on the selection seeds; its successes, median and quartiles "
-            "on the reporting seeds. Same seeds: the best of every seed and its median on "
+            "on the reporting seeds. Same seeds: the best of every seed and its median and "
+            "ERT on "
             "them. Budget: the steps the best rate reached (the stop, or its last stage). "
             "Network-steps: what the cell's calls trained, against every rate to the final "
             "budget (the saving of the stops and stages). ERT: the expected steps to a "
@@ -315,7 +325,7 @@ def report(rows, config, workdir) -> list[str]:
             "with a 95% bootstrap interval over those seeds, defined where the median is "
             "censored too. Seconds: the cell's compile and run time.", "",
             "| series | locality | arch | k | n | width | best step (held out) | succeeded "
-            "[95%] | median [95%] | quartiles | ERT [95%] | same seeds: best, median [95%] | "
+            "[95%] | median [95%] | quartiles | ERT [95%] | same seeds: best, median [95%]; ERT | "
             "budget | "
             "fixed step: succeeded, median [95%] | network-steps (full grid, saving) | "
             "networks x steps / s | seconds |",
@@ -332,9 +342,9 @@ def report(rows, config, workdir) -> list[str]:
     lines.append(f"| {key[0]} | {key[1]} | {plots.label(key[2])} | {key[3]} | {key[4]} | "
                  f"{s['width']} | {candidate_text(cell['best'])}{' (edge)' if cell['edge'] else ''}"
                  f" | {s['successes']}/{s['seeds']} [{s['wilson'][0]:.2f}, {s['wilson'][1]:.2f}] | "
-                 f"{steps_text(s['median'])} | {quartiles} | {steps_text(fits.ert(s))} | "
+                 f"{steps_text(s['median'])} | {quartiles} | {ert_text(s)} | "
                  f"{candidate_text(cell['same_seed'])}, "
-                 f"{steps_text(same['median'])} | {s['reached']} | "
+                 f"{steps_text(same['median'])}; ERT {ert_text(same)} | {s['reached']} | "
                  f"{fixed_text} | {saving_text(cell)} | {s['steps_per_second']:.3g} | "
                  f"{cell['seconds']:.0f} |")
   runs = {key[1:]: cell for key, cell in table.items()}  # a cell in both series ran once
