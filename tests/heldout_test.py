@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cnnfcn_jax import bootstrap, stats
-from cnnfcn_jax.experiments.time_to_learn import claims, fits, report as ttr
+from cnnfcn_jax.experiments.time_to_learn import table as ttl_cells, fits, report as ttr
 
 INF = math.inf
 
@@ -58,8 +58,8 @@ def test_the_interval_reaches_down_to_the_check_before_the_recorded_one():
 def test_earliest_steps_follow_the_schedule():
   schedule = (0, 1, 2, 3, 4, 6, 8, 12, 18)
   times = np.array([1.0, 4.0, 6.0, 12.0, 18.0, INF])
-  assert list(ttr.earliest_steps(times, schedule)) == [1.0, 4.0, 5.0, 9.0, 13.0, INF]
-  assert ttr.earliest_steps(times, None) is times
+  assert list(ttl_cells.earliest_steps(times, schedule)) == [1.0, 4.0, 5.0, 9.0, 13.0, INF]
+  assert ttl_cells.earliest_steps(times, None) is times
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -11,7 +11,7 @@ import scipy.stats
 from conftest import load_config, run_main
 from cnnfcn_jax import stats
 from cnnfcn_jax.experiments import time_to_learn as ttl
-from cnnfcn_jax.experiments.time_to_learn import claims, fits, report as ttr
+from cnnfcn_jax.experiments.time_to_learn import table as ttl_cells, claims, fits, report as ttr
 
 
 def row(arch="fcn", n=8, k=2, seed=0, steps=100, k_schedule="fixed", locality="local",
@@ -340,11 +340,11 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
 def test_ert_counts_every_step_spent_over_the_successes_and_is_infinite_without_one():
   # 3 of 4 seeds succeed at 10, 20, 30; the fourth is censored at its stop, 100.
   rows = [row(seed=s, steps=t, stopped_at=100) for s, t in enumerate([10, 20, 30, None])]
-  s = ttr.candidate_stats(rows)
+  s = ttl_cells.candidate_stats(rows)
   ert, low, high = fits.ert(s)
   assert ert == pytest.approx((10 + 20 + 30 + 100) / 3)
   assert low < ert < high
-  none = ttr.candidate_stats([row(seed=s, steps=None, stopped_at=100) for s in range(4)])
+  none = ttl_cells.candidate_stats([row(seed=s, steps=None, stopped_at=100) for s in range(4)])
   assert fits.ert(none)[0] == np.inf
-  every = ttr.candidate_stats([row(seed=s, steps=40, stopped_at=100) for s in range(4)])
+  every = ttl_cells.candidate_stats([row(seed=s, steps=40, stopped_at=100) for s in range(4)])
   assert fits.ert(every) == (40.0, 40.0, 40.0)

@@ -11,7 +11,6 @@ One row per (arch, n, seed).
 from __future__ import annotations
 
 import functools
-import math
 
 import jax
 import jax.numpy as jnp

@@ -172,7 +172,7 @@ def log2_verdicts(table, locality) -> list[plots.Verdict]:
                f"{plots.label(other)}'s (κ(FCN) − κ({plots.label(other)}) over the n both "
                "measured, in the same resamples; holds: above 0; FAILS: at or below 0)")
       if not mine:
-        result.append(plots.Verdict(claim, None, f"fewer than three n measured by both"))
+        result.append(plots.Verdict(claim, None, "fewer than three n measured by both"))
         continue
       d = fits.difference(mine, theirs)
       keys = [c["key"] for a in ("fcn", other)
