@@ -9,6 +9,7 @@ from conftest import load_config
 from cnnfcn_jax import checks, data, experiments, launch, outputs
 
 
+@pytest.mark.slow  # a whole quick run and its resume (9 s): main_test runs every config so
 def test_a_run_returns_its_report_and_writes_the_launchers_files(tmp_path):
   workdir = str(tmp_path / "run")
   text = launch.run(load_config("lemma6_coverage", "quick"), workdir, compilation_cache=False)
