@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnfcn_jax.stats import (BOOTSTRAP_RESAMPLES, CONFIDENCE, best_candidate, fit_power_law,
-                              median, percentile_interval)
+from cnnfcn_jax.stats import (BOOTSTRAP_RESAMPLES, CONFIDENCE, best_candidate, median,
+                              percentile_interval)
 
 
 def exponent_with_interval(xs, samples, resamples=BOOTSTRAP_RESAMPLES, seed=0,
@@ -33,10 +33,10 @@ def exponent_with_interval(xs, samples, resamples=BOOTSTRAP_RESAMPLES, seed=0,
   """
   samples = [np.asarray(s, float).reshape(len(s), -1) for s in samples]
   lowers = [None] * len(samples) if lowers is None else lowers
-  alpha = fit_power_law(xs, [np.min(median(s, axis=0)) for s in samples])[0]
   draws = np.stack([cell_medians(s, low, resamples=resamples, seed=(seed, i))
                     for i, (s, low) in enumerate(zip(samples, lowers))])
-  return (alpha, *interval_containing(loglog_slopes(xs, draws), alpha, confidence))
+  return slope_with_interval(xs, [np.min(median(s, axis=0)) for s in samples], draws,
+                             confidence)[:3]
 
 
 def smoothed_draws(rng, times, lowers, resamples):
@@ -108,6 +108,14 @@ def loglog_curvature(xs, medians) -> np.ndarray:
   return coefficient.reshape(np.shape(medians)[1:])
 
 
+def slope_with_interval(xs, medians, draws, confidence=CONFIDENCE):
+  """(α, low, high, slope draws) of medians (X,) ≈ c x^α, the interval that of the slopes
+  of draws (X, resamples) (interval_containing)."""
+  alpha = float(loglog_slopes(xs, np.asarray(medians, float)))
+  slopes = loglog_slopes(xs, draws)
+  return (alpha, *interval_containing(slopes, alpha, confidence), slopes)
+
+
 def interval_containing(values, estimate, confidence=CONFIDENCE):
   """percentile_interval of bootstrap values (inf allowed), widened to contain the
   estimate (a percentile interval of a discrete statistic may miss it)."""
@@ -139,10 +147,9 @@ def heldout_exponent_with_interval(xs, selections, reports, horizons=None,
   reports = [np.asarray(r, float).reshape(len(r), -1) for r in reports]
   point = [median(rep, axis=0)[best_candidate(sel.T, horizon)]
            for sel, rep, horizon in zip(selections, reports, horizons)]
-  alpha = float(loglog_slopes(xs, np.array(point)))
   if min(len(a) for a in selections + reports) < 2:  # a half of one seed: nothing to resample
-    return alpha, -np.inf, np.inf
+    return float(loglog_slopes(xs, np.array(point))), -np.inf, np.inf
   draws = np.stack([cell_medians(*cell, resamples=resamples, seed=(seed, i)) for i, cell in
                     enumerate(zip(reports, report_lowers, selections, select_lowers,
                                   horizons))])
-  return (alpha, *interval_containing(loglog_slopes(xs, draws), alpha, confidence))
+  return slope_with_interval(xs, point, draws, confidence)[:3]

@@ -87,9 +87,8 @@ def point_median(cell, kind: str = "heldout") -> float:
 def fit(xs, cells, kind: str = "heldout"):
   """(α, low, high, draws) of median ≈ c x^α over `cells` (at least two), its interval the
   percentile interval of the draws' slopes, widened to contain α."""
-  alpha = float(bootstrap.loglog_slopes(xs, np.array([point_median(c, kind) for c in cells])))
-  draws = bootstrap.loglog_slopes(xs, np.stack([cell_draws(c, kind) for c in cells]))
-  return (alpha, *bootstrap.interval_containing(draws, alpha), draws)
+  return bootstrap.slope_with_interval(xs, [point_median(c, kind) for c in cells],
+                                       np.stack([cell_draws(c, kind) for c in cells]))
 
 
 def heldout_fit(xs, cells):
