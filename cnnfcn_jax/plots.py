@@ -36,6 +36,23 @@ class Verdict:
     return f"- {self.status}: {self.claim} ({self.measured})"
 
 
+def above(estimate, level=0.0) -> bool | None:
+  """A claimed value > level, on its interval (estimate, low, high, ...): True if the
+  interval lies above, False if at or below, None if it straddles."""
+  return True if estimate[1] > level else False if estimate[2] <= level else None
+
+
+def within(estimate, margin) -> bool | None:
+  """A claimed value <= margin (a sameness): True if the whole interval is at or below it,
+  False if the whole interval is above, None if it straddles."""
+  return True if estimate[2] <= margin else False if estimate[1] > margin else None
+
+
+def every(holds) -> bool | None:
+  """A claim made of parts: False if one FAILS, else None if one is undecided, else True."""
+  return False if False in holds else None if None in holds else True
+
+
 def label(arch: str) -> str:
   return models.ARCHITECTURES[arch].label
 

@@ -211,8 +211,7 @@ def clopper_pearson_interval(successes: int, trials: int, confidence: float = CO
 
 
 class Estimate(NamedTuple):
-  """A value with its interval, standard error and degrees of freedom (mean_accuracy,
-  average, slope_of_accuracies)."""
+  """A value with its interval, standard error and degrees of freedom (with_interval)."""
   value: float
   low: float
   high: float
@@ -231,52 +230,43 @@ def mean_accuracy(values, num_test: int, confidence=CONFIDENCE) -> Estimate:
   values = np.asarray(values, float)
   mean = float(values.mean())
   seeds = values.var(ddof=1) / len(values) if len(values) > 1 else 0.0
-  test = mean * (1 - mean) / num_test
-  se = math.sqrt(seeds + test)
-  df = welch_df([(seeds, len(values) - 1)], se)
+  return with_interval(mean, [(seeds, len(values) - 1), (mean * (1 - mean) / num_test, np.inf)],
+                       confidence)
+
+
+def with_interval(value, parts, confidence=CONFIDENCE) -> Estimate:
+  """value ± t x se, se² the sum of parts' variances ((variance, degrees of freedom); inf:
+  known exactly), t Student's at the Welch-Satterthwaite degrees of freedom (inf where no
+  part is estimated)."""
+  se = math.sqrt(sum(variance for variance, _ in parts))
+  denominator = sum(v**2 / df for v, df in parts if 0 < df < np.inf and v > 0)
+  df = se**4 / denominator if denominator else np.inf
   half = float(scipy.stats.t.ppf(0.5 + confidence / 2, df)) * se
-  return Estimate(mean, mean - half, mean + half, se, df)
+  return Estimate(value, value - half, value + half, se, df)
 
 
-def welch_df(parts, se) -> float:
-  """Welch-Satterthwaite degrees of freedom of a standard error se whose variance is a sum
-  of estimated parts (variance, df) and known ones (left out): inf if none is estimated."""
-  denominator = sum(v**2 / df for v, df in parts if df > 0 and v > 0)
-  return se**4 / denominator if denominator else np.inf
+def combination(weights, estimates, confidence=CONFIDENCE) -> Estimate:
+  """Σ w_i a_i of independent estimates (mean_accuracy values): variances w_i² se_i²
+  added, each on its own degrees of freedom."""
+  return with_interval(float(sum(w * a.value for w, a in zip(weights, estimates))),
+                       [(w**2 * a.se**2, a.df) for w, a in zip(weights, estimates)],
+                       confidence)
 
 
 def average(accuracies, confidence=CONFIDENCE) -> Estimate:
-  """The average of independent mean_accuracy values (standard errors added in quadrature
-  over their count, Welch-Satterthwaite degrees of freedom)."""
-  count = len(accuracies)
-  mean = float(np.mean([a.value for a in accuracies]))
-  se = math.sqrt(sum(a.se**2 for a in accuracies)) / count
-  df = welch_df([(a.se**2 / count**2, a.df) for a in accuracies if np.isfinite(a.df)], se)
-  half = float(scipy.stats.t.ppf(0.5 + confidence / 2, df)) * se
-  return Estimate(mean, mean - half, mean + half, se, df)
+  """The average of independent mean_accuracy values."""
+  return combination([1 / len(accuracies)] * len(accuracies), accuracies, confidence)
 
 
-def difference_interval(a: Estimate, b: Estimate, confidence=CONFIDENCE):
-  """(a - b, low, high) of two independent mean_accuracy values (their standard errors
-  added in quadrature, Welch-Satterthwaite degrees of freedom; conservative where a and
-  b share a test set, whose noise they then share)."""
-  se = math.sqrt(a.se**2 + b.se**2)
-  parts = [(x.se**2, x.df) for x in (a, b) if np.isfinite(x.df)]
-  df = welch_df(parts, se) if parts else np.inf
-  half = float(scipy.stats.t.ppf(0.5 + confidence / 2, df)) * se
-  value = a.value - b.value
-  return value, value - half, value + half
+def difference_interval(a: Estimate, b: Estimate, confidence=CONFIDENCE) -> Estimate:
+  """a - b of two independent mean_accuracy values (conservative where a and b share a
+  test set, whose noise they then share)."""
+  return combination([1.0, -1.0], [a, b], confidence)
 
 
 def slope_of_accuracies(xs, accuracies, confidence=CONFIDENCE) -> Estimate:
   """The least-squares slope of independent mean_accuracy values on xs, with the interval
-  their own noise gives it (Σ c_i² se_i², c_i the slope's weights; Welch-Satterthwaite
-  degrees of freedom). It holds the points' noise, not how far they are from a line."""
+  their own noise gives it (Σ c_i a_i, c_i the slope's weights). It holds the points'
+  noise, not how far they are from a line."""
   xs = np.asarray(xs, float)
-  weights = (xs - xs.mean()) / ((xs - xs.mean())**2).sum()
-  value = float(weights @ np.array([a.value for a in accuracies]))
-  se = math.sqrt(sum(w**2 * a.se**2 for w, a in zip(weights, accuracies)))
-  df = welch_df([(w**2 * a.se**2, a.df) for w, a in zip(weights, accuracies)
-                 if np.isfinite(a.df)], se)
-  half = float(scipy.stats.t.ppf(0.5 + confidence / 2, df)) * se
-  return Estimate(value, value - half, value + half, se, df)
+  return combination((xs - xs.mean()) / ((xs - xs.mean())**2).sum(), accuracies, confidence)

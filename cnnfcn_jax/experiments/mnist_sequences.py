@@ -126,17 +126,6 @@ def unit_rows(c, arch, n) -> list[dict]:
 CHANCE_MARGIN = 0.05
 
 
-def above(interval, level) -> bool | None:
-  """A claimed value > level on an interval (estimate, low, high): True if the interval
-  lies above, False if at or below, None if it straddles."""
-  return True if interval[1] > level else False if interval[2] <= level else None
-
-
-def every(verdicts) -> bool | None:
-  """All hold: True; one FAILS: False; else None."""
-  return False if False in verdicts else None if None in verdicts else True
-
-
 def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
   """Section 5's claims on mean test accuracy over seeds (one fixed test set of num_test),
   each on 95% intervals (stats.mean_accuracy: the seeds' spread and the test set's own
@@ -156,7 +145,7 @@ def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
       result.append(plots.Verdict(
           f"{plots.label(arch)} stays above chance at every n (holds: every 95% interval "
           "above 1/2; FAILS: one at or below)",
-          every([above(acc[arch, n], 0.5) for n in ns]),
+          plots.every([plots.above(acc[arch, n], 0.5) for n in ns]),
           f"lowest {fmt(arch, worst)} at n = {worst}"))
     if "fcn" in archs:
       chance = acc["fcn", large]
@@ -169,7 +158,7 @@ def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
       drop = stats.difference_interval(acc["fcn", small], acc["fcn", large])
       result.append(plots.Verdict(
           f"FCN degrades as n grows (accuracy at n = {small} less at n = {large}; holds: the "
-          "difference's 95% interval above 0; FAILS: at or below)", above(drop, 0.0),
+          "difference's 95% interval above 0; FAILS: at or below)", plots.above(drop),
           f"{fmt('fcn', small)} at n = {small}, {fmt('fcn', large)} at n = {large}; "
           f"difference {diff(drop)}"))
     if {"cnn", "lcn"} <= archs:
@@ -178,7 +167,7 @@ def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
                                            stats.average([acc["cnn", n] for n in ns]))
       result.append(plots.Verdict(
           "LCN above CNN (mean over n; holds: the difference's 95% interval above 0; FAILS: "
-          "at or below)", above(mean_gap, 0.0),
+          "at or below)", plots.above(mean_gap),
           f"LCN - CNN = {diff(mean_gap)} on average, ahead at {sum(g[0] > 0 for g in gaps)} "
           f"of {len(ns)} n"))
   else:
@@ -188,13 +177,13 @@ def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
       lead = stats.difference_interval(acc["fcn", small], acc[best, small])
       result.append(plots.Verdict(
           f"FCN better than CNN and LCN at small n (n = {small}; holds: its lead over the "
-          "better of them has a 95% interval above 0; FAILS: at or below)", above(lead, 0.0),
+          "better of them has a 95% interval above 0; FAILS: at or below)", plots.above(lead),
           f"{fmt('fcn', small)}, {fmt(best, small)}; lead {diff(lead)}"))
     worst = max(sorted(archs), key=lambda a: acc[a, large].high)
     result.append(plots.Verdict(
         f"every architecture poor at the largest n (n = {large}: within {CHANCE_MARGIN} above "
         "chance; holds: every 95% interval at or below 1/2 + that; FAILS: one wholly above)",
-        every([None if acc[a, large].high > 0.5 + CHANCE_MARGIN >= acc[a, large].low
+        plots.every([None if acc[a, large].high > 0.5 + CHANCE_MARGIN >= acc[a, large].low
                else acc[a, large].high <= 0.5 + CHANCE_MARGIN for a in sorted(archs)]),
         f"highest {fmt(worst, large)}"))
   return result

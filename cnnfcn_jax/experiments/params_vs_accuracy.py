@@ -87,12 +87,6 @@ def unit_rows(c, arch, depth, width) -> list[dict]:
           for seed, result in zip(c.seeds, image_train.seed_results(out))]
 
 
-def above(interval) -> bool | None:
-  """A claimed value > 0 on (value, low, high): True if the interval lies above 0, False if
-  at or below, None if it straddles."""
-  return True if interval[1] > 0 else False if interval[2] <= 0 else None
-
-
 def claim_verdicts(points) -> list[plots.Verdict]:
   """Figure 1's claims on {(arch, depth, width): (num_params, stats.Estimate of the mean
   test accuracy)}, each on 95% intervals and naming its FAILS condition."""
@@ -104,12 +98,12 @@ def claim_verdicts(points) -> list[plots.Verdict]:
   leads = [stats.difference_interval(max([acc for p, acc in cnn if p <= params] or [cnn[0][1]],
                                          key=lambda a: a.value), acc_fcn)
            for params, acc_fcn in fcn]
-  each = [above(lead) for lead in leads]
+  each = [plots.above(lead) for lead in leads]
   smallest = min(leads, key=lambda d: d[1])
   result = [plots.Verdict(
       "CNNs beat FCNs at every parameter count (each FCN against the best CNN with at most "
       "its parameters; holds: every lead's 95% interval above 0; FAILS: one at or below)",
-      False if False in each else None if None in each else True,
+      plots.every(each),
       f"{sum(e is True for e in each)} of {len(fcn)} FCNs surely below; smallest lead "
       f"{smallest[0]:+.3f} [{smallest[1]:+.3f}, {smallest[2]:+.3f}]")]
   if len(cnn) > 1 and len(fcn) > 1:
@@ -120,7 +114,7 @@ def claim_verdicts(points) -> list[plots.Verdict]:
     result.append(plots.Verdict(
         "FCN accuracy grows less with parameters than CNN accuracy (the slopes per decade "
         "of parameters; holds: CNN's less FCN's has a 95% interval above 0; FAILS: at or "
-        "below)", above(gap), f"accuracy per decade of parameters: CNN {text(slopes[0])}, "
+        "below)", plots.above(gap), f"accuracy per decade of parameters: CNN {text(slopes[0])}, "
         f"FCN {text(slopes[1])}; difference {text(gap)}"))
   return result
 

@@ -80,18 +80,6 @@ def slope_text(segment) -> str:
   return f"{n1}→{n2}: {fmt_alpha(e)}"
 
 
-def sided(estimate, margin=0.0) -> bool | None:
-  """A claimed `value > margin` on an interval (estimate, low, high, ...): True if it lies
-  above, False if at or below, None if it straddles."""
-  return True if estimate[1] > margin else False if estimate[2] <= margin else None
-
-
-def within(estimate, margin) -> bool | None:
-  """A claimed `value <= margin` (a sameness): True if the whole interval is at or below
-  it, False if the whole interval is above, None if it straddles."""
-  return True if estimate[2] <= margin else False if estimate[1] > margin else None
-
-
 def difference_text(name, d, margin=0.0) -> str:
   """A difference (fits.difference) with its interval, the share of draws at or below the
   margin and the side its estimate leans to."""
@@ -130,7 +118,7 @@ def growth_verdicts(table, alphas) -> list[plots.Verdict]:
           f"{plots.label(arch)}, tuned: the exponent does not grow with k by more than "
           f"{EXPONENT_MARGIN} (the growth α(k = {ks[-1]}) − α(k = {ks[0]}) in the same "
           "resamples; holds: its 95% interval at or below the margin; FAILS: above it)",
-          within(growth, EXPONENT_MARGIN),
+          plots.within(growth, EXPONENT_MARGIN),
           f"growth {growth[0]:+.2f} [{growth[1]:+.2f}, {growth[2]:+.2f}], P(growth > "
           f"{EXPONENT_MARGIN}) = {100 * beyond:.1f}%, leaning "
           f"{'beyond' if growth[0] > EXPONENT_MARGIN else 'within'} the margin; " + what,
@@ -139,7 +127,7 @@ def growth_verdicts(table, alphas) -> list[plots.Verdict]:
       result.append(judged(
           f"{plots.label(arch)}, tuned: the exponent grows with k (the growth α(k = {ks[-1]}) "
           f"− α(k = {ks[0]}) in the same resamples; holds: its 95% interval above 0; FAILS: "
-          "at or below 0)", sided(growth), difference_text("growth", growth) + "; " + what,
+          "at or below 0)", plots.above(growth), difference_text("growth", growth) + "; " + what,
           table, keys))
   return result
 
@@ -159,7 +147,7 @@ def log2_verdicts(table, locality) -> list[plots.Verdict]:
           f"{plots.label(arch)}, k = log2 n, tuned: the median grows like a power of n, its "
           f"log-log curvature κ (half the slope's change per doubling of n) at most "
           f"{CURVATURE_MARGIN} (holds: κ's 95% interval at or below it; FAILS: above it)",
-          within(kappa, CURVATURE_MARGIN) if kappa else None,
+          plots.within(kappa, CURVATURE_MARGIN) if kappa else None,
           curvature_text(kappa) if kappa else "fewer than three measured medians", table,
           keys))
   if "fcn" in archs:
@@ -177,7 +165,7 @@ def log2_verdicts(table, locality) -> list[plots.Verdict]:
       d = fits.difference(mine, theirs)
       keys = [c["key"] for a in ("fcn", other)
               for n, c in fits.log2_cells(table, locality, a).items() if n in ns]
-      result.append(judged(claim, sided(d), difference_text("κ difference", d)
+      result.append(judged(claim, plots.above(d), difference_text("κ difference", d)
                            + f"; over n = {', '.join(map(str, ns))}: FCN "
                            + curvature_text(mine) + f", {plots.label(other)} "
                            + curvature_text(theirs), table, keys))
@@ -211,7 +199,7 @@ def wall_verdict(table, locality) -> plots.Verdict:
           f"segment {n1}→{n2}")
   previous = [cells[n1]["key"], cells[n2]["key"]]
   if budget is None:
-    return judged(claim, sided((d, low, high)), "measured median; " + what, table,
+    return judged(claim, plots.above((d, low, high)), "measured median; " + what, table,
                   previous + [cells[n]["key"]])
   best = cells[n]["candidates"][cells[n]["best"]]
   what = (f"censored: best {best['successes']}/{best['seeds']} [{best['wilson'][0]:.2f}, "
@@ -252,7 +240,7 @@ def nonlocal_verdicts(table) -> list[plots.Verdict]:
           f"{plots.label(arch)} nonlocal: most seeds fail in every cell at every rate "
           f"(P(success) < {SUCCESS_LEVEL:g}: holds where every Wilson interval lies below, "
           "FAILS where one lies above)",
-          False if False in each else None if None in each else True,
+          plots.every(each),
           f"most successes {most[1]}/{most[2]} ({most[0][0]} {most[0][1]:g})"))
       continue
     apart, wide, compared_keys, texts = [], [], [], []
