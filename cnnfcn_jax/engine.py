@@ -22,6 +22,7 @@ the block budget of each device kind.
 from __future__ import annotations
 
 import dataclasses
+import os
 import typing
 
 import jax
@@ -163,11 +164,35 @@ def update(optimizer, state, loss, grads, arch=None, first_layer_step_scale=1.0)
           jax.tree.map(keep, opt_state, new_opt_state), diverged)
 
 
+# [choice] Label bits of the programs of networks whose shapes do not depend on k (the
+# FCN's): every k up to this shares one program per n (the table has 2^LABEL_BITS entries).
+LABEL_BITS = 8
+
+
+def label_bits(spec: Network) -> int:
+  """The k a program of spec reads its labels at: the task's k where the architecture's
+  shapes depend on it (windowed: CNN, LCN), else at least LABEL_BITS."""
+  k = spec.task.k
+  return k if models.ARCHITECTURES[spec.arch].windowed else max(k, LABEL_BITS)
+
+
+def task_arrays(spec: Network):
+  """The task's (coordinates, truth table) as call arguments, padded to label_bits(spec):
+  the extra coordinates repeat the first and the table ignores their bits, so the labels
+  are exactly the task's (tasks.labels)."""
+  task, bits = spec.task, label_bits(spec)
+  extra = bits - task.k
+  coordinates = task.coordinates + task.coordinates[:1] * extra
+  table = np.tile(np.asarray(task.truth_table), 2**extra)  # entry p is g(p mod 2^k)
+  return (jnp.asarray(coordinates, jnp.int32), jnp.asarray(table, jnp.result_type(float)))
+
+
 def program_key(spec: Network, **run_time):
   """spec less what its call takes as arguments at run time: the task's coordinates and
-  truth table, and the fields in run_time (set to placeholders). Specs with equal keys
-  share one compiled program, so a local task and its non-local twin compile once."""
-  task = dataclasses.replace(spec.task, coordinates=(), truth_table=())
+  truth table (task_arrays; k becomes label_bits), and the fields in run_time (set to
+  placeholders). Specs with equal keys share one compiled program, so a local task and
+  its non-local twin compile once, and the FCN's k = 2, 3, 4 at one n too."""
+  task = dataclasses.replace(spec.task, k=label_bits(spec), coordinates=(), truth_table=())
   return dataclasses.replace(spec, task=task, **run_time)
 
 
@@ -198,18 +223,31 @@ def block_budget_bytes() -> float:
   return ACCELERATOR_MEMORY_FRACTION * memory
 
 
-def compile_on_devices(fn, devices, in_specs, axis: str, shapes=None):
+LEVEL_FLAG = "--xla_backend_optimization_level"
+
+
+def compiler_options(llvm_level: int | None, devices) -> dict | None:
+  """XLA options of a program for `devices`: LLVM optimisation level llvm_level on the
+  CPU (None: XLA's default). A level in XLA_FLAGS wins (the test suite sets its own)."""
+  if (llvm_level is None or devices[0].platform != "cpu"
+      or LEVEL_FLAG in os.environ.get("XLA_FLAGS", "")):
+    return None
+  return {LEVEL_FLAG[2:]: llvm_level}
+
+
+def compile_on_devices(fn, devices, in_specs, axis: str, shapes=None, llvm_level=None):
   """jit(fn), its arguments' leading `axis` (the seeds, or blocks of them) sharded over
   `devices` (shard_map, where there are several: per-device code, no collectives but those
   fn names on axis), the others replicated (in_specs: PartitionSpec(axis) or
   PartitionSpec() per argument). With shapes (jax.ShapeDtypeStruct per argument): the
-  program compiled for them. The CPU table kernels are built first, outside any trace."""
+  program compiled for them. llvm_level: compiler_options'. The CPU table kernels are
+  built first, outside any trace."""
   table_kernels.ensure_built()
   if len(devices) > 1:
     mesh = jax.sharding.Mesh(np.array(devices), (axis,))
     fn = jax.shard_map(fn, mesh=mesh, in_specs=in_specs,
                        out_specs=jax.sharding.PartitionSpec(axis), check_vma=False)
-  fn = jax.jit(fn)
+  fn = jax.jit(fn, compiler_options=compiler_options(llvm_level, devices))
   return fn if shapes is None else fn.lower(*shapes).compile()
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from cnnfcn_jax import engine, models, table_kernels
+from cnnfcn_jax import engine, models
 
 
 def error_counter(arch: str, activation: str, table: bool, num_chunks: int, chunk: int):
@@ -24,22 +24,14 @@ def error_counter(arch: str, activation: str, table: bool, num_chunks: int, chun
   network on its seed's evaluation batch (evals: (S, num_chunks x chunk) inputs and labels,
   padding labels 0), stopping once no pending network can still end at or below `limit`
   (the counts are then partial, above it)."""
-  architecture = models.ARCHITECTURES[arch]
 
   def eval_model(trained, frozen):
-    """What an evaluation reads of one network: on the table path its (J, 2^k) pattern
-    table, built once per evaluation (the table apply's `readout` hook hands it back) and
-    then read chunk by chunk; else its parameters."""
-    params = {**frozen, **trained}
-    if table:
-      return architecture.apply_table(params, None, activation,
-                                      readout=lambda table_JP, _: table_JP)
-    return params
+    """What an evaluation reads of one network (models.prepare): on the table path its
+    pattern table, built once per evaluation and then read chunk by chunk."""
+    return models.prepare(arch, {**frozen, **trained}, activation, table)
 
   def eval_output(model, inputs):
-    if table:
-      return table_kernels.readout(model, inputs)
-    return models.apply(arch, model, inputs, activation)
+    return models.apply_prepared(arch, model, inputs, activation, table)
 
   def chunk_errors(eval_models, evals, j):
     """(R,) error counts of one seed's networks on chunk j of its evaluation batch

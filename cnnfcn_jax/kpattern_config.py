@@ -172,10 +172,11 @@ def steps(config, arch) -> tuple[int, int]:
           a.get("log_every", config.get("log_every")))
 
 
-def make_sweep(config, arch, locality, n, k, widths, num_train, bucketed=False) -> train.Sweep:
+def make_sweep(config, arch, locality, n, k, widths, num_train, bucketed=False,
+               train_capacity=0) -> train.Sweep:
   """The sweep of `arch` at `widths` on (locality, n, k) with num_train samples. bucketed:
   train.width_buckets (a geometric width grid in about the sum of its widths, one compiled
-  loop per bucket)."""
+  loop per bucket); train_capacity: train.Sweep's (one program for every m up to it)."""
   rate = config[arch].learning_rate
   num_steps, log_every = steps(config, arch)
   return train.Sweep(
@@ -183,4 +184,5 @@ def make_sweep(config, arch, locality, n, k, widths, num_train, bucketed=False) 
       learning_rate=(tuple(float(r) for r in rate) if isinstance(rate, (tuple, list))
                      else float(rate)),
       num_steps=num_steps, log_every=log_every, num_train=num_train,
-      num_test=config.num_test, bucketed=bucketed)
+      num_test=config.num_test, bucketed=bucketed, train_capacity=train_capacity,
+      llvm_level=config.get("llvm_level"))

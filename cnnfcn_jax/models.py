@@ -184,6 +184,22 @@ def apply(arch: str, params, inputs, activation="relu", table=False):
   return (record.apply_table if table else record.apply)(params, inputs, activation)
 
 
+def prepare(arch: str, params, activation="relu", table=False):
+  """What a network's outputs read, built once and then read chunk by chunk of samples
+  (apply_prepared): on the table path its (J, 2^k) pattern table, else its parameters."""
+  if table:
+    return ARCHITECTURES[arch].apply_table(params, None, activation,
+                                           readout=lambda table_JP, _: table_JP)
+  return params
+
+
+def apply_prepared(arch: str, prepared, inputs, activation="relu", table=False):
+  """apply(arch, params, inputs, activation, table) from prepare(arch, params, ...)."""
+  if table:
+    return table_kernels.readout(prepared, inputs)
+  return apply(arch, prepared, inputs, activation)
+
+
 def uses_table(arch: str, k: int) -> bool:
   """Whether the exact pattern-table path is available and cheaper than the dense one."""
   return ARCHITECTURES[arch].windowed and k <= MAX_TABLE_K

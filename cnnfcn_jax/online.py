@@ -115,7 +115,7 @@ def call_args(spec: OnlineSweep):
   truth table."""
   rates = jnp.asarray(spec.learning_rates, jnp.result_type(float))
   must_know = jnp.asarray([r in spec.must_know for r in spec.learning_rates], bool)
-  return (rates, must_know, *spec.task.arrays())
+  return (rates, must_know, *engine.task_arrays(spec))
 
 
 def online_fn(spec: OnlineSweep, axis_name: str | None = None):

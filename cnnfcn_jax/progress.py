@@ -12,7 +12,9 @@ from absl import logging
 COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
                   "/jax/core/compile/jaxpr_to_mlir_module_duration",
                   "/jax/core/compile/backend_compile_duration")
+BACKEND_COMPILE = COMPILE_EVENTS[-1]  # once per program compiled (or loaded from the cache)
 _compile_seconds = [0.0]
+_programs = [0]
 _listening = [False]
 
 
@@ -20,18 +22,30 @@ def _on_event(event: str, duration: float, **kwargs):
   del kwargs
   if event in COMPILE_EVENTS:
     _compile_seconds[0] += duration
+  if event == BACKEND_COMPILE:
+    _programs[0] += 1
 
 
-def compile_seconds() -> float:
-  """Seconds this process has spent tracing, lowering and compiling since the first call.
-
-  The first call registers the listener of JAX's timing events (once per process), so
-  importing this module leaves JAX's global state alone.
-  """
+def _listen():
+  """Register the listener of JAX's timing events, once per process, at the first
+  question asked (so importing this module leaves JAX's global state alone)."""
   if not _listening[0]:
     jax.monitoring.register_event_duration_secs_listener(_on_event)
     _listening[0] = True
+
+
+def compile_seconds() -> float:
+  """Seconds this process has spent tracing, lowering and compiling since the first call
+  of compile_seconds or programs_compiled."""
+  _listen()
   return _compile_seconds[0]
+
+
+def programs_compiled() -> int:
+  """Programs this process has compiled (or loaded from the persistent cache) since the
+  first call of compile_seconds or programs_compiled; eager operations count too."""
+  _listen()
+  return _programs[0]
 
 
 class Progress:

@@ -52,17 +52,24 @@ def redraw(workdir: str) -> str:
     text = f.read()
   timing = outputs.read_timing(workdir)
   if timing is not None:
-    resumed = (f"; {timing['resumed_units']} units loaded from checkpoints"
-               if timing["resumed_units"] else "")
-    text = text.rstrip("\n") + (
-        f"\n\nTime of the run that wrote these results: {timing['seconds']:.1f} s, of which "
-        f"compiling {timing['compile_seconds']:.1f} s and running "
-        f"{timing['run_seconds']:.1f} s (persistent compilation cache "
-        f"{'on' if timing['compilation_cache'] else 'off'}{resumed}).\n")
+    text = text.rstrip("\n") + "\n\n" + timing_line(timing) + "\n"
     outputs.atomic_write(path, text)
   extra = [outputs.TIMING_FILE] if timing is not None else []
   outputs.write_manifest(workdir, [outputs.CONFIG_FILE, outputs.RESULTS_FILE, *extra, *files])
   return text
+
+
+def timing_line(timing: dict) -> str:
+  """The report's sentence on the run's time: wall, compile (programs, share) and run."""
+  resumed = (f"; {timing['resumed_units']} units loaded from checkpoints"
+             if timing["resumed_units"] else "")
+  # Timings written before programs were counted (0.6.0 and earlier) have no count.
+  programs = f"{timing['programs']} programs, " if "programs" in timing else ""
+  share = timing["compile_seconds"] / timing["seconds"] if timing["seconds"] > 0 else 0.0
+  return (f"Time of the run that wrote these results: {timing['seconds']:.1f} s, of which "
+          f"compiling {timing['compile_seconds']:.1f} s ({programs}{share:.0%} of the run) and "
+          f"running {timing['run_seconds']:.1f} s (persistent compilation cache "
+          f"{'on' if timing['compilation_cache'] else 'off'}{resumed}).")
 
 
 def main(argv):

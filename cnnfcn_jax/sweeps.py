@@ -23,10 +23,12 @@ def run(config, groups, checkpoint) -> list[dict]:
   return checkpoint.run_units(units, "sweep")
 
 
-def unit_rows(config, arch, locality, n, k, widths, num_train, bucketed=False) -> list[dict]:
+def unit_rows(config, arch, locality, n, k, widths, num_train, bucketed=False,
+              train_capacity=0) -> list[dict]:
   """Train config's seeds x `widths` of arch on (locality, n, k) with num_train samples in
   one sweep (kpattern_config.make_sweep); one row per network."""
-  sweep = kpattern_config.make_sweep(config, arch, locality, n, k, widths, num_train, bucketed)
+  sweep = kpattern_config.make_sweep(config, arch, locality, n, k, widths, num_train, bucketed,
+                                     train_capacity)
   block = train.resolve_block(sweep, len(config.seeds), kpattern_config.seeds_per_block(config),
                               config.seeds_per_call)
   out = train.run_sweep(sweep, config.seeds, block, config.seeds_per_call)

@@ -13,6 +13,12 @@ is the same network as one trained alone.
 
 Seed s is a full replicate: `engine.seed_keys(s)` gives its init key and its data key (its
 own training and test sample), as in every trainer.
+
+Sample sizes share programs. With Sweep.train_capacity, a seed draws train_capacity
+samples and trains on the first num_train, a run-time argument (full_batch.py: chunks up
+to m), so one compiled program serves every m up to the capacity, and a network trained
+at m is the unpadded sweep's up to the order of float summation (JAX's counter-based
+draws give the first m rows of a larger draw).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from cnnfcn_jax import engine, models, tasks
+from cnnfcn_jax import engine, full_batch, models, tasks
 
 METRICS = ("train_loss", "train_accuracy", "test_accuracy", "test_correlation", "grad_norm",
            "first_layer_distance", "diverged")
@@ -39,8 +45,15 @@ class Sweep(engine.Network):
   learning_rate: float | tuple[float, ...]  # one for all widths, or one per width
   num_steps: int
   log_every: int
-  num_train: int
+  num_train: int  # m: a run-time argument where train_capacity is given
   num_test: int
+  # Samples drawn per seed, of which the first num_train train (0: num_train, one pass at
+  # m, bitwise as without it). Given, the loss and gradient are summed over chunks up to m
+  # (full_batch.py), and every num_train <= train_capacity shares one program.
+  train_capacity: int = 0
+  # XLA's LLVM optimisation level for the program on the CPU (None: XLA's default, 3; a
+  # level in XLA_FLAGS wins). Lower compiles faster; reductions may sum in another order.
+  llvm_level: int | None = None
   # Train and test on all 2^n inputs: the training loss is then the population loss
   # L_{f,D} of uniform D exactly, and the test accuracy the exact population accuracy.
   population: bool = False
@@ -62,10 +75,25 @@ class Sweep(engine.Network):
     for field in ("log_every", "num_train", "num_test"):
       if getattr(self, field) < 1:
         refuse(f"{field} = {getattr(self, field)!r}: expected an integer >= 1")
+    if self.llvm_level not in (None, 0, 1, 2, 3):
+      refuse(f"llvm_level = {self.llvm_level!r}: expected None (XLA's default) or 0 ... 3")
+    if self.train_capacity and (self.train_capacity < self.num_train or self.population):
+      refuse(f"train_capacity = {self.train_capacity}: expected 0 (draw num_train samples) or "
+             f"an integer >= num_train = {self.num_train}, and 0 with population = True")
     if self.num_steps < 0 or self.num_steps % self.log_every:
       refuse(f"num_steps = {self.num_steps} is not a multiple of log_every = "
              f"{self.log_every}: metrics are recorded every log_every steps up to num_steps "
              "(give a num_steps that log_every divides)")
+
+  @property
+  def sample_chunks(self) -> tuple[int, ...]:
+    """The chunk sizes of the full batch (full_batch.chunk_sizes; () without a capacity)."""
+    return full_batch.chunk_sizes(self.train_capacity)
+
+  @property
+  def samples_drawn(self) -> int:
+    """Training samples a seed draws (full_batch.samples_drawn)."""
+    return full_batch.samples_drawn(self.num_train, self.train_capacity)
 
   @property
   def record_steps(self) -> np.ndarray:
@@ -77,7 +105,7 @@ def sweep_fn(sweep: Sweep):
   """The un-jitted sweep: (seeds (S,), *sweep_args(sweep)) -> arrays with leading axes (S, W).
 
   Only sweep.task's n and k are read here: its coordinates and truth table are arguments
-  (sweep_args), like the widths and learning rates.
+  (sweep_args), like the widths, learning rates and (train_capacity given) num_train.
 
   Returned arrays: each name in METRICS with shape (S, W, R) over `record_steps`, and
   `params0` / `params`, the initial and final parameters, (S, W, ...) each.
@@ -91,35 +119,42 @@ def sweep_fn(sweep: Sweep):
   readout_axis = architecture.unit_axes[models.PARAM_GROUPS.index(architecture.readout)]
   buckets = width_buckets(sweep.widths, sweep.bucketed)
 
-  def loss_and_output(trained, frozen, live, inputs, y):
+  def live_params(trained, frozen, live):
+    """The parameters, the readout's units beyond the network's width zeroed."""
     params = {**frozen, **trained}
     readout = params[architecture.readout]
     params[architecture.readout] = readout * live.reshape(
         [-1 if axis == readout_axis else 1 for axis in range(readout.ndim)])
-    h = models.apply(arch, params, inputs, sweep.activation, sweep.table)
-    return engine.hinge_loss(h, y), h
+    return params
 
-  grad_fn = jax.value_and_grad(loss_and_output, has_aux=True)
+  def output(trained, frozen, live, inputs):
+    return models.apply(arch, live_params(trained, frozen, live), inputs, sweep.activation,
+                        sweep.table)
 
-  def one_network(max_width, width, learning_rate, init_key, train_inputs, y_train,
+  batch = full_batch.full_batch_fn(arch, sweep.activation, sweep.table, sweep.sample_chunks)
+
+  def one_network(max_width, width, learning_rate, num_train, init_key, train_inputs, y_train,
                   test_inputs, y_test):
     optimizer = engine.OPTIMIZERS[sweep.optimizer](learning_rate)
     params0, trained0, frozen = engine.init_network(sweep, init_key, width, max_width)
     live = (jnp.arange(max_width) < width).astype(params0[architecture.readout].dtype)
+    params_of = lambda trained: live_params(trained, frozen, live)  # noqa: E731
 
     def measure(trained, diverged):
-      (loss, h_train), grads = grad_fn(trained, frozen, live, train_inputs, y_train)
-      _, h_test = loss_and_output(trained, frozen, live, test_inputs, y_test)
+      loss, train_accuracy, grads = batch(params_of, trained, train_inputs, y_train,
+                                          num_train)
+      h_test = output(trained, frozen, live, test_inputs)
       group = architecture.first_layer
       distance = jnp.linalg.norm(trained[group] - params0[group]) if group in trained else 0.0
-      return dict(train_loss=loss, train_accuracy=engine.accuracy(h_train, y_train),
+      return dict(train_loss=loss, train_accuracy=train_accuracy,
                   test_accuracy=engine.accuracy(h_test, y_test),
                   test_correlation=jnp.mean(y_test * h_test), grad_norm=optax.tree.norm(grads),
                   first_layer_distance=jnp.asarray(distance, loss.dtype),
                   diverged=diverged.astype(loss.dtype))
 
     def step(state, _):
-      (loss, _), grads = grad_fn(state[0], frozen, live, train_inputs, y_train)
+      loss, _, grads = batch(params_of, state[0], train_inputs, y_train, num_train,
+                             with_accuracy=False)
       return engine.update(optimizer, state, loss, grads, arch,
                            sweep.first_layer_step_scale), None
 
@@ -134,12 +169,13 @@ def sweep_fn(sweep: Sweep):
     history = jax.tree.map(lambda a, rest: jnp.concatenate([a[None], rest]), first, history)
     return dict(history, params0=params0, params={**frozen, **state[0]})
 
-  def one_seed(seed, widths, learning_rates, coordinates, truth_table):
+  def one_seed(seed, widths, learning_rates, num_train, coordinates, truth_table):
     init_key, data_key = engine.seed_keys(seed)
     if sweep.population:
       x_train = x_test = models.all_patterns(task.n)
     else:
-      x_train = engine.sample_inputs(jax.random.fold_in(data_key, 0), sweep.num_train, task.n)
+      x_train = engine.sample_inputs(jax.random.fold_in(data_key, 0), sweep.samples_drawn,
+                                     task.n)
       x_test = engine.sample_inputs(jax.random.fold_in(data_key, 1), sweep.num_test, task.n)
     y_train = tasks.labels(x_train, coordinates, truth_table)
     y_test = tasks.labels(x_test, coordinates, truth_table)
@@ -149,9 +185,9 @@ def sweep_fn(sweep: Sweep):
     for bucket in buckets:
       index = np.asarray(bucket)
       per_width = jax.vmap(functools.partial(one_network, max(sweep.widths[i] for i in bucket)),
-                           in_axes=(0, 0, None, None, None, None, None))
-      parts.append(per_width(widths[index], learning_rates[index], init_key, train_inputs,
-                             y_train, test_inputs, y_test))
+                           in_axes=(0, 0, None, None, None, None, None, None))
+      parts.append(per_width(widths[index], learning_rates[index], num_train, init_key,
+                             train_inputs, y_train, test_inputs, y_test))
     return join_buckets(parts, buckets, architecture, max(sweep.widths))
 
   def sweep_seeds(seeds, *args):
@@ -189,18 +225,21 @@ def join_buckets(parts, buckets, architecture, max_width):
 
 
 def sweep_args(sweep: Sweep):
-  """The arguments of sweep_fn after the seeds: widths and learning rates, (W,) each, and
-  the task's coordinates and truth table (Task.arrays)."""
+  """The arguments of sweep_fn after the seeds: widths and learning rates, (W,) each, the
+  number of training samples (an int32 scalar) and the task's coordinates and truth table
+  (engine.task_arrays)."""
   rates = sweep.learning_rate
   rates = rates if isinstance(rates, tuple) else (rates,) * len(sweep.widths)
   return (jnp.asarray(sweep.widths, jnp.int32), jnp.asarray(rates, jnp.result_type(float)),
-          *sweep.task.arrays())
+          jnp.int32(sweep.num_train), *engine.task_arrays(sweep))
 
 
 def program_key(sweep: Sweep) -> Sweep:
   """`sweep` without what sweep_args passes at run time (learning rates, the task's
-  coordinates and truth table): sweeps with equal keys share one compiled program."""
-  return engine.program_key(sweep, learning_rate=0.0)
+  coordinates and truth table, and num_train where train_capacity is given): sweeps with
+  equal keys share one compiled program."""
+  run_time = dict(num_train=sweep.train_capacity) if sweep.train_capacity else {}
+  return engine.program_key(sweep, learning_rate=0.0, **run_time)
 
 
 # seeds_per_block = "auto": as many seeds per block as engine.block_budget_bytes allows.
@@ -216,7 +255,9 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
   gradients; FCN: the input and r activations and gradients.
   """
   n, k = sweep.task.n, sweep.task.k
-  samples = 2 * 2**n if sweep.population else sweep.num_train + sweep.num_test
+  # Samples held (inputs, ids) and samples whose activations a pass touches at once.
+  held = 2 * 2**n if sweep.population else sweep.samples_drawn + sweep.num_test
+  active = max(sweep.sample_chunks) + sweep.num_test if sweep.sample_chunks else held
   item = jnp.dtype(jnp.result_type(float)).itemsize
   windows = models.num_windows(n, k)
   # Units of all networks, each padded to its bucket's largest width.
@@ -224,10 +265,10 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
               for b in width_buckets(sweep.widths, sweep.bucketed))
   if sweep.table:
     id_bytes = jnp.dtype(models.pattern_id_dtype(k)).itemsize
-    return samples * windows * (id_bytes + 2 * item) * len(sweep.widths)
+    return (held * windows * id_bytes + active * windows * 2 * item) * len(sweep.widths)
   if models.ARCHITECTURES[sweep.arch].windowed:
-    return samples * (n * item * len(sweep.widths) + 2 * windows * units * item)
-  return samples * (n * item * len(sweep.widths) + 2 * units * item)
+    return held * n * item * len(sweep.widths) + active * 2 * windows * units * item
+  return held * n * item * len(sweep.widths) + active * 2 * units * item
 
 
 def resolve_block(sweep: Sweep, num_seeds: int, seeds_per_block, seeds_per_call: int = 0) -> int:
@@ -285,7 +326,8 @@ def _blocks_fn(sweep: Sweep, num_devices: int):
   def blocks(seeds, args):
     return jax.lax.map(lambda b: one_block(b, *args), seeds)
 
-  return engine.compile_on_devices(blocks, jax.devices()[:num_devices], SPECS, "blocks")
+  return engine.compile_on_devices(blocks, jax.devices()[:num_devices], SPECS, "blocks",
+                                   llvm_level=sweep.llvm_level)
 
 
 def _run_call(sweep: Sweep, seeds: np.ndarray, block: int) -> dict:

@@ -25,6 +25,9 @@ apart):
                         of the jitted one-seed call (networks x steps per second of each)
   width_buckets_vs_padded  an FCN sweep over widths 2, 4, ..., 128: trained in width
                         buckets (train.width_buckets) vs every width padded to 128
+  search_<arch>_shared_vs_per_m  a frontier-style search over 8 values of m, cold: one
+                        program for every m (train.Sweep.train_capacity) vs one per m,
+                        wall time; _compile_per_m_vs_shared: compile time (bench_search.py)
 and the machine's own limits, measured in the same run:
   online_fcn_fraction_of_peak   the time-to-learn call (FCN, n = 64, width 128, batch 32,
                                 one rate; sampling and evaluation included) FLOP/s of its
@@ -55,6 +58,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from cnnfcn_jax import distributed, engine, models, online, table_kernels, tasks, train  # noqa: E402
+from bench_search import bench_search  # noqa: E402  (this folder, first on sys.path)
 
 
 def seconds(fn, repeats=3):
@@ -364,13 +368,15 @@ SETTINGS = dict(
               online_flops_steps=5000, bucket_seeds=32, bucket_steps=200,
               bandwidth_floats=2**27, bandwidth_n=1024, bandwidth_m=32768,
               table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=5, table_steps=200,
-              matmul_size=4096, fcn_n=512, fcn_r=1024, fcn_m=65536, fcn_steps=5),
+              matmul_size=4096, fcn_n=512, fcn_r=1024, fcn_m=65536, fcn_steps=5,
+              search_seeds=64, search_steps=300),
     quick=dict(n=64, k=4, q=128, m=2048, steps=50, seeds=64, torch_seeds=4,
                dense_seeds=4, dense_sweep_steps=5, online_seeds=32, online_steps=500,
                online_flops_steps=2000, bucket_seeds=16, bucket_steps=100,
                bandwidth_floats=2**26, bandwidth_n=1024, bandwidth_m=32768,
                table_n=64, table_k=6, table_q=256, table_m=8192, dense_steps=2, table_steps=50,
-               matmul_size=2048, fcn_n=256, fcn_r=512, fcn_m=32768, fcn_steps=3),
+               matmul_size=2048, fcn_n=256, fcn_r=512, fcn_m=32768, fcn_steps=3,
+               search_seeds=16, search_steps=100),
 )
 
 
@@ -393,6 +399,7 @@ def main():
   result.update(bench_table_vs_dense(s))
   result.update(bench_online(s))
   result.update(bench_width_buckets(s))
+  result.update(bench_search(s))
   result.update(bench_fcn_peak(s))
   result.update(bench_bandwidth(s))
   result.update(bench_table_bandwidth(s))
@@ -413,6 +420,10 @@ def main():
           ("table_native_vs_xla", "table CNN step, n=1024: native kernels vs XLA", None),
           ("online_vmap_vs_loop", "online SGD step: S seeds in one call vs a loop", None),
           ("width_buckets_vs_padded", "widths 2..128 in buckets vs padded to 128", 2),
+          ("search_cnn_shared_vs_per_m", "search over 8 m, cold: one program vs one per m", 1.5),
+          ("search_cnn_compile_per_m_vs_shared", "the same, compile time", None),
+          ("search_fcn_shared_vs_per_m", "the same, FCN (Adam)", 1.5),
+          ("search_fcn_compile_per_m_vs_shared", "the same, compile time", None),
           ("online_fcn_fraction_of_peak", "online FCN SGD call FLOP/s / matmul FLOP/s", 0.25),
           ("online_fcn_grid_fraction_of_peak", "the same, 6 rates per call", None),
           ("fcn_fraction_of_peak", "FCN GD step FLOP/s / f32 matmul FLOP/s", 0.5),

@@ -15,7 +15,7 @@ import ml_collections
 # trains_bitwise_as_the_default_does (train_test.py) checks that in a process at the
 # default. scripts/compile_levels.py measures what each level saves.
 FAST_TIER_LEVEL, SUITE_LEVEL = 0, 1
-LEVEL_FLAG = "--xla_backend_optimization_level"
+LEVEL_FLAG = "--xla_backend_optimization_level"  # engine.LEVEL_FLAG: it yields to this one
 
 
 def pytest_configure(config):

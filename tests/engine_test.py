@@ -54,3 +54,49 @@ def test_a_network_padded_to_a_larger_width_is_the_same_network_with_zero_units(
   assert set(trained) == {"W", "u"} and set(frozen) == {"b"}
   np.testing.assert_array_equal(wide["W"][:3], params["W"])
   assert not np.asarray(wide["W"][3:]).any() and not np.asarray(wide_trained["u"][3:]).any()
+
+
+@pytest.mark.parametrize("target", ["parity", "random"])
+def test_labels_read_at_the_padded_bits_are_exactly_the_tasks(target):
+  """The FCN's programs read every k up to LABEL_BITS at LABEL_BITS bits: the padded
+  coordinates and table must give the task's own labels, for either target."""
+  x = engine.sample_inputs(jax.random.key(0), 512, 12)
+  for k in (2, 3, 5):
+    task = tasks.make_task(12, k, target=target, locality="nonlocal" if k == 3 else "local")
+    spec = online.OnlineSweep(arch="fcn", task=task, width=4, init="gaussian",
+                              trainable=("W", "u"), optimizer="sgd", learning_rates=(0.1,),
+                              batch_size=4, check_steps=(0, 1), num_eval=8,
+                              success_accuracy=0.9)
+    coordinates, table = engine.task_arrays(spec)
+    assert coordinates.shape == (engine.LABEL_BITS,) and table.shape == (2**engine.LABEL_BITS,)
+    np.testing.assert_array_equal(tasks.labels(x, coordinates, table), task.target(x))
+
+
+def test_the_fcns_cells_of_one_n_share_a_program_and_the_cnns_keep_their_k():
+  def keys(arch, n, k):
+    windowed = arch != "fcn"
+    sweep = train.Sweep(arch=arch, task=tasks.make_task(n, k), widths=(4,), learning_rate=0.1,
+                        init="paper" if windowed else "gaussian", trainable=("W", "u"),
+                        optimizer="sgd", num_steps=2, log_every=1, num_train=8, num_test=8)
+    spec = online.OnlineSweep(arch=arch, task=sweep.task, width=4, init=sweep.init,
+                              trainable=("W", "u"), optimizer="sgd", learning_rates=(0.1,),
+                              batch_size=4, check_steps=(0, 1), num_eval=8,
+                              success_accuracy=0.9)
+    return train.program_key(sweep), online.program_key(spec)
+  assert keys("fcn", 16, 2) == keys("fcn", 16, 4)
+  assert keys("fcn", 16, 2) != keys("fcn", 32, 2)
+  assert keys("fcn", 16, 9)[0].task.k == 9  # beyond LABEL_BITS: its own k
+  assert all(a != b for a, b in zip(keys("cnn", 16, 2), keys("cnn", 16, 4)))
+
+
+def test_a_programs_llvm_level_yields_to_one_in_xla_flags(monkeypatch):
+  cpu = jax.devices("cpu")
+  monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+  assert engine.compiler_options(1, cpu) == {"xla_backend_optimization_level": 1}
+  assert engine.compiler_options(None, cpu) is None
+  monkeypatch.setenv("XLA_FLAGS", f"{engine.LEVEL_FLAG}=0")
+  assert engine.compiler_options(1, cpu) is None
+  with pytest.raises(ValueError, match="llvm_level = 5"):
+    train.Sweep(arch="fcn", task=tasks.make_task(8, 2), widths=(4,), init="gaussian",
+                trainable=("W", "u"), optimizer="sgd", learning_rate=0.1, num_steps=2,
+                log_every=1, num_train=8, num_test=8, llvm_level=5)

@@ -387,3 +387,25 @@ def test_seeds_sharded_over_two_cpu_devices_record_what_one_device_records(tmp_p
   for name, a in staged.items():
     if name != "compile_seconds":
       np.testing.assert_array_equal(sharded[f"staged/{name}"], np.asarray(a), err_msg=name)
+
+
+def test_an_fcn_call_at_padded_label_bits_equals_the_call_at_the_tasks_k(monkeypatch):
+  """Two k of one n run one program, and each equals the program compiled at its own k
+  (LABEL_BITS = 0: no padding), bitwise."""
+  from cnnfcn_jax import progress
+  specs = [spec_of("fcn", n=8, k=k, num_steps=60) for k in (2, 3)]
+  seeds = np.arange(3)
+  online.compiled_call.cache_clear()
+  padded = [online.run(specs[0], seeds)]
+  before = progress.programs_compiled()
+  padded.append(online.run(specs[1], seeds))
+  assert progress.programs_compiled() == before  # k = 3 ran k = 2's program
+  monkeypatch.setattr(engine, "LABEL_BITS", 0)
+  online.compiled_call.cache_clear()
+  try:
+    for spec, result in zip(specs, padded):
+      own = online.run(spec, seeds)
+      for name in ("steps_to_success", "final_eval_accuracy", "stopped_at"):
+        np.testing.assert_array_equal(result[name], own[name], err_msg=name)
+  finally:
+    online.compiled_call.cache_clear()

@@ -373,3 +373,63 @@ def test_bucketed_and_padded_widths_train_the_same_networks(arch):
     for group in bucketed[key]:
       np.testing.assert_allclose(bucketed[key][group], padded[key][group], rtol=1e-10,
                                  atol=1e-13, err_msg=f"{key} {group}")
+
+
+# ------------------------------------------- sample sizes padded to a capacity (issue 39)
+
+
+def test_sweeps_differing_only_in_m_up_to_the_capacity_share_one_key():
+  a, b = (small_sweep("fcn", num_train=m, train_capacity=600) for m in (40, 600))
+  assert train.program_key(a) == train.program_key(b)
+  assert train.program_key(a) != train.program_key(dataclasses.replace(a, train_capacity=700))
+  # Without a capacity m stays part of the program, trained in one pass as before.
+  assert train.program_key(small_sweep(num_train=40)) != train.program_key(
+      small_sweep(num_train=41))
+
+
+@pytest.mark.parametrize("overrides,named", [
+    (dict(num_train=65, train_capacity=64), "train_capacity = 64"),
+    (dict(population=True, train_capacity=64), "population = True")])
+def test_a_capacity_below_m_or_with_the_population_is_refused(overrides, named):
+  with pytest.raises(ValueError, match=named):
+    small_sweep(**overrides)
+
+
+def test_one_program_serves_every_m_up_to_the_capacity_and_trains_on_the_first_m():
+  """m = 530 spans two chunks of 512 and m = 40 one: the second call compiles nothing,
+  and each equals the unpadded sweep at its m (float32 rounding apart)."""
+  from cnnfcn_jax import progress
+  seeds = [0, 1]
+  padded = {}
+  for m in (530, 40):
+    before = progress.programs_compiled()
+    padded[m] = train.run_sweep(small_sweep("cnn", num_train=m, train_capacity=1000), seeds)
+    compiled = progress.programs_compiled() - before
+  assert compiled == 0  # m = 40 ran the program compiled for m = 530
+  for m in (530, 40):
+    alone = train.run_sweep(small_sweep("cnn", num_train=m), seeds)
+    for name in ("train_loss", "train_accuracy", "test_accuracy", "grad_norm"):
+      np.testing.assert_allclose(padded[m][name], alone[name], rtol=2e-5, atol=1e-6,
+                                 err_msg=f"m = {m}: {name}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch,table,optimizer", [("cnn", True, "gd"), ("lcn", True, "gd"),
+                                                  ("cnn", False, "gd"), ("fcn", False, "sgd")])
+def test_a_padded_and_masked_sweep_equals_the_unpadded_one_in_float64(arch, table, optimizer):
+  """Chunked at the capacity or in one pass at m: the same networks to float64 rounding
+  (SGD for the FCN: Adam's first steps divide by a vanishing second moment, which turns
+  summation order into differences far above rounding)."""
+  with jax.enable_x64(True):
+    for m in (530, 1100):  # a chunk and a part; two chunks and a part (capacity 1500)
+      sweep = small_sweep(arch, table=table, optimizer=optimizer, learning_rate=0.2,
+                          num_train=m)
+      alone = train.run_sweep(sweep, [0, 3])
+      padded = train.run_sweep(dataclasses.replace(sweep, train_capacity=1500), [0, 3])
+      for name in train.METRICS:
+        np.testing.assert_allclose(padded[name], alone[name], rtol=0, atol=1e-12,
+                                   err_msg=f"m = {m}: {name}")
+      for key in ("params0", "params"):
+        for group in alone[key]:
+          np.testing.assert_allclose(padded[key][group], alone[key][group], rtol=0,
+                                     atol=1e-12, err_msg=f"m = {m}: {key} {group}")

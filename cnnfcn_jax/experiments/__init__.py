@@ -101,7 +101,7 @@ SIZE_FIELDS = ("seeds_per_block", "seeds_per_call", "inits_per_batch", "mc_batch
 def run(config, checkpoint) -> tuple[list[dict], dict]:
   """Run config's experiment in the precision and PRNG it names (JAX's settings for the
   process while it runs, restored after): its rows, each with the config's precision, and
-  the timing (wall, compile and run seconds, resumed units)."""
+  the timing (wall, compile and run seconds, programs compiled, resumed units)."""
   before = {name: getattr(jax.config, name) for name in RUN_SETTINGS}
   jax.config.update("jax_default_prng_impl", config.prng_impl)
   jax.config.update("jax_enable_x64", config.precision == "float64")
@@ -110,6 +110,7 @@ def run(config, checkpoint) -> tuple[list[dict], dict]:
     # table-path code (theorem12_gradient) do not go through engine.compile_on_devices.
     table_kernels.ensure_built()
     start, compile_start = time.perf_counter(), progress.compile_seconds()
+    programs_start = progress.programs_compiled()
     rows = [dict(row, precision=config.precision)
             for row in EXPERIMENTS[config.experiment].run(config, checkpoint)]
   finally:
@@ -118,6 +119,7 @@ def run(config, checkpoint) -> tuple[list[dict], dict]:
   elapsed = time.perf_counter() - start
   compiling = progress.compile_seconds() - compile_start
   return rows, dict(seconds=elapsed, compile_seconds=compiling, run_seconds=elapsed - compiling,
+                    programs=progress.programs_compiled() - programs_start,
                     resumed_units=checkpoint.resumed)
 
 

@@ -2,7 +2,10 @@
 the sample frontier m*(n) and the width series m*(q) (configs/samples_width.py).
 
 One checkpointed unit per (arch, locality, n, m): every seed x width of it in one jitted
-sweep (sweeps.unit_rows; widths nest in one call), one program per (arch, n, m). The phase
+sweep (sweeps.unit_rows; widths nest in one call). Each part draws its samples at the
+largest m it may visit and trains on the first m (train.Sweep.train_capacity), so the
+phase diagram compiles one program per arch, and each search one per (arch, n), whatever
+m it visits. The phase
 diagram runs every m of phase_num_trains at n = phase_n with phase_widths (and the
 frontier width); the frontier runs, at each n of <arch>.frontier_ns, the width
 <arch>.frontier_width at the m of frontier_num_trains that a search from the neighbouring
@@ -64,6 +67,7 @@ def validate(c):
   checks.positive_int("series_max_refinements", c.series_max_refinements, minimum=0)
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
   checks.choice("compute_path", c.compute_path, kpattern_config.COMPUTE_PATHS)
+  checks.choice("llvm_level", c.llvm_level, (0, 1, 2, 3))
   kpattern_config.validate_blocks(c)
   kpattern_config.validate_archs(c)
   for arch in c.archs:
@@ -125,12 +129,14 @@ def search_grid(c, arch, series=False) -> tuple[int, ...]:
   return (tuple(m for m in grid if m <= max(c.phase_num_trains)) or grid[:1]) if series else grid
 
 
-def unit_rows(c, arch, locality, n, m, widths, series=False) -> list[dict]:
-  """All seeds x widths in one call, m samples; one row per network (sweeps.unit_rows'
-  fields). A width series trains each power-of-two bucket of its widths at its own size
-  (train.width_buckets): padded to the widest, every network would cost as much as the
-  widest."""
-  rows = sweeps.unit_rows(c, arch, locality, n, c.k, widths, m, bucketed=series)
+def unit_rows(c, arch, locality, n, m, widths, series=False, capacity=0) -> list[dict]:
+  """All seeds x widths in one call, m samples of `capacity` drawn (train.Sweep's
+  train_capacity: one program for every m of a search); one row per network
+  (sweeps.unit_rows' fields). A width series trains each power-of-two bucket of its widths
+  at its own size (train.width_buckets): padded to the widest, every network would cost as
+  much as the widest."""
+  rows = sweeps.unit_rows(c, arch, locality, n, c.k, widths, m, bucketed=series,
+                          train_capacity=capacity)
   return [dict(r, num_steps=c[arch].num_steps, success_accuracy=c.success_accuracy,
                success=bool(r["test_accuracy"] >= c.success_accuracy), series=series)
           for r in rows]
@@ -148,12 +154,12 @@ def cost(c, arch, n, m, widths, series=False) -> float:
   return c[arch].num_steps * per_step * len(c.seeds) + 3e11 * calls
 
 
-def unit(c, arch, locality, n, m, widths, series=False):
+def unit(c, arch, locality, n, m, widths, series=False, capacity=0):
   """(name, cost, compute) of one checkpointed unit; the name holds m, so a resumed search
-  finds its refinements too."""
+  finds its refinements too. capacity: the largest m of the unit's search (unit_rows)."""
   return (f"{arch}-{locality}-n{n}-m{m}" + ("-series" if series else ""),
           cost(c, arch, n, m, widths, series),
-          lambda: unit_rows(c, arch, locality, n, m, widths, series))
+          lambda: unit_rows(c, arch, locality, n, m, widths, series, capacity))
 
 
 def unresolved(c, ms, fractions):
@@ -196,7 +202,7 @@ def frontier_search(c, checkpoint, arch, locality, n, start, widths=None, known=
   def evaluate(m):
     missing = tuple(q for q in widths if q not in seen.get(m, {}))
     if missing:
-      new = checkpoint.run_units([unit(c, arch, locality, n, m, missing, series)],
+      new = checkpoint.run_units([unit(c, arch, locality, n, m, missing, series, max(grid))],
                                  f"{'series' if series else 'frontier'} {arch} {locality} n={n}")
       rows.extend(new)
       record(new)
@@ -235,8 +241,8 @@ def run(c, checkpoint) -> list[dict]:
   """The phase diagram's units; then per (locality, arch) its width series at phase_n, and
   the frontier's n from phase_n outward (up, then down), each search starting at its
   neighbour's m*; at phase_n the frontier refines the phase diagram's grid."""
-  rows = checkpoint.run_units([unit(c, *key, widths) for key, widths in
-                               phase_units(c).items()], "phase diagram")
+  rows = checkpoint.run_units([unit(c, *key, widths, capacity=max(c.phase_num_trains))
+                               for key, widths in phase_units(c).items()], "phase diagram")
   for locality in c.localities:
     for arch in c.archs:
       a, grid = c[arch], frontier_grid(c, arch)
