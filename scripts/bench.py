@@ -58,7 +58,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from cnnfcn_jax import distributed, engine, models, online, table_kernels, tasks, train  # noqa: E402
-from bench_search import bench_search  # noqa: E402  (this folder, first on sys.path)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench_search, beside it
+from bench_search import bench_search  # noqa: E402
 
 
 def seconds(fn, repeats=3):

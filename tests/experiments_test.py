@@ -251,6 +251,7 @@ BAD_CONFIGS["samples_width"] = [
     ({"fcn.width_series": (8, 8)}, "config.fcn.width_series = (8, 8) is invalid"),
     (dict(activation="gelu"), "config.activation = 'gelu' is invalid"),
     (dict(compute_path="sparse"), "config.compute_path = 'sparse' is invalid"),
+    (dict(llvm_level=4), "config.llvm_level = 4 is invalid: expected one of 0, 1, 2, 3"),
     (dict(seeds_per_block=-1), "config.seeds_per_block = -1 is invalid"),
     (dict(seeds_per_block=3, seeds_per_call=4), "config.seeds_per_call = 4 is invalid: "
      "expected 0 or a multiple of config.seeds_per_block = 3"),
@@ -695,6 +696,7 @@ INVALID = {
         "fcn.width_series": if_arch("fcn", lambda v, c: v != () and bad_tuple(bad_int())(v, c)),
         "activation": bad_choice(models.ACTIVATIONS),
         "compute_path": bad_choice(kpattern_config.COMPUTE_PATHS),
+        "llvm_level": lambda v, c: isinstance(v, bool) or v not in (0, 1, 2, 3),
         "seeds_per_block": lambda v, c: v != train.AUTO and bad_int(0)(v, c),
         "seeds_per_call": either(bad_int(0), lambda v, c: c["seeds_per_block"] != train.AUTO
                                  and v % (c["seeds_per_block"] or len(c["seeds"])) != 0),

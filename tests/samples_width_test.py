@@ -418,7 +418,7 @@ class FakeCheckpoint:
 def fake_training(monkeypatch):
   """install(successes(n, m, q) -> seeds of SEEDS): unit_rows trains nothing."""
   def install(successes):
-    def unit_rows(c, arch, locality, n, m, widths, series=False):
+    def unit_rows(c, arch, locality, n, m, widths, series=False, capacity=0):
       return [dict(arch=arch, locality=locality, n=n, k=c.k, width=q, num_train=m, seed=s,
                    success=s < successes(n, m, q), test_accuracy=0.5, series=series)
               for q in widths for s in range(SEEDS)]
