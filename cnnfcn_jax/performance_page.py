@@ -189,6 +189,12 @@ def details(key: str, b: dict) -> list[str]:
     if has("width_buckets_first_call_seconds", "width_padded_first_call_seconds"):
       parts.append(f"first call, compiling included: {sec(b['width_buckets_first_call_seconds'])}"
                    f" vs {sec(b['width_padded_first_call_seconds'])}")
+  elif key.startswith("search_") and has(key.replace("shared_vs_per_m", "per_m_seconds")):
+    run = key[:-len("shared_vs_per_m")]  # search_<arch>_
+    parts.append(f"{sec(b[run + 'per_m_seconds'])} vs {sec(b[run + 'shared_seconds'])}")
+    parts.append(f"compiling {sec(b[run + 'per_m_compile_seconds'])} vs "
+                 f"{sec(b[run + 'shared_compile_seconds'])}, {b[run + 'per_m_programs']} vs "
+                 f"{b[run + 'shared_programs']} programs")
   elif key == "fcn_fraction_of_peak" and has("fcn_step_flops"):
     parts.append(si(b["fcn_step_flops"], "FLOP/s"))
     if has("fcn_fraction_of_its_matmuls"):

@@ -66,8 +66,9 @@ def get_config(variant=""):
   # rounding, see train.run_sweep). A number, not 0: results do not depend on the core count.
   c.cpu_devices = 2
   # [choice] XLA's LLVM optimisation level of the sweeps on the CPU (XLA's default is 3):
-  # level 1 compiled this run's programs in 34% less time and ran them no slower; the
-  # networks' successes were those of level 3, some FCN rows differ in their last bits.
+  # level 1 compiled this run's programs in 34% less time, its run times (252 s, 293 s)
+  # within this machine's spread around level 3's (267 s); every network's success was
+  # level 3's, some FCN rows differ in their last bits.
   c.llvm_level = 1
   # Per architecture: training (as in configs/separation.py unless marked), steps, and the
   # frontier's width and input sizes. CNN/LCN: Theorem 4's init (b fixed), GD on (W, u) at

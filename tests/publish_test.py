@@ -207,3 +207,13 @@ def test_a_bench_file_s_kind_is_cpu_or_its_accelerator_s_name(tmp_path):
   (tmp_path / "bench.json").write_text(json.dumps(bench))
   with pytest.raises(outputs.OutputError, match="not a --quick run"):
     performance_page.store(str(tmp_path / "bench.json"), str(tmp_path))
+
+
+def test_a_search_rows_detail_names_both_times_compiles_and_programs():
+  bench = {"search_cnn_per_m_seconds": 22.0, "search_cnn_shared_seconds": 3.86,
+           "search_cnn_per_m_compile_seconds": 21.1, "search_cnn_shared_compile_seconds": 2.97,
+           "search_cnn_per_m_programs": 10, "search_cnn_shared_programs": 1,
+           "search_cnn_shared_vs_per_m": 5.7}
+  assert performance_page.details("search_cnn_shared_vs_per_m", bench) == [
+      "22.0 s vs 3.86 s", "compiling 21.1 s vs 2.97 s, 10 vs 1 programs"]
+  assert performance_page.details("search_fcn_shared_vs_per_m", bench) == []  # not run

@@ -5,19 +5,19 @@ One checkpointed unit per (arch, locality, n, m): every seed x width of it in on
 sweep (sweeps.unit_rows; widths nest in one call). Each part draws its samples at the
 largest m it may visit and trains on the first m (train.Sweep.train_capacity), so the
 phase diagram compiles one program per arch, and each search one per (arch, n), whatever
-m it visits. The phase
-diagram runs every m of phase_num_trains at n = phase_n with phase_widths (and the
-frontier width); the frontier runs, at each n of <arch>.frontier_ns, the width
-<arch>.frontier_width at the m of frontier_num_trains that a search from the neighbouring
-n's m* reaches, then midpoints inside the bracket of the first crossing of 1/2
-(frontier_search: each n costs a few programs, not the whole grid; at phase_n the phase
-diagram's grid is its start); the width series runs <arch>.width_series at phase_n by the
-same search over all its widths at once, in units of its own (`series` = True: not pooled
-with the phase diagram's networks, which are the same networks but other calls, and Adam
-sends rounding differences to other outcomes). One row per network, with `success` = test
-accuracy >= success_accuracy. The statistics are in stats.py and the claims in claims.py;
-the report (report.py) draws one P(success) heatmap per architecture with its 50% contour,
-m*(n) with intervals and fits, and m*(q), and judges the claims.
+m it visits. The phase diagram runs every m of phase_num_trains at n = phase_n with
+phase_widths (and the frontier width); the frontier runs, at each n of
+<arch>.frontier_ns, the width <arch>.frontier_width at the m of frontier_num_trains that a
+search from the neighbouring n's m* reaches, then midpoints inside the bracket of the
+first crossing of 1/2 (frontier_search: each n costs a few units, not the whole grid; at
+phase_n the phase diagram's grid is its start); the width series runs
+<arch>.width_series at phase_n by the same search over all its widths at once, in units
+of its own (`series` = True: not pooled with the phase diagram's networks, which are the
+same networks but other calls, and Adam sends rounding differences to other outcomes).
+One row per network, with `success` = test accuracy >= success_accuracy. The statistics
+are in stats.py and the claims in claims.py; the report (report.py) draws one P(success)
+heatmap per architecture with its 50% contour, m*(n) with intervals and fits, and m*(q),
+and judges the claims.
 """
 
 from __future__ import annotations
