@@ -70,6 +70,7 @@ class Network:
   # for the CNN's shared kernel, whose gradient sums over all J windows).
   first_layer_step_scale: float = 1.0
   table: bool = False  # pattern-table path (CNN/LCN on {±1} inputs), exact
+  init_support: int = 0  # input coordinates per unit of the "sparse_bias" init (else 0)
 
 
 def seed_keys(seed):
@@ -114,11 +115,11 @@ def accuracy(h, y):
   return jnp.mean(predictions(h) == y)
 
 
-def init_network(spec: Network, init_key, width, max_width=None):
+def init_network(spec: Network, init_key, width, max_width=None, unit_readout=False):
   """(params, trained, frozen) of one network of spec with `width` units (padded with zero
-  units up to max_width: models.init_params)."""
+  units up to max_width; unit_readout: u ~ N(0, 1), models.init_params)."""
   params = models.init_params(spec.arch, init_key, spec.task.n, spec.task.k, width, spec.init,
-                              max_width)
+                              max_width, support=spec.init_support, unit_readout=unit_readout)
   trained, frozen = split(params, spec.trainable)
   return params, trained, frozen
 

@@ -75,7 +75,9 @@ def validate_blocks(c):
 def validate_arch_model(c, arch):
   """config.<arch>'s init scheme, trained groups and first-layer step rule."""
   a = c[arch]
-  checks.choice(f"{arch}.init", a.init, models.ARCHITECTURES[arch].init_schemes)
+  # Not "sparse_bias": it needs a support per unit, which samples_width's sparse arm gives.
+  checks.choice(f"{arch}.init", a.init, tuple(
+      s for s in models.ARCHITECTURES[arch].init_schemes if s != "sparse_bias"))
   checks.nonempty_tuple(f"{arch}.trainable", a.trainable,
                         lambda f, v: checks.choice(f, v, models.PARAM_GROUPS))
   checks.choice(f"{arch}.first_layer_step", a.first_layer_step, FIRST_LAYER_STEPS)
@@ -173,16 +175,17 @@ def steps(config, arch) -> tuple[int, int]:
 
 
 def make_sweep(config, arch, locality, n, k, widths, num_train, bucketed=False,
-               train_capacity=0) -> train.Sweep:
+               train_capacity=0, **fields) -> train.Sweep:
   """The sweep of `arch` at `widths` on (locality, n, k) with num_train samples. bucketed:
   train.width_buckets (a geometric width grid in about the sum of its widths, one compiled
-  loop per bucket); train_capacity: train.Sweep's (one program for every m up to it)."""
+  loop per bucket); train_capacity: train.Sweep's (one program for every m up to it);
+  `fields`: train.Sweep fields that replace the config's."""
   rate = config[arch].learning_rate
   num_steps, log_every = steps(config, arch)
-  return train.Sweep(
-      **network_fields(config, arch, locality, n, k), widths=tuple(widths),
-      learning_rate=(tuple(float(r) for r in rate) if isinstance(rate, (tuple, list))
-                     else float(rate)),
-      num_steps=num_steps, log_every=log_every, num_train=num_train,
-      num_test=config.num_test, bucketed=bucketed, train_capacity=train_capacity,
-      llvm_level=config.get("llvm_level"))
+  return train.Sweep(**{
+      **network_fields(config, arch, locality, n, k), "widths": tuple(widths),
+      "learning_rate": (tuple(float(r) for r in rate) if isinstance(rate, (tuple, list))
+                        else float(rate)),
+      "num_steps": num_steps, "log_every": log_every, "num_train": num_train,
+      "num_test": config.num_test, "bucketed": bucketed, "train_capacity": train_capacity,
+      "llvm_level": config.get("llvm_level"), **fields})

@@ -42,6 +42,9 @@ from cnnfcn_jax import table_kernels
 #   "gaussian_bias"  "gaussian" with b ~ N(0, 1) i.i.d. (still permutation invariant). With
 #               b = 0 a ReLU unit t/2 + |t|/2 of t = <w, x> has no odd Fourier weight above
 #               degree 1, so an odd-k parity (k >= 3) starts from a zero population gradient.
+#   "sparse_bias"  "gaussian_bias" with each unit's W on `support` input coordinates drawn
+#               at random (N(0, 1/support) there, exactly 0 elsewhere, trained like the rest):
+#               Edelman et al. 2023's sparse initialisation (docs/spec.md §2).
 # Each Architecture record lists the schemes it takes.
 PARAM_GROUPS = ("W", "b", "u")
 MAX_TABLE_K = 12  # the pattern table has 2^k rows; beyond this the dense path is cheaper
@@ -170,7 +173,7 @@ ARCHITECTURES = {
         fan_in=lambda n, k: k, readout_fan_in=lambda n, k, width: num_windows(n, k) * width,
         windows_per_filter=lambda n, k: 1),
     "fcn": Architecture(
-        "fcn", "FCN", "tab:red", apply_fcn, None, ("gaussian", "gaussian_bias"),
+        "fcn", "FCN", "tab:red", apply_fcn, None, ("gaussian", "gaussian_bias", "sparse_bias"),
         unit_shapes=lambda n, k: ((n,), (), ()), unit_axes=(0, 0, 0),
         fan_in=lambda n, k: n, readout_fan_in=lambda n, k, width: width,
         windows_per_filter=lambda n, k: 1),
@@ -208,10 +211,16 @@ def uses_table(arch: str, k: int) -> bool:
 # ------------------------------------------------------------------------------ init
 
 
-def _unit_params(record, scheme, key, n, k, width, dtype):
+def _unit_params(record, scheme, key, n, k, width, dtype, support=0, unit_readout=False):
   """One hidden unit's parameters, in the per-unit shapes (W, b, u) of `record`."""
   w_shape, b_shape, u_shape = record.unit_shapes(n, k)
   key_w, key_u = jax.random.split(key)
+  if scheme == "sparse_bias":  # a Gaussian unit on `support` coordinates of its own
+    chosen = jax.random.permutation(jax.random.fold_in(key, 3), w_shape[-1])[:support]
+    mask = jnp.zeros(w_shape, dtype).at[..., chosen].set(1)
+    W, b, u = _unit_params(record, "gaussian_bias", key, n, k, width, dtype,
+                           unit_readout=unit_readout)
+    return W * mask * jnp.sqrt(record.fan_in(n, k) / support).astype(dtype), b, u
   if scheme == "paper":
     W = jax.random.rademacher(key_w, w_shape, dtype) / k
     b = jnp.full(b_shape, 1.0 / k - 1.0, dtype)
@@ -220,13 +229,18 @@ def _unit_params(record, scheme, key, n, k, width, dtype):
     W = jax.random.normal(key_w, w_shape, dtype) / jnp.sqrt(record.fan_in(n, k))
     b = (jax.random.normal(jax.random.fold_in(key, 2), b_shape, dtype)
          if scheme == "gaussian_bias" else jnp.zeros(b_shape, dtype))
-    readout_fan_in = record.readout_fan_in(n, k, width)
+    readout_fan_in = 1 if unit_readout else record.readout_fan_in(n, k, width)
     u = jax.random.normal(key_u, u_shape, dtype) / jnp.sqrt(readout_fan_in).astype(dtype)
   return W, b, u
 
 
-def init_params(arch, key, n, k, width, scheme="paper", max_width=None, dtype=None):
+def init_params(arch, key, n, k, width, scheme="paper", max_width=None, dtype=None,
+                support=0, unit_readout=False):
   """Parameters of `arch` with `width` hidden units (per window for CNN/LCN).
+
+  support: the input coordinates of each unit under "sparse_bias" (1 ... fan_in).
+  unit_readout: the gaussian schemes draw u ~ N(0, 1) instead of N(0, 1/readout_fan_in) (the
+  maximal-update parametrisation, whose readout multiplier 1/width the trainer applies).
 
   With `max_width` the arrays have max_width units and units >= width are exactly zero
   (and contribute nothing); `width` may then be a traced integer. Unit l is drawn from
@@ -238,11 +252,15 @@ def init_params(arch, key, n, k, width, scheme="paper", max_width=None, dtype=No
   if scheme not in record.init_schemes:
     raise ValueError(f"init scheme for {arch} must be one of {record.init_schemes}, "
                      f"got {scheme!r}")
+  if scheme == "sparse_bias" and not 1 <= support <= record.fan_in(n, k):
+    raise ValueError(f"support = {support!r}: the sparse_bias init needs 1 ... "
+                     f"{record.fan_in(n, k)} input coordinates per unit")
   dtype = dtype or jnp.result_type(float)
   max_width = width if max_width is None else max_width
   units = jnp.arange(max_width)
   keys = jax.vmap(lambda l: jax.random.fold_in(key, l))(units)
-  per_unit = jax.vmap(lambda kk: _unit_params(record, scheme, kk, n, k, width, dtype))(keys)
+  per_unit = jax.vmap(lambda kk: _unit_params(record, scheme, kk, n, k, width, dtype, support,
+                                              unit_readout))(keys)
   live = units < width
   # vmap put the unit axis first; move it to the architecture's layout.
   return {group: jnp.moveaxis(jnp.where(live.reshape((-1,) + (1,) * (a.ndim - 1)), a, 0),

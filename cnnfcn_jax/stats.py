@@ -113,13 +113,16 @@ def slope_range(xs, lows, highs):
   """(min, max) least-squares slope of log y on log x over the box lows <= y <= highs.
   The slope is Σ c_i log y_i / Σ c_i² with c_i the centred log x: linear, so its extremes
   are at the corner taking the low end where c_i > 0 and the high end elsewhere (min), or
-  the reverse (max)."""
+  the reverse (max). Each corner is centred too (Σ c_i = 0, so the slope is the same), so
+  that equal corners give a slope of exactly 0, not a rounding error on either side of it."""
   c = np.log(np.asarray(xs, float))
   c = c - c.mean()
   lo, hi = np.log(np.asarray(lows, float)), np.log(np.asarray(highs, float))
   norm = (c**2).sum()
-  return (float((c * np.where(c > 0, lo, hi)).sum() / norm),
-          float((c * np.where(c > 0, hi, lo)).sum() / norm))
+
+  def slope(corner):
+    return float((c * (corner - corner.mean())).sum() / norm)
+  return slope(np.where(c > 0, lo, hi)), slope(np.where(c > 0, hi, lo))
 
 
 class BracketedExponent(NamedTuple):

@@ -24,18 +24,20 @@ def run(config, groups, checkpoint) -> list[dict]:
 
 
 def unit_rows(config, arch, locality, n, k, widths, num_train, bucketed=False,
-              train_capacity=0) -> list[dict]:
-  """Train config's seeds x `widths` of arch on (locality, n, k) with num_train samples in
-  one sweep (kpattern_config.make_sweep); one row per network."""
+              train_capacity=0, seeds=None, **fields) -> list[dict]:
+  """Train `seeds` (default config.seeds) x `widths` of arch on (locality, n, k) with
+  num_train samples in one sweep (kpattern_config.make_sweep, with train.Sweep `fields`
+  that replace the config's, e.g. one learning rate per width); one row per network."""
   sweep = kpattern_config.make_sweep(config, arch, locality, n, k, widths, num_train, bucketed,
-                                     train_capacity)
-  block = train.resolve_block(sweep, len(config.seeds), kpattern_config.seeds_per_block(config),
+                                     train_capacity, **fields)
+  seeds = config.seeds if seeds is None else seeds
+  block = train.resolve_block(sweep, len(seeds), kpattern_config.seeds_per_block(config),
                               config.seeds_per_call)
-  out = train.run_sweep(sweep, config.seeds, block, config.seeds_per_call)
+  out = train.run_sweep(sweep, seeds, block, config.seeds_per_call)
   rates = (sweep.learning_rate if isinstance(sweep.learning_rate, tuple)
            else (sweep.learning_rate,) * len(sweep.widths))
   rows = []
-  for s, seed in enumerate(config.seeds):
+  for s, seed in enumerate(seeds):
     for w, width in enumerate(sweep.widths):
       curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
       rate = rates[w]

@@ -33,6 +33,11 @@ import optax
 
 from cnnfcn_jax import engine, full_batch, models, tasks
 
+# How a network's readout scales with its width q: "standard", h = Σ u_i σ(.) with u ~ N(0,
+# 1/q) (the gaussian inits); "mup", the maximal-update parametrisation for Adam: h = (1/q)
+# Σ u_i σ(.) with u ~ N(0, 1), so an Adam rate η moves the readout u/q by η/q and the first
+# layer by η at every width, and one rate serves every width (docs/spec.md §2).
+PARAMETRISATIONS = ("standard", "mup")
 METRICS = ("train_loss", "train_accuracy", "test_accuracy", "test_correlation", "grad_norm",
            "first_layer_distance", "diverged")
 
@@ -61,6 +66,7 @@ class Sweep(engine.Network):
   # True: width_buckets, each its own vmapped block: runs in about the sum of the widths,
   # but compiles one copy of the loop per bucket (on the CPU, often the larger cost).
   bucketed: bool = False
+  parametrisation: str = "standard"  # PARAMETRISATIONS
 
   def __post_init__(self):
     """Refuse arguments the sweep cannot honour, naming the fields (as configs are)."""
@@ -75,6 +81,12 @@ class Sweep(engine.Network):
     for field in ("log_every", "num_train", "num_test"):
       if getattr(self, field) < 1:
         refuse(f"{field} = {getattr(self, field)!r}: expected an integer >= 1")
+    if self.parametrisation not in PARAMETRISATIONS:
+      refuse(f"parametrisation = {self.parametrisation!r}: expected one of {PARAMETRISATIONS}")
+    if self.parametrisation == "mup" and self.init not in ("gaussian", "gaussian_bias",
+                                                           "sparse_bias"):
+      refuse(f"parametrisation = 'mup' with init = {self.init!r}: the readout multiplier 1/q "
+             "needs a Gaussian readout (init 'gaussian', 'gaussian_bias' or 'sparse_bias')")
     if self.llvm_level not in (None, 0, 1, 2, 3):
       refuse(f"llvm_level = {self.llvm_level!r}: expected None (XLA's default) or 0 ... 3")
     if self.train_capacity and (self.train_capacity < self.num_train or self.population):
@@ -136,8 +148,11 @@ def sweep_fn(sweep: Sweep):
   def one_network(max_width, width, learning_rate, num_train, init_key, train_inputs, y_train,
                   test_inputs, y_test):
     optimizer = engine.OPTIMIZERS[sweep.optimizer](learning_rate)
-    params0, trained0, frozen = engine.init_network(sweep, init_key, width, max_width)
-    live = (jnp.arange(max_width) < width).astype(params0[architecture.readout].dtype)
+    mup = sweep.parametrisation == "mup"
+    params0, trained0, frozen = engine.init_network(sweep, init_key, width, max_width, mup)
+    dtype = params0[architecture.readout].dtype
+    live = (jnp.arange(max_width) < width).astype(dtype)
+    live = live / width.astype(dtype) if mup else live  # the readout multiplier 1/q
     params_of = lambda trained: live_params(trained, frozen, live)  # noqa: E731
 
     def measure(trained, diverged):

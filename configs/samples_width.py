@@ -14,7 +14,9 @@ Two parts:
                  midpoints inside the bracket of the first crossing until it is at most
                  frontier_bracket_ratio wide; m*(n) = the smallest m with P(success) >= 1/2
                  (interpolated in log m), and the exponent β of m* ≈ c n^β;
-  width series   at n = phase_n: <arch>.width_series searched jointly the same way, m*(q).
+  width series   at n = phase_n: <arch>.width_series searched jointly the same way, m*(q),
+                 each width at a learning rate chosen on held-out seeds, in each arm of
+                 series_arms (experiments/samples_width/series.py).
 
   python -m cnnfcn_jax.main --config=configs/samples_width.py --workdir=runs/samples_width
   python -m cnnfcn_jax.main --config=configs/samples_width.py:quick --workdir=/tmp/samples_width
@@ -56,7 +58,21 @@ def get_config(variant=""):
   # [choice] midpoints per search of the width series, all widths in each: 2 of them, the
   # widest brackets first (chosen when a midpoint cost about 25 s on the 2-core CPU, most of
   # it compiling; now 2-12 s); the widths left wider keep their brackets in their intervals.
-  c.series_max_refinements = 2
+  c.series_max_refinements = 4
+  # [choice] The width series' arms (experiments/samples_width/series.py): "standard" (the
+  # FCN's parametrisation, a rate per width), "mup" (readout multiplier 1/q: one base rate for
+  # every width), "sparse" (standard, each unit on series_sparse_support coordinates).
+  c.series_arms = ("standard", "mup")
+  # [choice] Adam rates each arm chooses from, 6 over 33x (standard) and 50x (mup): a run on
+  # standard 0.01 ... 0.5 chose its top rate at q = 8, 16 and 32 (0.1 at 64 and 128, 0.01
+  # never), so the standard grid starts at 0.03 and reaches 1; mup chose 2 at every width.
+  c.series_learning_rates = ml_collections.ConfigDict(dict(
+      standard=(0.03, 0.06, 0.125, 0.25, 0.5, 1.0), mup=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+      sparse=(0.03, 0.06, 0.125, 0.25, 0.5, 1.0)))
+  # [choice] Seeds that choose each width's rate (the grid of m, no midpoints), disjoint from
+  # `seeds`, which report m*(q) at the chosen rates: the choice is held out.
+  c.series_selection_seeds = tuple(range(1000, 1032))
+  c.series_sparse_support = 8  # [choice] coordinates per unit of the sparse arm (n/4 at n = 32)
   c.activation = "relu"  # the paper's σ
   c.compute_path = "auto"  # CNN/LCN forward: "table" (exact on {±1}^n, fast), "dense", or auto
   c.seeds_per_block = "auto"  # as in configs/separation.py
@@ -90,9 +106,9 @@ def get_config(variant=""):
   # m up to 8192 (frontier_max_num_train; 0 = the whole grid).
   # [choice] width_series: m*(q) at n = phase_n, against Edelman et al. 2023 (width buys
   # samples for MLPs on sparse parities), its m up to max(phase_num_trains). Widths 8 ...
-  # 128 here, 256 ... 1024 in `:paper` only: one unit of 8 ... 1024 at m = 2048 took 80 s
-  # on the idle 2-core CPU (8 ... 128: 22 s), and the search runs about six m, which would
-  # take this run past 15 minutes.
+  # 128 here, 256 ... 1024 in `:paper` only: a selection unit (6 rates x 32 seeds) of 8 ...
+  # 128 at m = 2048 took 28 s on the idle 2-core CPU, and each arm's searches run about ten
+  # m; 8 ... 512 costs 4x that (the sum of the widths), past this run's 15 minutes.
   c.fcn = ml_collections.ConfigDict(dict(
       init="gaussian_bias", trainable=("W", "b", "u"), optimizer="adam", learning_rate=1e-2,
       first_layer_step="same", num_steps=150, log_every=150, frontier_width=64,
@@ -115,6 +131,10 @@ def get_config(variant=""):
       c[arch].frontier_width = 8
       c[arch].frontier_ns = (16, 32)
     c.fcn.width_series = (4, 8)
+    c.series_learning_rates.standard = (0.01, 0.1)
+    c.series_learning_rates.mup = (0.1, 1.0)
+    c.series_selection_seeds = tuple(range(1000, 1004))
+    c.series_max_refinements = 2
   elif variant == "paper":  # for an accelerator
     c.localities = ("local", "nonlocal")
     c.phase_num_trains = tuple(2**i for i in range(4, 17))  # 16 ... 65,536: 3.6 decades
@@ -133,6 +153,8 @@ def get_config(variant=""):
     c.fcn.frontier_max_num_train = 0
     c.fcn.width_series = tuple(2**i for i in range(3, 11))  # 8 ... 1024
     c.series_max_refinements = 8
+    c.series_arms = ("standard", "mup", "sparse")
+    c.series_selection_seeds = tuple(range(1000, 1128))
   elif variant:
     raise ValueError(f"configs/samples_width.py: unknown variant {variant!r}; "
                      "use '', 'quick' or 'paper'")

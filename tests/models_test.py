@@ -131,9 +131,10 @@ def test_pattern_ids_invert_all_patterns(k):
                                          for s in r.init_schemes])
 def test_widths_nest_and_padding_is_zero(arch, scheme):
   key = jax.random.key(11)
-  small = models.init_params(arch, key, N, K, 3, scheme)
-  padded = models.init_params(arch, key, N, K, 3, scheme, max_width=8)
-  alone_big = models.init_params(arch, key, N, K, 8, scheme)
+  support = 2 if scheme == "sparse_bias" else 0
+  small = models.init_params(arch, key, N, K, 3, scheme, support=support)
+  padded = models.init_params(arch, key, N, K, 3, scheme, max_width=8, support=support)
+  alone_big = models.init_params(arch, key, N, K, 8, scheme, support=support)
   # Written out by hand (not read from the record) so that a wrong record fails here.
   unit_axis = {"cnn": {"W": 0, "b": 0, "u": 1}, "lcn": {"W": 1, "b": 1, "u": 1},
                "fcn": {"W": 0, "b": 0, "u": 0}}[arch]
@@ -223,3 +224,20 @@ def test_importing_models_registers_no_listener_and_imports_no_workdir_code():
   assert set(probe["modules"]) <= {"cnnfcn_jax", "cnnfcn_jax.models", "cnnfcn_jax.table_kernels",
                                    "cnnfcn_jax.cache"}, probe["modules"]
   assert probe["kernels_built"] == 0  # built before tracing, by the run, not on import
+
+
+def test_the_sparse_init_puts_each_unit_on_its_own_support_and_widths_still_nest():
+  key = jax.random.key(3)
+  wide = models.init_params("fcn", key, 32, 3, 64, "sparse_bias", support=8)
+  W = np.asarray(wide["W"])
+  assert ((W != 0).sum(1) == 8).all()  # exactly 8 coordinates a unit
+  assert len({tuple(np.flatnonzero(row)) for row in W}) > 32  # each unit its own
+  assert abs(W[W != 0].std() - 1 / np.sqrt(8)) < 0.05  # N(0, 1/support) there
+  dense = models.init_params("fcn", key, 32, 3, 64, "gaussian_bias")
+  np.testing.assert_array_equal(wide["b"], dense["b"])  # b and u as gaussian_bias draws them
+  np.testing.assert_array_equal(wide["u"], dense["u"])
+  narrow = models.init_params("fcn", key, 32, 3, 5, "sparse_bias", max_width=64, support=8)
+  np.testing.assert_array_equal(narrow["W"][:5], W[:5])
+  for support in (0, 33):
+    with pytest.raises(ValueError, match="support"):
+      models.init_params("fcn", key, 32, 3, 4, "sparse_bias", support=support)

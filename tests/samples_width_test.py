@@ -6,18 +6,21 @@ Crafted rows give, per (arch, n, width, m), the number of seeds (out of SEEDS) t
 the first ones succeed, so a seed's outcome is monotone in m as a real seed's nearly is.
 """
 
+import inspect
 import json
 import math
+import re
 
 import ml_collections
 import numpy as np
 import pytest
 
 from conftest import load_config, run_main, with_changes
-from cnnfcn_jax import kpattern_config, sweeps
+from cnnfcn_jax import checks, kpattern_config, sweeps
 from cnnfcn_jax.experiments import samples_width
 from cnnfcn_jax.experiments.samples_width import claims as sw_claims
 from cnnfcn_jax.experiments.samples_width import report as sw_report
+from cnnfcn_jax.experiments.samples_width import series as sw_series
 from cnnfcn_jax.experiments.samples_width import stats
 
 SEEDS = 8
@@ -169,10 +172,11 @@ def test_corollary5_bound_counts_every_weight():
 
 
 def config_for(phase_widths=(2, 4, 8, 16, 32, 64), cnn_ns=(16, 32, 64, 128),
-               fcn_ns=(16, 32, 64), series=(8, 16, 32, 64), frontier_grid=GRID):
+               fcn_ns=(16, 32, 64), series=(8, 16, 32, 64), frontier_grid=GRID,
+               arms=("standard",)):
   c = load_config("samples_width").to_dict()
   c.update(phase_num_trains=GRID, frontier_num_trains=frontier_grid, phase_n=32,
-           phase_widths=phase_widths, bootstrap_resamples=200)
+           phase_widths=phase_widths, bootstrap_resamples=200, series_arms=arms)
   for arch, ns, width in (("cnn", cnn_ns, 16), ("lcn", cnn_ns, 16), ("fcn", fcn_ns, 64)):
     c[arch].update(frontier_ns=ns, frontier_width=width, frontier_max_num_train=0)
   c["fcn"]["width_series"] = series
@@ -182,7 +186,8 @@ def config_for(phase_widths=(2, 4, 8, 16, 32, 64), cnn_ns=(16, 32, 64, 128),
 def rows_for(successes, c, k=3, seeds=SEEDS):
   """successes(arch, n, q, m) -> seeds of SEEDS that succeed (scaled to `seeds`); rows of
   the phase diagram's units, of the frontier's and of the width series' (series = True) at
-  every grid m."""
+  every grid m: per arm, every rate on selection seeds (1000 on) and, at the arm's first
+  rate (what the selection's ties choose), the reporting seeds."""
   config = ml_collections.ConfigDict(c)
   units = {(key, False): widths for key, widths in samples_width.phase_units(config).items()}
   for arch in c["archs"]:
@@ -193,11 +198,16 @@ def rows_for(successes, c, k=3, seeds=SEEDS):
         units[(arch, "local", c["phase_n"], m), True] = tuple(c[arch]["width_series"])
   rows = []
   for ((arch, locality, n, m), series), widths in units.items():
+    stages = [(arm, role, rate, first) for arm in c["series_arms"] for role, rates, first in (
+        ("select", c["series_learning_rates"][arm], 1000),
+        ("report", c["series_learning_rates"][arm][:1], 0)) for rate in rates]
     for q in widths:
       hits = successes(arch, n, q, m) * seeds // SEEDS
-      rows += [dict(arch=arch, locality=locality, n=n, k=k, width=q, num_train=m, seed=s,
-                    success=s < hits, test_accuracy=1.0 if s < hits else 0.5, series=series)
-               for s in range(seeds)]
+      for arm, role, rate, first in stages if series else [(None, None, 0.01, 0)]:
+        rows += [dict(arch=arch, locality=locality, n=n, k=k, width=q, num_train=m,
+                      seed=first + s, success=s < hits, test_accuracy=1.0 if s < hits else 0.5,
+                      series=series, learning_rate=rate,
+                      **(dict(arm=arm, role=role) if series else {})) for s in range(seeds)]
   return rows
 
 
@@ -215,8 +225,7 @@ def power_law(scale, beta, min_width=8, fcn_width_factor=4.0):
   return successes
 
 
-WIDTH_CLAIM = ("FCN width series at n = 32, one adam step 0.01 for every width in the standard "
-               "parametrisation")
+WIDTH_CLAIM = "FCN width series, standard arm, at n = 32"
 
 
 def verdicts(rows, c):
@@ -243,14 +252,12 @@ def test_every_claim_holds_on_rows_built_to_satisfy_it():
   assert statuses(found) == {
       "CNN m*(n) polynomial": "holds", "LCN m*(n) polynomial": "holds",
       "FCN m* grows faster than CNN's": "holds", "FCN m* grows faster than LCN's": "holds",
-      "CNN phase diagram": "holds", "LCN phase diagram": "holds",
-      "FCN width series at n = 32, one adam step 0.01 for every width in the standard "
-      "parametrisation": "holds"}
+      "CNN phase diagram": "holds", "LCN phase diagram": "holds", WIDTH_CLAIM: "holds"}
   assert "FCN beyond the grid from n = 64" in found["FCN m* grows faster than CNN's"].measured
   width = found[WIDTH_CLAIM].measured
   # γ over the widths with m* inside (32 and 64): log2(1024 / 4096) = -2.
-  assert width.startswith("γ = -2.00 [-∞, -1.00]; width series: q = 8: > 4096; q = 16: > "
-                          "4096; q = 32: 4096 [")
+  assert width.startswith("γ = -2.00 [-∞, -1.00]; widths 8, 16, 32, 64: q = 8 (rate 0.01): "
+                          "> 4096; q = 16 (rate 0.01): > 4096; q = 32 (rate 0.01): 4096 [")
   assert "16 cells at level 0.9969 each, 16 above 1/2" in found["CNN phase diagram"].measured
   # Eight seeds a cell: no cell can be shown above 1/2 at the family's level.
   few = verdicts(rows_for(GOOD, c), c)
@@ -339,15 +346,16 @@ def test_the_width_claim_fails_when_the_widest_needs_more_and_is_open_when_they_
   found = verdicts(rows_for(costly, c), c)[WIDTH_CLAIM]
   # γ over q = 8, 16: log2(2048 / 512) = 2, its interval above 0.
   assert found.status == "FAILS" and found.measured.startswith("γ = 2.00 [")
-  assert found.measured.endswith("q = 64: > 4096")
+  assert found.measured.endswith("q = 64 (rate 0.01): > 4096")
   flat = power_law(dict(cnn=16, lcn=8, fcn=1 / 32), dict(cnn=1, lcn=1, fcn=3),
                    fcn_width_factor=1)
   found = verdicts(rows_for(flat, c), c)[WIDTH_CLAIM]
-  assert found.status == "not established" and "00 [-0.40, 0.40]; width series" in found.measured
+  assert found.status == "not established" and "00 [-0.40, 0.40]; widths" in found.measured
   # Without a series the phase diagram's grid is judged.
   c = config_for(series=())
-  found = verdicts(rows_for(GOOD, c), c)[WIDTH_CLAIM]
-  assert found.holds and "; phase diagram: q = 2: > 4096" in found.measured
+  found = verdicts(rows_for(GOOD, c), c)["FCN width series, the phase diagram's widths, at n = 32"]
+  assert found.holds and "adam step 0.01 for every width" in found.claim
+  assert "; widths 2, 4, 8, 16, 32, 64: q = 2: > 4096" in found.measured
 
 
 def test_the_phase_diagram_keeps_its_grid_and_the_series_its_own_rows():
@@ -360,8 +368,8 @@ def test_the_phase_diagram_keeps_its_grid_and_the_series_its_own_rows():
   assert (found["phase"][16].m_lo, found["phase"][16].m_hi) == (128, 256)  # the grid's
   assert (found["frontier"][32].m_lo, found["frontier"][32].m_hi) == (181, 256)  # refined
   assert found["phase"][16].low <= 128 and found["phase"][16].high >= 256
-  fcn = stats.analysis(rows, c)["fcn", "local"]
-  assert set(fcn["series"]) == {8, 16, 32, 64} and fcn["series"][64].m_star == 1024
+  fcn = sw_series.analysis(rows, c)["fcn", "local"]["series"]["standard"]
+  assert set(fcn["fronts"]) == {8, 16, 32, 64} and fcn["fronts"][64].m_star == 1024
   # A series row the phase diagram also holds would be a duplicate seed if pooled: it is not.
   assert stats.phase_rows(rows, c) == [r for r in rows if r["n"] == 32 and not r["series"]
                                        and r["num_train"] in GRID and r["width"] in
@@ -416,12 +424,18 @@ class FakeCheckpoint:
 
 @pytest.fixture
 def fake_training(monkeypatch):
-  """install(successes(n, m, q) -> seeds of SEEDS): unit_rows trains nothing."""
+  """install(successes(n, m, q[, rate]) -> seeds of SEEDS): unit_rows trains nothing; a
+  width series' selection stage has seeds 1000 on."""
   def install(successes):
-    def unit_rows(c, arch, locality, n, m, widths, series=False, capacity=0):
-      return [dict(arch=arch, locality=locality, n=n, k=c.k, width=q, num_train=m, seed=s,
-                   success=s < successes(n, m, q), test_accuracy=0.5, series=series)
-              for q in widths for s in range(SEEDS)]
+    with_rate = len(inspect.signature(successes).parameters) == 4
+    def unit_rows(c, arch, locality, n, m, cells, series=None, capacity=0):
+      first = 1000 if series and series[1] == "select" else 0
+      return [dict(arch=arch, locality=locality, n=n, k=c.k, width=q, num_train=m,
+                   seed=first + s, test_accuracy=0.5, series=bool(series),
+                   success=s < successes(n, m, q, *([rate] if with_rate else [])),
+                   learning_rate=c[arch].learning_rate if rate is None else rate,
+                   **(dict(arm=series[0], role=series[1]) if series else {}))
+              for q, rate in cells for s in range(SEEDS)]
     monkeypatch.setattr(samples_width, "unit_rows", unit_rows)
   return install
 
@@ -480,45 +494,68 @@ def test_the_width_series_searches_all_its_widths_at_once(fake_training):
   # Every seed succeeds from its width's threshold on: 1000 at q = 8, 500 at 16, 300 at 32.
   fake_training(lambda n, m, q: SEEDS if m >= {8: 1000, 16: 500, 32: 300}[q] else 0)
   c, fake = search_config(), FakeCheckpoint()
-  rows = samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512),
-                                       widths=(8, 16, 32), series=True)
+  cells = [(8, 0.1), (16, 0.1), (32, 0.1)]
+  report = ("standard", "report")
+  rows = samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512), cells,
+                                       series=report)
   # Down until every width fails (256), up until every one succeeds (1024), then the
   # widest unresolved bracket's midpoint (ties: the narrowest width first), 4 at most.
-  assert fake.names == [f"fcn-local-n16-m{m}-series" for m in (512, 256, 1024, 724, 362,
-                                                                861, 431)]
-  assert all(r["series"] for r in rows) and len(rows) == 7 * 3 * SEEDS
-  cells = stats.outcomes(rows)
-  brackets = {q: stats.frontier_with_interval(*cells["fcn", "local", 16, q][::2], 50)[4:]
+  assert fake.names == [f"fcn-local-n16-m{m}-series-standard-report"
+                        for m in (512, 256, 1024, 724, 362, 861, 431)]
+  assert all(r["series"] and r["role"] == "report" for r in rows)
+  assert len(rows) == 7 * 3 * SEEDS
+  found = stats.outcomes(rows)
+  brackets = {q: stats.frontier_with_interval(*found["fcn", "local", 16, q][::2], 50)[4:]
               for q in (8, 16, 32)}
   assert brackets == {8: (861, 1024), 16: (431, 512), 32: (256, 362)}  # q = 32 left at 1.41
-  # Rows already measured (`known`, of the same series flag) are not run again: a search
-  # given them runs only the next midpoint, q = 32's.
+  # A series never reads the phase diagram's rows (`known`): its networks are its own.
   fake = FakeCheckpoint()
-  samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512),
-                                widths=(8, 16, 32), known=rows, series=True)
-  assert fake.names == ["fcn-local-n16-m304-series"]
-  fake = FakeCheckpoint()
-  samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512),
-                                widths=(8, 16, 32), known=[dict(r, series=False) for r in rows],
-                                series=True)
-  assert fake.names[:3] == [f"fcn-local-n16-m{m}-series" for m in (512, 256, 1024)]
+  samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512), cells,
+                                known=[dict(r, series=False) for r in rows], series=report)
+  assert fake.names[:3] == [f"fcn-local-n16-m{m}-series-standard-report"
+                            for m in (512, 256, 1024)]
   # A series has its own cap on midpoints.
   fake = FakeCheckpoint()
   samples_width.frontier_search(search_config(series_max_refinements=2), fake, "fcn", "local",
-                                16, GRID.index(512), widths=(8, 16, 32), series=True)
+                                16, GRID.index(512), cells, series=report)
   assert len(fake.names) == 3 + 2
+
+
+def test_the_selection_stage_stops_when_each_width_has_one_good_rate(fake_training):
+  # Rate 0.1 succeeds from the width's threshold on, rate 0.01 never: the search goes up
+  # until every width has some rate at P >= 0.9, not every rate, and runs no midpoint.
+  fake_training(lambda n, m, q, rate: SEEDS if rate == 0.1 and m >= {8: 1000, 16: 500}[q]
+                else 0)
+  c, fake = search_config(), FakeCheckpoint()
+  cells = [(q, r) for q in (8, 16) for r in (0.01, 0.1)]
+  rows = samples_width.frontier_search(c, fake, "fcn", "local", 16, GRID.index(512), cells,
+                                       series=("standard", "select"), refinements=0)
+  assert fake.names == [f"fcn-local-n16-m{m}-series-standard-select" for m in (512, 256, 1024)]
+  assert {r["seed"] for r in rows} == set(range(1000, 1000 + SEEDS))
+  assert sw_series.choose(rows, "standard") == {8: 0.1, 16: 0.1}
 
 
 def test_a_run_keeps_the_series_apart_and_every_seed_once(fake_training, tmp_path):
   c = with_changes(load_config("samples_width", "quick"), {
       "phase_num_trains": (32, 64, 128, 256, 512), "frontier_num_trains": GRID,
       "bootstrap_resamples": 20})
-  fake_training(lambda n, m, q: SEEDS if m >= 8 * n else SEEDS // 2 if m >= 5 * n else 0)
+  # The larger rate needs half the samples, so each width chooses it (one rate for mup).
+  fake_training(lambda n, m, q, rate=None: SEEDS if m * (rate == max(
+      c.series_learning_rates.mup) and 2 or 1) >= 8 * n else 0)
   rows = samples_width.run(c, FakeCheckpoint())
-  keys = [(r["arch"], r["n"], r["width"], r["num_train"], r["seed"], r["series"]) for r in rows]
+  keys = [(r["arch"], r["n"], r["width"], r["num_train"], r["seed"], r["series"],
+           r.get("arm"), r["learning_rate"]) for r in rows]
   assert len(keys) == len(set(keys))
   series = {r["num_train"] for r in rows if r["series"]}
   assert series and max(series) <= 512  # the series stays in the phase diagram's m range
+  for arm in c.series_arms:  # held out: the reporting seeds run only the chosen rate
+    select = sw_series.arm_rows(rows, arm, "select")
+    report = sw_series.arm_rows(rows, arm, "report")
+    assert {r["seed"] for r in select}.isdisjoint({r["seed"] for r in report})
+    assert {(r["width"], r["learning_rate"]) for r in report} == set(
+        sw_series.choose(select, arm).items())
+    assert {r["learning_rate"] for r in select} == set(c.series_learning_rates[arm])
+  assert {r["learning_rate"] for r in sw_series.arm_rows(rows, "mup", "report")} == {1.0}
   found = stats.analysis([dict(r, k=3) for r in rows], c.to_dict())
   # m* = 5n..8n: at n = 16 between 80 and 128, refined from the grid's [64, 128].
   front = found["cnn", "local"]["frontier"][16]
@@ -558,8 +595,9 @@ def check_quick_run(workdir):
     assert (workdir / figure).exists(), figure
   assert {r["width"] for r in rows if r["series"]} == set(c.fcn.width_series)
   assert "## Width series m*(q) at n = 16" in report and "FCN width series" in report
+  assert {r["arm"] for r in rows if r["series"]} == set(c.series_arms)
   assert sum(line.startswith(("- holds: ", "- FAILS: ", "- not established: "))
-             for line in report.splitlines()) == 7
+             for line in report.splitlines()) == 6 + len(c.series_arms)
 
 
 @pytest.mark.slow
@@ -571,7 +609,8 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
                "--config.phase_num_trains=(16, 64)", "--config.frontier_num_trains=(16, 64)",
                f"--config.phase_widths=(2, {max(c.phase_widths)})",
                f"--config.fcn.width_series=(8, {max(c.fcn.width_series)})",
-               "--config.bootstrap_resamples=10"]
+               "--config.bootstrap_resamples=10", "--config.series_selection_seeds=(1000,)"]
+  overrides += [f"--config.series_learning_rates.{arm}=(0.1,)" for arm in c.series_arms]
   for arch in c.archs:
     overrides += [f"--config.{arch}.num_steps=10", f"--config.{arch}.log_every=10",
                   f"--config.{arch}.frontier_ns=(16, {max(c[arch].frontier_ns)})"]
@@ -582,17 +621,75 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
   assert {r["n"] for r in rows if r["arch"] == "cnn"} == {16, 32, max(c.cnn.frontier_ns)}
   assert max(r["width"] for r in rows if not r["series"]) == max(c.phase_widths)
   assert max(r["width"] for r in rows if r["series"]) == max(c.fcn.width_series)
+  assert {r["arm"] for r in rows if r["series"]} == {"standard", "mup", "sparse"}
   assert "holds" in result.stdout or "FAILS" in result.stdout
 
 
 def test_a_width_series_unit_asks_for_width_buckets_and_the_sweep_gets_them(monkeypatch):
-  c = load_config("samples_width", "quick")
+  c = with_changes(load_config("samples_width", "quick"), {"series_arms": ("mup", "sparse")})
   calls = []
   monkeypatch.setattr(sweeps, "unit_rows", lambda *a, **kw: calls.append((a, kw)) or [])
-  samples_width.unit_rows(c, "fcn", "local", 16, 64, (4, 8, 16), series=True)
-  samples_width.unit_rows(c, "fcn", "local", 16, 64, (4, 8), series=False)
-  assert [(a[5:7], kw["bucketed"]) for a, kw in calls] == [(((4, 8, 16), 64), True),
-                                                           (((4, 8), 64), False)]
-  sweep = kpattern_config.make_sweep(c, "fcn", "local", 16, c.k, (4, 8, 16), 64, bucketed=True)
+  cells = [(4, 0.1), (8, 0.2), (16, 0.1)]
+  samples_width.unit_rows(c, "fcn", "local", 16, 64, cells, series=("mup", "select"))
+  samples_width.unit_rows(c, "fcn", "local", 16, 64, cells, series=("sparse", "report"))
+  samples_width.unit_rows(c, "fcn", "local", 16, 64, [(4, None), (8, None)])
+  assert [(a[5:7], kw["bucketed"]) for a, kw in calls] == [
+      (((4, 8, 16), 64), True), (((4, 8, 16), 64), True), (((4, 8), 64), False)]
+  (_, mup), (_, sparse), (_, phase) = calls
+  assert mup["seeds"] == c.series_selection_seeds and mup["parametrisation"] == "mup"
+  assert mup["learning_rate"] == (0.1, 0.2, 0.1) and sparse["seeds"] == c.seeds
+  assert sparse["init"] == "sparse_bias" and sparse["init_support"] == c.series_sparse_support
+  assert set(phase) == {"bucketed", "train_capacity", "seeds"} and phase["seeds"] == c.seeds
+  sweep = kpattern_config.make_sweep(c, "fcn", "local", 16, c.k, (4, 8, 16), 64, bucketed=True,
+                                     **{k: v for k, v in mup.items() if k not in (
+                                         "bucketed", "train_capacity", "seeds")})
   assert sweep.bucketed and sweep.widths == (4, 8, 16) and sweep.num_train == 64
+  assert sweep.parametrisation == "mup" and sweep.learning_rate == (0.1, 0.2, 0.1)
   assert (sweep.num_steps, sweep.log_every) == (c.fcn.num_steps, c.fcn.log_every)
+
+
+def selection_rows(table, seeds=4):
+  """Selection rows from {(q, rate): {m: successes of `seeds`}}."""
+  return [dict(width=q, learning_rate=rate, num_train=m, seed=1000 + s, success=s < hits)
+          for (q, rate), by_m in table.items() for m, hits in by_m.items()
+          for s in range(seeds)]
+
+
+def test_each_width_chooses_the_rate_of_smallest_m_star_and_mup_one_rate_for_all():
+  rows = selection_rows({
+      (8, 0.1): {256: 0, 512: 4}, (8, 0.2): {256: 2, 512: 4},  # 0.2: m* = 256 at q = 8
+      (16, 0.1): {256: 4, 512: 4}, (16, 0.2): {256: 4, 512: 4},  # tied: the smaller rate
+      (32, 0.1): {256: 1, 512: 3}, (32, 0.2): {256: 0, 512: 1}})  # 0.1 reaches 1/2 first
+  assert sw_series.choose(rows, "standard") == {8: 0.2, 16: 0.1, 32: 0.1}
+  # One base rate: 0.2 is beyond the grid at q = 32, 0.1 nowhere; the fewest beyond wins.
+  assert sw_series.choose(rows, "mup") == {8: 0.1, 16: 0.1, 32: 0.1}
+  # Equal m* at the grid's first m: the higher mean P(success) over the measured m.
+  tie = selection_rows({(8, 0.1): {256: 2, 512: 3}, (8, 0.2): {256: 2, 512: 4}})
+  assert sw_series.choose(tie, "standard") == {8: 0.2}
+
+
+def test_the_width_series_reports_on_its_reporting_seeds_alone():
+  c = config_for()
+  rows = rows_for(GOOD, c)
+  found = sw_series.analysis(rows, c)["fcn", "local"]["series"]["standard"]
+  # The selection rows choose the rates; their outcomes never enter m*(q) or γ.
+  spoiled = [dict(r, success=False) if r.get("role") == "select" else r for r in rows]
+  again = sw_series.analysis(spoiled, c)["fcn", "local"]["series"]["standard"]
+  assert again["fronts"] == found["fronts"] and again["fit"]["beta"] == found["fit"]["beta"]
+  assert set(again["selection"].values()) == {math.inf}
+  # The reporting rows do move them.
+  moved = [dict(r, success=True) if r.get("role") == "report" and r["width"] == 8 else r
+           for r in rows]
+  assert sw_series.analysis(moved, c)["fcn", "local"]["series"]["standard"]["fronts"][
+      8] != found["fronts"][8]
+  assert found["chosen"] == found["used"] == {q: 0.01 for q in (8, 16, 32, 64)}
+
+
+def test_the_series_config_is_checked_field_by_field():
+  for changes, field in (({"series_arms": ("standard", "lazy")}, "series_arms[1]"),
+                         ({"series_selection_seeds": (0, 1000)}, "series_selection_seeds"),
+                         ({"series_learning_rates.mup": ()}, "series_learning_rates.mup"),
+                         ({"series_arms": ("sparse",), "series_sparse_support": 99},
+                          "series_sparse_support")):
+    with pytest.raises(checks.ConfigError, match=f"config.{re.escape(field)} ="):
+      samples_width.validate(with_changes(load_config("samples_width"), changes))

@@ -146,6 +146,16 @@ def test_the_slope_range_is_the_extreme_corner_of_the_box_of_brackets():
     assert stats.slope_range(ns, lows, highs) == pytest.approx((min(corners), max(corners)))
 
 
+def test_brackets_that_allow_a_flat_line_give_a_slope_of_exactly_zero():
+  # Every bracket holds 1024 (the samples x width series' case): the lowest slope is 0 itself,
+  # which a verdict "at or above 0" must see as 0, not as 2e-15 or -2e-15.
+  widths = [8, 16, 32, 64, 128]
+  lows = [861, 861, 1024, 1024, 1024]
+  highs = [1024, 1024, 1218, 1218, 1218]
+  assert stats.slope_range(widths, lows, highs)[0] == 0.0
+  assert stats.slope_range([3, 7, 11], [1000] * 3, [1000] * 3) == (0.0, 0.0)
+
+
 def test_a_resample_past_the_range_gives_an_infinite_slope_signed_by_where_it_left():
   xs, ys = [10, 100, 1000], [5.0, 50.0, 500.0]  # α = 1, brackets a factor 2 each way
   lows, highs = [y / 2 for y in ys], [y * 2 for y in ys]

@@ -4,6 +4,7 @@ device sharding, and a few pinned numbers."""
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 
@@ -433,3 +434,40 @@ def test_a_padded_and_masked_sweep_equals_the_unpadded_one_in_float64(arch, tabl
         for group in alone[key]:
           np.testing.assert_allclose(padded[key][group], alone[key][group], rtol=0,
                                      atol=1e-12, err_msg=f"m = {m}: {key} {group}")
+
+
+def test_the_mup_readout_is_the_standard_one_rescaled_and_widths_still_nest():
+  # u ~ N(0, 1) drawn from the same keys as the standard u ~ N(0, 1/q), and h = (1/q) Σ u σ:
+  # the initial outputs are the standard network's / sqrt(q), each at its own width.
+  with jax.enable_x64(True):
+    widths = (2, 5, 9)
+    standard = train.run_sweep(small_sweep("fcn", widths=widths), [0, 1])
+    mup = train.run_sweep(small_sweep("fcn", widths=widths, parametrisation="mup"), [0, 1])
+    scale = np.sqrt(np.array(widths, float))
+    # (to 1e-6: the standard init divides by the square root of an int32 width in float32)
+    np.testing.assert_allclose(mup["params0"]["u"], standard["params0"]["u"]
+                               * scale[None, :, None], rtol=1e-6)
+    np.testing.assert_allclose(mup["test_correlation"][:, :, 0],
+                               standard["test_correlation"][:, :, 0] / scale, rtol=1e-6)
+    for w, width in enumerate(widths):  # the multiplier is the network's own width's
+      alone = train.run_sweep(small_sweep("fcn", widths=(width,), parametrisation="mup"), [0, 1])
+      for name in train.METRICS:
+        np.testing.assert_allclose(mup[name][:, w], alone[name][:, 0], rtol=1e-10, atol=1e-13,
+                                   err_msg=name)
+    # Adam's first step moves every live readout weight by the rate, whatever its gradient's
+    # scale: the function's readout u/q by rate/q.
+    one = train.run_sweep(small_sweep("fcn", widths=widths, parametrisation="mup", num_steps=1,
+                                      log_every=1, learning_rate=0.05), [0])
+    moved = np.abs(one["params"]["u"] - one["params0"]["u"])[0]
+    for w, width in enumerate(widths):
+      np.testing.assert_allclose(moved[w, :width], 0.05, rtol=1e-4)
+      assert not moved[w, width:].any()
+
+
+@pytest.mark.parametrize("overrides,named", [
+    (dict(parametrisation="ntk"), "parametrisation = 'ntk'"),
+    (dict(parametrisation="mup", init="paper"), "init = 'paper'")])
+def test_an_unknown_parametrisation_or_mup_without_a_gaussian_readout_is_refused(overrides,
+                                                                               named):
+  with pytest.raises(ValueError, match=re.escape(named)):
+    small_sweep("fcn", **overrides)

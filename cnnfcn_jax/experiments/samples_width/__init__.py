@@ -11,9 +11,10 @@ phase_widths (and the frontier width); the frontier runs, at each n of
 search from the neighbouring n's m* reaches, then midpoints inside the bracket of the
 first crossing of 1/2 (frontier_search: each n costs a few units, not the whole grid; at
 phase_n the phase diagram's grid is its start); the width series runs
-<arch>.width_series at phase_n by the same search over all its widths at once, in units
-of its own (`series` = True: not pooled with the phase diagram's networks, which are the
-same networks but other calls, and Adam sends rounding differences to other outcomes).
+<arch>.width_series at phase_n by the same search over all its widths (and, in its
+selection stage, all its rates) at once, per arm (series.py), in units of its own
+(`series` = True: not pooled with the phase diagram's networks, which are the same
+networks but other calls, and Adam sends rounding differences to other outcomes).
 One row per network, with `success` = test accuracy >= success_accuracy. The statistics
 are in stats.py and the claims in claims.py; the report (report.py) draws one P(success)
 heatmap per architecture with its 50% contour, m*(n) with intervals and fits, and m*(q),
@@ -27,6 +28,7 @@ import math
 import numpy as np
 
 from cnnfcn_jax import checks, engine, kpattern_config, models, sweeps, tasks, train
+from cnnfcn_jax.experiments.samples_width import series as series_module
 from cnnfcn_jax.experiments.samples_width import stats
 
 # Per-network fields the report does not read: left out of the published summary
@@ -65,6 +67,7 @@ def validate(c):
     checks.fail("frontier_bracket_ratio", c.frontier_bracket_ratio, "a ratio m_hi/m_lo > 1")
   checks.positive_int("frontier_max_refinements", c.frontier_max_refinements, minimum=0)
   checks.positive_int("series_max_refinements", c.series_max_refinements, minimum=0)
+  validate_series(c)
   checks.choice("activation", c.activation, tuple(models.ACTIVATIONS))
   checks.choice("compute_path", c.compute_path, kpattern_config.COMPUTE_PATHS)
   checks.choice("llvm_level", c.llvm_level, (0, 1, 2, 3))
@@ -86,6 +89,10 @@ def validate(c):
         checks.fail(f"{arch}.width_series", a.width_series, "a tuple of widths, or () for none")
       if a.width_series:
         checks.nonempty_tuple(f"{arch}.width_series", a.width_series, checks.positive_int)
+    if a.get("width_series") and "mup" in c.series_arms and a.init not in ("gaussian",
+                                                                           "gaussian_bias"):
+      checks.fail("series_arms", c.series_arms, f"arms without 'mup' for {arch}.init = "
+                  f"{a.init!r} (the mup arm's readout multiplier needs a Gaussian readout)")
     checks.nonempty_tuple(f"{arch}.frontier_ns", a.frontier_ns, checks.positive_int)
     checks.positive_int(f"{arch}.frontier_max_num_train", a.frontier_max_num_train, minimum=0)
     if not frontier_grid(c, arch):
@@ -97,6 +104,26 @@ def validate(c):
     if c.position != kpattern_config.MIDDLE and c.position > min(a.frontier_ns) - c.k:
       checks.fail("position", c.position, f"{kpattern_config.MIDDLE} (middle) or a window start in "
                   f"[0, min({arch}.frontier_ns) - k] = [0, {min(a.frontier_ns) - c.k}]")
+
+
+def validate_series(c):
+  """The width series' fields (series.py): arms, their rates, the selection seeds."""
+  checks.nonempty_tuple("series_arms", c.series_arms,
+                        lambda field, arm: checks.choice(field, arm, series_module.ARMS))
+  for arm in c.series_arms:
+    field = f"series_learning_rates.{arm}"
+    if arm not in c.series_learning_rates:
+      checks.fail(field, None, "a tuple of learning rates for every arm of series_arms")
+    checks.nonempty_tuple(field, c.series_learning_rates[arm], checks.positive_float)
+  checks.seeds("series_selection_seeds", c.series_selection_seeds)
+  if set(c.series_selection_seeds) & set(c.seeds):
+    checks.fail("series_selection_seeds", c.series_selection_seeds,
+                "seeds disjoint from config.seeds (the choice of rates is held out)")
+  if "sparse" in c.series_arms:
+    checks.positive_int("series_sparse_support", c.series_sparse_support)
+    if c.series_sparse_support > c.phase_n:
+      checks.fail("series_sparse_support", c.series_sparse_support,
+                  f"1 ... phase_n = {c.phase_n} coordinates per unit")
 
 
 # -------------------------------------------------------------------------------- run
@@ -129,37 +156,53 @@ def search_grid(c, arch, series=False) -> tuple[int, ...]:
   return (tuple(m for m in grid if m <= max(c.phase_num_trains)) or grid[:1]) if series else grid
 
 
-def unit_rows(c, arch, locality, n, m, widths, series=False, capacity=0) -> list[dict]:
-  """All seeds x widths in one call, m samples of `capacity` drawn (train.Sweep's
+def unit_rows(c, arch, locality, n, m, cells, series=None, capacity=0) -> list[dict]:
+  """All seeds x cells in one call, m samples of `capacity` drawn (train.Sweep's
   train_capacity: one program for every m of a search); one row per network
-  (sweeps.unit_rows' fields). A width series trains each power-of-two bucket of its widths
-  at its own size (train.width_buckets): padded to the widest, every network would cost as
-  much as the widest."""
-  rows = sweeps.unit_rows(c, arch, locality, n, c.k, widths, m, bucketed=series,
-                          train_capacity=capacity)
+  (sweeps.unit_rows' fields). cells: (width, learning rate) pairs, the rate None for the
+  config's. series: None, or (arm, stage) of the width series (series.py), whose units
+  train each power-of-two bucket of its widths at its own size (train.width_buckets:
+  padded to the widest, every network would cost as much as the widest) on the stage's
+  seeds, at the cells' rates and the arm's parametrisation and init."""
+  widths = tuple(q for q, _ in cells)
+  fields = {}
+  if series:
+    fields = dict(series_module.arm_fields(c, series[0]),
+                  learning_rate=tuple(float(rate) for _, rate in cells))
+  rows = sweeps.unit_rows(c, arch, locality, n, c.k, widths, m, bucketed=bool(series),
+                          train_capacity=capacity, seeds=stage_seeds(c, series), **fields)
+  tags = dict(series=True, arm=series[0], role=series[1]) if series else dict(series=False)
   return [dict(r, num_steps=c[arch].num_steps, success_accuracy=c.success_accuracy,
-               success=bool(r["test_accuracy"] >= c.success_accuracy), series=series)
-          for r in rows]
+               success=bool(r["test_accuracy"] >= c.success_accuracy), **tags) for r in rows]
 
 
-def cost(c, arch, n, m, widths, series=False) -> float:
+def stage_seeds(c, series):
+  """The seeds of a unit: the width series' selection seeds in its select stage, else
+  config.seeds."""
+  return tuple(c.series_selection_seeds) if series and series[1] == series_module.SELECT \
+      else tuple(c.seeds)
+
+
+def cost(c, arch, n, m, cells, series=None) -> float:
   """Relative cost of a unit for the progress log, in FCN flops: the FCN's matmuls, the
   pattern table's m windows (a gathered and scattered window costs about 500 flops' time
   on the 2-core CPU) and compiling (about 3e11 a program, or a series' bucket)."""
+  widths = [q for q, _ in cells]
   calls = len(train.width_buckets(widths)) if series else 1
   if models.ARCHITECTURES[arch].windowed:
     per_step = 500 * m * (n - c.k + 1) * len(widths)
   else:
     per_step = 6 * m * n * (sum(widths) if series else max(widths) * len(widths))
-  return c[arch].num_steps * per_step * len(c.seeds) + 3e11 * calls
+  return c[arch].num_steps * per_step * len(stage_seeds(c, series)) + 3e11 * calls
 
 
-def unit(c, arch, locality, n, m, widths, series=False, capacity=0):
+def unit(c, arch, locality, n, m, cells, series=None, capacity=0):
   """(name, cost, compute) of one checkpointed unit; the name holds m, so a resumed search
   finds its refinements too. capacity: the largest m of the unit's search (unit_rows)."""
-  return (f"{arch}-{locality}-n{n}-m{m}" + ("-series" if series else ""),
-          cost(c, arch, n, m, widths, series),
-          lambda: unit_rows(c, arch, locality, n, m, widths, series, capacity))
+  return (f"{arch}-{locality}-n{n}-m{m}" + (f"-series-{series[0]}-{series[1]}" if series
+                                             else ""),
+          cost(c, arch, n, m, cells, series),
+          lambda: unit_rows(c, arch, locality, n, m, cells, series, capacity))
 
 
 def unresolved(c, ms, fractions):
@@ -175,54 +218,81 @@ def unresolved(c, ms, fractions):
   return (lo, hi) if round(math.sqrt(lo * hi)) not in (lo, hi) else None
 
 
-def frontier_search(c, checkpoint, arch, locality, n, start, widths=None, known=(),
-                    series=False) -> list[dict]:
-  """The new rows of a joint search over m for `widths` (default: the frontier width) at
-  one n. Grid m from search_grid: first the grid index `start`, then down until every
-  width has P(success) <= SEARCH_LOW (or the grid's first m), then up until every width
-  has P >= SEARCH_HIGH (or its last); then, while some width's first crossing of 1/2 is
-  unresolved (`unresolved`), the integer geometric midpoint of the widest such bracket, at
-  most frontier_max_refinements of them (series_max_refinements for a series). Every m
-  runs all widths in one unit; rows in `known` (the phase diagram's, of the same series
-  flag) are not run again. Where P grows
-  with m, as it does but for seed noise, the grid points left out cannot hold the first
-  crossing of 1/2 (of the seeds or of a bootstrap resample, short of a jump past
-  SEARCH_LOW or SEARCH_HIGH)."""
-  grid = search_grid(c, arch, series)
-  widths = tuple(widths or (c[arch].frontier_width,))
-  seen, rows = {}, []  # {m: {width: [success, ...]}}, the new rows
+def frontier_search(c, checkpoint, arch, locality, n, start, cells=None, known=(),
+                    series=None, refinements=None) -> list[dict]:
+  """The new rows of a joint search over m for `cells` ((width, rate) pairs, the rate None
+  for the config's; default: the frontier width) at one n. Grid m from search_grid: first
+  the grid index `start`, then down until every cell has P(success) <= SEARCH_LOW (or the
+  grid's first m), then up until every width has a cell with P >= SEARCH_HIGH (or its
+  last); then, while some cell's first crossing of 1/2 is unresolved (`unresolved`), the
+  integer geometric midpoint of the widest such bracket, at most `refinements` of them
+  (default frontier_max_refinements, series_max_refinements for a series). Every m runs
+  all cells in one unit; rows in `known` (the phase diagram's, not a series') are not run
+  again. Where P grows with m, as it does but for seed noise, the grid points left out
+  cannot hold the first crossing of 1/2 (of the seeds or of a bootstrap resample, short of
+  a jump past SEARCH_LOW or SEARCH_HIGH)."""
+  grid = search_grid(c, arch, bool(series))
+  cells = tuple(cells or ((c[arch].frontier_width, None),))
+  if refinements is None:
+    refinements = c.series_max_refinements if series else c.frontier_max_refinements
+  seen, rows = {}, []  # {m: {cell: [success, ...]}}, the new rows
+
+  def cell_of(r):
+    return r["width"], (r["learning_rate"] if series else None)
 
   def record(new):
     for r in new:
-      seen.setdefault(r["num_train"], {}).setdefault(r["width"], []).append(r["success"])
+      seen.setdefault(r["num_train"], {}).setdefault(cell_of(r), []).append(r["success"])
 
   record([r for r in known if (r["arch"], r["locality"], r["n"]) == (arch, locality, n)
-          and r["width"] in widths and bool(r.get("series")) == series])
+          and cell_of(r) in cells and not series and not r.get("series")])
 
   def evaluate(m):
-    missing = tuple(q for q in widths if q not in seen.get(m, {}))
+    missing = tuple(cell for cell in cells if cell not in seen.get(m, {}))
     if missing:
+      what = f"{'series ' + series[0] + ' ' + series[1] if series else 'frontier'}"
       new = checkpoint.run_units([unit(c, arch, locality, n, m, missing, series, max(grid))],
-                                 f"{'series' if series else 'frontier'} {arch} {locality} n={n}")
+                                 f"{what} {arch} {locality} n={n}")
       rows.extend(new)
       record(new)
-    return [np.mean(seen[m][q]) for q in widths]
+    fractions = {cell: np.mean(seen[m][cell]) for cell in cells}
+    best = {}
+    for (q, _), p in fractions.items():
+      best[q] = max(best.get(q, 0.0), p)
+    return max(fractions.values()), min(best.values())
 
   low = high = start
-  while max(evaluate(grid[low])) > SEARCH_LOW and low > 0:
+  while evaluate(grid[low])[0] > SEARCH_LOW and low > 0:
     low -= 1
-  while min(evaluate(grid[high])) < SEARCH_HIGH and high < len(grid) - 1:
+  while evaluate(grid[high])[1] < SEARCH_HIGH and high < len(grid) - 1:
     high += 1
-  for _ in range(c.series_max_refinements if series else c.frontier_max_refinements):
+  for _ in range(refinements):
     brackets = []
-    for q in widths:
-      ms = sorted(m for m in seen if q in seen[m])
-      brackets.append(unresolved(c, ms, [np.mean(seen[m][q]) for m in ms]))
+    for cell in cells:
+      ms = sorted(m for m in seen if cell in seen[m])
+      brackets.append(unresolved(c, ms, [np.mean(seen[m][cell]) for m in ms]))
     brackets = [b for b in brackets if b]
     if not brackets:
       break
     lo, hi = max(brackets, key=lambda b: b[1] / b[0])
     evaluate(round(math.sqrt(lo * hi)))
+  return rows
+
+
+def width_series(c, checkpoint, arch, locality, widths, start) -> list[dict]:
+  """The rows of every arm of the width series (series.py): its selection search over
+  every width x rate on the selection seeds (grid only), the rates it chooses, then the
+  reporting search at those rates."""
+  rows = []
+  for arm in c.series_arms:
+    rates = tuple(c.series_learning_rates[arm])
+    select = frontier_search(c, checkpoint, arch, locality, c.phase_n, start,
+                             [(q, r) for q in widths for r in rates],
+                             series=(arm, series_module.SELECT), refinements=0)
+    chosen = series_module.choose(select, arm)
+    rows += select + frontier_search(c, checkpoint, arch, locality, c.phase_n, start,
+                                     [(q, chosen[q]) for q in widths],
+                                     series=(arm, series_module.REPORT))
   return rows
 
 
@@ -241,18 +311,18 @@ def run(c, checkpoint) -> list[dict]:
   """The phase diagram's units; then per (locality, arch) its width series at phase_n, and
   the frontier's n from phase_n outward (up, then down), each search starting at its
   neighbour's m*; at phase_n the frontier refines the phase diagram's grid."""
-  rows = checkpoint.run_units([unit(c, *key, widths, capacity=max(c.phase_num_trains))
+  rows = checkpoint.run_units([unit(c, *key, [(q, None) for q in widths],
+                                    capacity=max(c.phase_num_trains))
                                for key, widths in phase_units(c).items()], "phase diagram")
   for locality in c.localities:
     for arch in c.archs:
       a, grid = c[arch], frontier_grid(c, arch)
       known = [r for r in rows if (r["arch"], r["locality"], r["n"]) == (arch, locality,
                                                                         c.phase_n)]
-      series = tuple(sorted(a.get("width_series", ())))
-      if series:  # started at the widest phase width's m*: the series' widths pass it
+      widths = tuple(sorted(a.get("width_series", ())))
+      if widths:  # started at the widest phase width's m*: the series' widths pass it
         start = start_index(search_grid(c, arch, True), known, max(c.phase_widths))
-        rows += frontier_search(c, checkpoint, arch, locality, c.phase_n, start, series,
-                                series=True)
+        rows += width_series(c, checkpoint, arch, locality, widths, start)
       done = {}
       if c.phase_n in a.frontier_ns:
         start = start_index(grid, known, a.frontier_width)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 
 from cnnfcn_jax import models, plots, stats
-from cnnfcn_jax.experiments.samples_width.stats import (BEYOND, LEVEL, analysis, fmt_beta,
-                                                        fmt_fit_ns, fmt_m, phase_rows,
-                                                        success_table)
+from cnnfcn_jax.experiments.samples_width.series import analysis
+from cnnfcn_jax.experiments.samples_width.stats import (BEYOND, LEVEL, fmt_beta, fmt_fit_ns,
+                                                        fmt_m, phase_rows, success_table)
 
 
 def entirely_below(a, b) -> bool:
@@ -95,33 +95,53 @@ def phase_claim(arch, cell, rows, c) -> plots.Verdict:
   else:
     measured = "no cell at m >= m*'s upper end"
   return plots.Verdict(
-      f"{plots.label(arch)} phase diagram: P(success) >= 1/2 at every width >= 2^k = {2**k} "
+      f"{plots.label(arch)} phase diagram: with every width at one {c[arch]['optimizer']} step "
+      f"{c[arch]['learning_rate']:g}, P(success) >= 1/2 at every width >= 2^k = {2**k} "
       f"and every m at or above the upper end of m*'s interval (width {width}: "
       f"{fmt_m(reference) if reference else 'not measured'}), judged as a family: each of "
       "the K cells on its Wilson interval at level 1 - 0.05/K (holds: every one above 1/2; "
       "FAILS: one wholly below)", holds, measured)
 
 
-def width_claim(arch, cell, c) -> plots.Verdict:
-  """The slope γ of log m*(q) on log q over the width series' widths with m* inside (the
-  phase diagram's grid where there is no series): stats.frontier_exponent, its seeds
-  paired across widths, its interval the hull of the bootstrap's and the brackets'."""
-  fit = cell["width_fit"]
-  series = cell["series"] or cell["phase"]
-  source = "width series" if cell["series"] else "phase diagram"
-  a = c[arch]
+def width_claims(arch, cell, c) -> list[plots.Verdict]:
+  """Per arm of the width series (the phase diagram's grid where there is none): the slope
+  γ of log m*(q) on log q over the widths with m* inside, stats.frontier_exponent, its
+  seeds paired across widths, its interval the hull of the bootstrap's and the brackets'.
+  Holds: γ's interval below 0 (m* falls with width); FAILS: at or above 0."""
+  if not cell["series"]:
+    return [width_verdict(arch, c, "the phase diagram's widths",
+                          f"the config's one {c[arch]['optimizer']} step "
+                          f"{c[arch]['learning_rate']:g} for every width", cell["width_fit"],
+                          cell["phase"], {})]
+  return [width_verdict(arch, c, f"{arm} arm", arm_words(arm, c), part["fit"], part["fronts"],
+                        part["used"]) for arm, part in cell["series"].items()]
+
+
+def arm_words(arm, c) -> str:
+  """How an arm's rates were chosen, for its verdict."""
+  held_out = f"chosen on {len(c['series_selection_seeds'])} held-out seeds"
+  return {"standard": f"standard parametrisation, each width at its own Adam rate {held_out}",
+          "mup": f"maximal-update parametrisation (readout multiplier 1/q), one base Adam rate "
+                 f"for every width {held_out}",
+          "sparse": f"sparse initialisation ({c.get('series_sparse_support')} coordinates a "
+                    f"unit), each width at its own Adam rate {held_out}"}[arm]
+
+
+def width_verdict(arch, c, which, how, fit, fronts, rates) -> plots.Verdict:
   if fit is None or fit["beta"] is None:
     holds, slope = None, "γ undefined (fewer than two widths with m* inside)"
   else:
     holds = True if fit["high"] < 0 else False if fit["low"] >= 0 else None
     slope = f"γ = {fmt_beta(fit)}"
   return plots.Verdict(
-      f"{plots.label(arch)} width series at n = {c['phase_n']}, one {a['optimizer']} step "
-      f"{a['learning_rate']:g} for every width in the standard parametrisation: m* falls "
-      "with width (the slope γ of log m*(q) on log q, seeds paired across widths, its 95% "
-      "interval holding the brackets; holds: below 0; FAILS: at or above 0, m* does not "
-      "fall with width at this step and budget)", holds,
-      f"{slope}; {source}: " + "; ".join(f"q = {q}: {fmt_m(series[q])}" for q in sorted(series)))
+      f"{plots.label(arch)} width series, {which}, at n = {c['phase_n']} ({how}): m* falls "
+      "with width "
+      "(the slope γ of log m*(q) on log q, seeds paired across widths, its 95% interval "
+      "holding the brackets; holds: below 0; FAILS: at or above 0, m* does not fall with "
+      f"width at these rates and {c[arch]['num_steps']} steps)", holds,
+      f"{slope}; widths {', '.join(map(str, sorted(fronts)))}: " + "; ".join(
+          f"q = {q}" + (f" (rate {rates[q]:g})" if q in rates else "") + f": {fmt_m(fronts[q])}"
+          for q in sorted(fronts)))
 
 
 def claim_verdicts(rows, config) -> list[plots.Verdict]:
@@ -133,5 +153,5 @@ def claim_verdicts(rows, config) -> list[plots.Verdict]:
   result = [polynomial(arch, found[arch]) for arch in windowed]
   result += [faster(fcn, arch, found[fcn], found[arch]) for fcn in fcns for arch in windowed]
   result += [phase_claim(arch, found[arch], local, config) for arch in windowed]
-  result += [width_claim(arch, found[arch], config) for arch in fcns]
+  result += [v for arch in fcns for v in width_claims(arch, found[arch], config)]
   return result

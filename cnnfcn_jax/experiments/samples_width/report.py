@@ -10,11 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnfcn_jax import models, plots
+from cnnfcn_jax.experiments.samples_width import RESOLVED, claims
+from cnnfcn_jax.experiments.samples_width import series as series_module
 from cnnfcn_jax.experiments.samples_width import stats
-from cnnfcn_jax.experiments.samples_width import RESOLVED
-from cnnfcn_jax.experiments.samples_width.claims import claim_verdicts
-from cnnfcn_jax.experiments.samples_width.stats import (BELOW, BEYOND, analysis, fmt_beta,
-                                                        fmt_fit_ns, fmt_m)
+from cnnfcn_jax.experiments.samples_width.stats import (BELOW, BEYOND, fmt_beta, fmt_fit_ns,
+                                                        fmt_m)
 
 
 def plot_phase(rows, c, found, workdir):
@@ -46,21 +46,21 @@ def plot_phase(rows, c, found, workdir):
   return plots.save_figure(fig, workdir, "phase_diagram.png")
 
 
-def draw_frontiers(ax, xs, fronts, color, label, style="o", hollow=False):
+def draw_frontiers(ax, xs, fronts, color, label, style="o", hollow=False, shift=1.0):
   """m* with its interval where inside; bounds as open triangles at the bound, ▽ for
-  '≤ m', △ for '> m' (not points: only one side is known)."""
+  '≤ m', △ for '> m' (not points: only one side is known); drawn at x * shift."""
   inside = [x for x in xs if fronts[x].inside]
   m = np.array([fronts[x].m_star for x in inside])
   low = np.array([fronts[x].low for x in inside])
   top = max([f.m_hi if f.kind != BEYOND else f.m_lo for f in fronts.values()] or [1])
   high = np.array([min(fronts[x].high, 4 * top) for x in inside])
   if inside:
-    ax.errorbar(inside, m, yerr=[m - low, high - m], fmt=style, capsize=3, color=color,
+    ax.errorbar(np.array(inside) * shift, m, yerr=[m - low, high - m], fmt=style, capsize=3, color=color,
                 label=label, mfc="none" if hollow else None)
   for kind, marker, words in ((BELOW, "v", "≤"), (BEYOND, "^", ">")):
     bounds = [x for x in xs if fronts[x].kind == kind]
     if bounds:
-      ax.plot(bounds, [fronts[x].m_hi if kind == BELOW else fronts[x].m_lo for x in bounds],
+      ax.plot(np.array(bounds) * shift, [fronts[x].m_hi if kind == BELOW else fronts[x].m_lo for x in bounds],
               marker, mfc="none", color=color, ms=9, label=f"{label.split(' (')[0]}: m* {words} "
               "the measured m (a bound)")
 
@@ -84,12 +84,16 @@ def plot_frontier(c, found, workdir):
 
 def plot_series(c, found, workdir):
   fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+  markers = dict(zip(series_module.ARMS, "osD"))
   for (arch, locality), cell in sorted(found.items()):
-    if cell["series"]:
-      draw_frontiers(ax, sorted(cell["series"]), cell["series"], plots.color(arch),
-                     f"{plots.label(arch)} ({locality})", hollow=locality != "local")
-  return save_m_star_axes(fig, ax, "width q", f"sample frontier against width, n = "
-                           f"{c['phase_n']}, k = {c['k']}", workdir, "width_series.png")
+    for arm, part in cell["series"].items():
+      draw_frontiers(ax, sorted(part["fronts"]), part["fronts"], plots.color(arch),
+                     f"{plots.label(arch)} {arm} ({locality}): γ = {fmt_beta(part['fit'])}",
+                     style=markers[arm], hollow=arm != "standard",
+                     shift=1.06 ** series_module.ARMS.index(arm))  # arms side by side
+  return save_m_star_axes(fig, ax, "width q", f"sample frontier against width, each at its "
+                           f"held-out rate, n = {c['phase_n']}, k = {c['k']}", workdir,
+                           "width_series.png")
 
 
 def save_m_star_axes(fig, ax, xlabel, title, workdir, name):
@@ -106,12 +110,12 @@ def save_m_star_axes(fig, ax, xlabel, title, workdir, name):
 
 def report(rows, config, workdir) -> list[str]:
   c, k = config, config["k"]
-  found = analysis(rows, c)
+  found = series_module.analysis(rows, c)
   series = any(cell["series"] for cell in found.values())
   figures = [plot_phase(rows, c, found, workdir), plot_frontier(c, found, workdir)]
   figures += [plot_series(c, found, workdir)] if series else []
   table = stats.success_table(stats.phase_rows(rows, c))
-  num_seeds = len({r["seed"] for r in rows})
+  num_seeds = len(c["seeds"])
   lines = ["# Samples, width and luck", "",
            f"Parity of k = {k} consecutive bits (and twin where run); full-batch training "
            f"on m samples; success = test accuracy >= {c['success_accuracy']} on "
@@ -121,8 +125,8 @@ def report(rows, config, workdir) -> list[str]:
            "width series refine the bracket by geometric midpoints toward a ratio of at most "
            f"{c['frontier_bracket_ratio']:g} (or P within [0.2, 0.8] on both sides), with at "
            f"most {c['frontier_max_refinements']} midpoints a frontier search and "
-           f"{c['series_max_refinements']} a width-series search (what each search did: "
-           "below). m*'s 95% interval is the hull "
+           f"{c['series_max_refinements']} a width-series search at its reporting stage "
+           "(what each search did: below). m*'s 95% interval is the hull "
            f"of a percentile bootstrap over seeds ({c['bootstrap_resamples']} resamples) and "
            "the bracket; '≤ m' and '> m' are bounds (P >= 1/2 at the smallest measured m, or "
            "below 1/2 at every one) and enter no fit.",
@@ -165,26 +169,63 @@ def report(rows, config, workdir) -> list[str]:
     slopes += [f"{plots.label(arch)} {locality}: " + ", ".join(pairs)] if pairs else []
   lines += ["", "Log-log slope of m* between consecutive n (where both are inside): "
             + ("; ".join(slopes) or "none") + "."]
-  if series:
-    lines += ["", f"## Width series m*(q) at n = {c['phase_n']}", "",
-              "Its own calls (all widths of one m in one unit), never pooled with the phase "
-              "diagram's networks of the same widths.", "",
-              "| arch | locality | q | m*(q) [95%] | bracket | measured m |",
-              "|---|---|---|---|---|---|"]
-    for (arch, locality), cell in sorted(found.items()):
-      measured = sorted({r["num_train"] for r in rows if r.get("series")
-                         and (r["arch"], r["locality"]) == (arch, locality)})
-      lines += [f"| {plots.label(arch)} | {locality} | {q} | {fmt_m(f)} | "
-                + (f"{f.m_lo:.0f}–{f.m_hi:.0f}" if f.inside else "") + " | "
-                + ", ".join(map(str, measured)) + " |" for q, f in sorted(cell["series"].items())]
+  lines += series_tables(c, found) if series else []
   lines += searches_as_run(rows, c, found)
   lines += ["", "## The claims, measured (local task)", ""]
-  lines += [v.line() for v in claim_verdicts(rows, c)] if any(
+  lines += [v.line() for v in claims.claim_verdicts(rows, c)] if any(
       r["locality"] == "local" for r in rows) else ["(no local rows)"]
   lines += comparisons(c, found)
   lines += ["", "![phase diagram](phase_diagram.png)", "", "![frontier](frontier.png)", ""]
   lines += ["![width series](width_series.png)", ""] if series else []
   return plots.write_report(workdir, lines, figures)
+
+
+def series_tables(c, found) -> list[str]:
+  """Per arm of the width series: m*(q) on the reporting seeds at the held-out rates, and
+  the selection seeds' m* at every rate (the choice marked *)."""
+  lines = ["", f"## Width series m*(q) at n = {c['phase_n']}", "",
+           "Its own calls (all widths x rates of one m in one unit), never pooled with the "
+           "phase diagram's networks of the same widths. Each arm first runs every width at "
+           f"every rate on {len(c['series_selection_seeds'])} selection seeds (the factor-2 "
+           "grid of m, no midpoints) and chooses, per width (one base rate for mup), the rate "
+           f"of smallest m*; m*(q) is then measured at that rate on the {len(c['seeds'])} "
+           "reporting seeds alone."]
+  for (arch, locality), cell in sorted(found.items()):
+    for arm, part in cell["series"].items():
+      rates = sorted({r for _, r in part["selection"]})
+      lines += ["", f"### {plots.label(arch)} {locality}, {arm}: "
+                f"{claims.arm_words(arm, c)}", "",
+                "| q | rate | m*(q) [95%] | bracket | " + " | ".join(
+                    f"m* at {r:g} (selection)" for r in rates) + " |",
+                "|---|---|---|---|" + "---|" * len(rates)]
+      for q, f in sorted(part["fronts"].items()):
+        chosen = part["chosen"].get(q)
+        lines.append(f"| {q} | {part['used'][q]:g} | {fmt_m(f)} | "
+                     + (f"{f.m_lo:.0f}–{f.m_hi:.0f}" if f.inside else "") + " | " + " | ".join(
+                         fmt_selection(part["selection"].get((q, r)),
+                                       part["measured"][series_module.SELECT])
+                         + ("*" if r == chosen else "") for r in rates) + " |")
+      lines += ["", f"Measured m: selection {', '.join(map(str, part['measured']['select']))}"
+                f"; reporting {', '.join(map(str, part['measured']['report']))}. "
+                + edge_note(part, rates)
+                + ("" if part["chosen"] == part["used"] else " The reporting rows ran at rates "
+                   "other than the selection rows choose now (a run resumed under another "
+                   "config): these m* are not a held-out choice.")]
+  return lines
+
+
+def fmt_selection(m_star, measured) -> str:
+  """A selection seeds' m*: interpolated, or '> largest m' beyond the grid."""
+  if m_star is None:
+    return ""
+  return f"> {max(measured)}" if not np.isfinite(m_star) else f"{m_star:.0f}"
+
+
+def edge_note(part, rates) -> str:
+  """Which widths chose a rate at the end of the grid (the best may lie beyond it)."""
+  edge = sorted(q for q, r in part["chosen"].items() if r in (rates[0], rates[-1]))
+  return (f"Chosen at the grid's end (the best rate may lie beyond it): q = "
+          f"{', '.join(map(str, edge))}." if edge else "Every chosen rate is inside the grid.")
 
 
 def searches_as_run(rows, c, found) -> list[str]:
@@ -197,16 +238,17 @@ def searches_as_run(rows, c, found) -> list[str]:
     grid = set(c["frontier_num_trains"])
     mine = [r for r in rows if (r["arch"], r["locality"]) == (arch, locality)]
     front = [r for r in mine if not r.get("series") and r["width"] == cell["width"]]
-    series = [r for r in mine if r.get("series") and r["n"] == c["phase_n"]]
 
     def fraction_of(part, key):  # P(success) at (x, m) of rows whose `key` is x
       table = stats.success_table(part, keys=(key, "num_train"), intervals=False)
       return lambda x, m: table[x, int(m)][2]
     searches = [(f"frontier n = {n}", {r["num_train"] for r in front if r["n"] == n}, {n: f},
                  fraction_of(front, "n")) for n, f in cell["frontier"].items()]
-    if cell["series"]:
-      searches.append(("width series", {r["num_train"] for r in series}, cell["series"],
-                       fraction_of(series, "width")))
+    for arm, part in cell["series"].items():
+      report = series_module.arm_rows(mine, arm, series_module.REPORT)
+      searches.append((f"width series {arm} (reporting seeds)",
+                       {r["num_train"] for r in report}, part["fronts"],
+                       fraction_of(report, "width")))
     for name, measured, fronts, fractions in searches:
       wide = {x: f for x, f in fronts.items() if f.inside and f.m_hi / f.m_lo > ratio + 1e-9}
       # A wide bracket with P inside RESOLVED on both sides needed no midpoint.
@@ -239,21 +281,25 @@ def comparisons(c, found) -> list[str]:
           f"log(1/δ))/ε² with every constant 1 (the paper's constants did not survive) is "
           f"{bound:.3g}, {bound / m_star:.3g} times the measured m* = {m_star:.0f}.")
   fcn = [(a, l) for a, l in found if l == "local" and not models.ARCHITECTURES[a].windowed]
-  measured = ""
   for arch, locality in fcn[:1]:
     cell = found[arch, locality]
-    widths = cell["series"] or cell["phase"]
-    measured = " The FCN's m* at n = {} ({}): {}.".format(
-        c["phase_n"], "width series" if cell["series"] else "phase diagram",
-        "; ".join(f"q = {q}: {fmt_m(widths[q])}" for q in sorted(widths)))
-  lines.append(
-      "- Edelman et al. (2023) trained MLPs alone on sparse parities (SGD, about 50 separate "
-      "runs per point) and found that width buys sample efficiency (width as parallel "
-      "search, sparse initialisation, widths far beyond those here). Here the FCN trains "
-      "full batch with Adam at one learning rate for every width, in the standard "
-      "parametrisation, on the k-pattern, which its permutation-invariant init cannot tell "
-      "from a sparse parity. Adam's per-parameter steps do not shrink with width, so the "
-      "wider network's function moves faster at the same rate: this design can say whether "
-      "m* falls with width at this rate and budget, not confirm or contradict Edelman et "
-      "al., which would need each width at its own best step." + measured)
+    arms = cell["series"]
+    widths = sorted({q for part in arms.values() for q in part["fronts"]}) or sorted(
+        cell["phase"])
+    measured = "; ".join(f"{arm}: γ = {fmt_beta(part['fit'])}" for arm, part in arms.items())
+    lines.append(
+        "- Edelman et al. (2023) trained MLPs alone on sparse parities (SGD, about 50 separate "
+        "runs per point) and found that width buys sample efficiency (width as parallel "
+        "search, sparse initialisation, widths far beyond those here). Here the FCN trains "
+        "full batch with Adam on the k-pattern, which its permutation-invariant init cannot "
+        "tell from a sparse parity"
+        + (f", at widths {widths[0]} … {widths[-1]}, each arm's rates chosen on held-out "
+           f"seeds ({', '.join(arms)}); the slope of log m* on log q: {measured}. This says "
+           "whether m* falls with width at the best rate of each grid, this budget and these "
+           f"widths; widths beyond {widths[-1]}, where width as parallel search would show, "
+           "are not measured here" + (" (the :paper variant runs them, with a sparse arm)"
+                                      if "sparse" not in arms else "") + "."
+           if arms else ", at the config's one rate for every width (no width series was "
+           "run): Adam's per-parameter steps do not shrink with width, so this cannot test "
+           "Edelman et al., which needs each width at its own best step."))
   return lines

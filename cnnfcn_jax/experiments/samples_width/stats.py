@@ -194,32 +194,26 @@ def phase_rows(rows, c):
 
 
 def analysis(rows, c) -> dict:
-  """Everything the report and the verdicts read, per (arch, locality): the phase
-  diagram's m*(q) on its grid, the frontier's m*(n) (refined) and its β at frontier_width,
-  and the width series' m*(q) (refined) at phase_n."""
+  """What the report and the verdicts read of the phase diagram and the frontier, per (arch,
+  locality): the phase diagram's m*(q) on its grid with the slope γ of log m*(q) on log q
+  (width_fit), the frontier's m*(n) (refined) and its β at frontier_width (the width
+  series' arms: series.analysis)."""
   resamples = c["bootstrap_resamples"]
   cells = outcomes([r for r in rows if not r.get("series")])
   phase_cells = outcomes(phase_rows(rows, c))
-  series_cells = outcomes([r for r in rows if r.get("series")])
   result = {}
   for (arch, locality) in sorted({key[:2] for key in cells}):
-    def frontiers(table, widths):  # m*(q) at phase_n
-      return {q: frontier_with_interval(*table[arch, locality, c["phase_n"], q][::2],
-                                        resamples)
-              for q in widths if (arch, locality, c["phase_n"], q) in table}
-
-    def width_fit(table, fronts):  # the slope of log m*(q) on log q, seeds paired
-      return frontier_exponent({q: table[arch, locality, c["phase_n"], q][::2]
-                                for q in fronts}, resamples, fronts=fronts, paired=True)
-    phase = frontiers(phase_cells, c["phase_widths"])
+    phase = {q: frontier_with_interval(*phase_cells[arch, locality, c["phase_n"], q][::2],
+                                       resamples)
+             for q in c["phase_widths"] if (arch, locality, c["phase_n"], q) in phase_cells}
     width = c[arch]["frontier_width"]
     by_n = {n: (ms, s) for (a, l, n, q), (ms, _, s) in cells.items()
             if (a, l, q) == (arch, locality, width) and n in c[arch]["frontier_ns"]}
     front = {n: frontier_with_interval(ms, s, resamples) for n, (ms, s) in sorted(by_n.items())}
-    series = frontiers(series_cells, c[arch].get("width_series", ()))
     result[arch, locality] = dict(
-        phase=phase, frontier=front, series=series, width=width,
-        width_fit=width_fit(series_cells, series) if series else width_fit(phase_cells, phase),
+        phase=phase, frontier=front, width=width,
+        width_fit=frontier_exponent({q: phase_cells[arch, locality, c["phase_n"], q][::2]
+                                     for q in phase}, resamples, fronts=phase, paired=True),
         fit=frontier_exponent(by_n, resamples, fronts=front),
         grid=sorted({int(m) for key, v in phase_cells.items() if key[:2] == (arch, locality)
                      for m in v[0]}))
