@@ -23,6 +23,7 @@ from cnnfcn_jax import (checkpoints, checks, data, engine, experiments, image_mo
                         kpattern_config, models, online, tasks, train)
 from cnnfcn_jax.experiments import EXPERIMENTS, PRECISIONS, PRNG_IMPLS, REPORTS
 from cnnfcn_jax.experiments import mnist_sequences, params_vs_accuracy
+from cnnfcn_jax.experiments.samples_width import series as sw_series
 
 # ------------------------------------------------------------------------ the registry
 
@@ -468,6 +469,12 @@ def bad_final_steps(arch):
   return bad
 
 
+# The init schemes a config may name: sparse_bias needs a support, which only the samples x
+# width series' sparse arm gives.
+CONFIG_INITS = {a: tuple(s for s in r.init_schemes if s != "sparse_bias")
+                for a, r in models.ARCHITECTURES.items()}
+
+
 def bad_int(minimum=1):
   return lambda v, c: not is_int(v) or v < minimum
 
@@ -542,7 +549,7 @@ def sweep_fields(archs):
       return bad_number(allow_zero=True)(v, c)
     fields.update({
         f"{arch}.widths": if_arch(arch, bad_ints),
-        f"{arch}.init": if_arch(arch, bad_choice(models.ARCHITECTURES[arch].init_schemes)),
+        f"{arch}.init": if_arch(arch, bad_choice(CONFIG_INITS[arch])),
         f"{arch}.trainable": if_arch(arch, bad_tuple(bad_choice(models.PARAM_GROUPS))),
         f"{arch}.optimizer": if_arch(arch, bad_choice(engine.OPTIMIZERS)),
         f"{arch}.first_layer_step": if_arch(arch, bad_choice(kpattern_config.FIRST_LAYER_STEPS)),
@@ -661,7 +668,7 @@ INVALID = {
         **{f"{a}.{field}": if_arch(a, predicate) for a in ("cnn", "lcn", "fcn")
            for field, predicate in (
                ("width", bad_int(0)), ("width_per_pattern", bad_int(0)),
-               ("init", bad_choice(models.ARCHITECTURES[a].init_schemes)),
+               ("init", bad_choice(CONFIG_INITS[a])),
                ("trainable", bad_tuple(bad_choice(models.PARAM_GROUPS))),
                ("optimizer", bad_choice(engine.OPTIMIZERS)),
                ("learning_rate", bad_number()),
@@ -693,6 +700,10 @@ INVALID = {
         "frontier_bracket_ratio": either(bad_number(), lambda v, c: v <= 1),
         "frontier_max_refinements": bad_int(0),
         "series_max_refinements": bad_int(0),
+        "series_arms": bad_tuple(bad_choice(sw_series.ARMS)),
+        **{f"series_learning_rates.{arm}": bad_tuple(bad_number()) for arm in sw_series.ARMS},
+        "series_selection_seeds": either(bad_seeds, lambda v, c: bool(set(v) & set(c["seeds"]))),
+        "series_sparse_support": either(bad_int(), lambda v, c: v > c["phase_n"]),
         "fcn.width_series": if_arch("fcn", lambda v, c: v != () and bad_tuple(bad_int())(v, c)),
         "activation": bad_choice(models.ACTIVATIONS),
         "compute_path": bad_choice(kpattern_config.COMPUTE_PATHS),
@@ -703,7 +714,7 @@ INVALID = {
         "archs": bad_tuple(bad_choice(models.ARCHS)),
         **{f"{a}.{field}": if_arch(a, predicate) for a in ("cnn", "lcn", "fcn")
            for field, predicate in (
-               ("init", bad_choice(models.ARCHITECTURES[a].init_schemes)),
+               ("init", bad_choice(CONFIG_INITS[a])),
                ("trainable", bad_tuple(bad_choice(models.PARAM_GROUPS))),
                ("optimizer", bad_choice(engine.OPTIMIZERS)),
                ("learning_rate", bad_number()),

@@ -256,8 +256,8 @@ def test_every_claim_holds_on_rows_built_to_satisfy_it():
   assert "FCN beyond the grid from n = 64" in found["FCN m* grows faster than CNN's"].measured
   width = found[WIDTH_CLAIM].measured
   # γ over the widths with m* inside (32 and 64): log2(1024 / 4096) = -2.
-  assert width.startswith("γ = -2.00 [-∞, -1.00]; widths 8, 16, 32, 64: q = 8 (rate 0.01): "
-                          "> 4096; q = 16 (rate 0.01): > 4096; q = 32 (rate 0.01): 4096 [")
+  assert width.startswith("γ = -2.00 [-∞, -1.00]; widths 8, 16, 32, 64: q = 8 (rate 0.03): "
+                          "> 4096; q = 16 (rate 0.03): > 4096; q = 32 (rate 0.03): 4096 [")
   assert "16 cells at level 0.9969 each, 16 above 1/2" in found["CNN phase diagram"].measured
   # Eight seeds a cell: no cell can be shown above 1/2 at the family's level.
   few = verdicts(rows_for(GOOD, c), c)
@@ -346,7 +346,7 @@ def test_the_width_claim_fails_when_the_widest_needs_more_and_is_open_when_they_
   found = verdicts(rows_for(costly, c), c)[WIDTH_CLAIM]
   # γ over q = 8, 16: log2(2048 / 512) = 2, its interval above 0.
   assert found.status == "FAILS" and found.measured.startswith("γ = 2.00 [")
-  assert found.measured.endswith("q = 64 (rate 0.01): > 4096")
+  assert found.measured.endswith("q = 64 (rate 0.03): > 4096")
   flat = power_law(dict(cnn=16, lcn=8, fcn=1 / 32), dict(cnn=1, lcn=1, fcn=3),
                    fcn_width_factor=1)
   found = verdicts(rows_for(flat, c), c)[WIDTH_CLAIM]
@@ -573,8 +573,8 @@ def test_a_run_keeps_the_series_apart_and_every_seed_once(fake_training, tmp_pat
 def test_the_cnn_learns_from_many_samples_and_not_from_a_few():
   c = with_changes(load_config("samples_width", "quick"), {
       "seeds": (0, 1, 2, 3), "cnn.num_steps": 200, "cnn.log_every": 200, "num_test": 1024})
-  few = samples_width.unit_rows(c, "cnn", "local", 16, 16, (8,))
-  many = samples_width.unit_rows(c, "cnn", "local", 16, 2048, (8,))
+  few = samples_width.unit_rows(c, "cnn", "local", 16, 16, [(8, None)])
+  many = samples_width.unit_rows(c, "cnn", "local", 16, 2048, [(8, None)])
   assert all(r["success"] for r in many) and not any(r["success"] for r in few)
   assert all(r["train_accuracy"] == 1.0 for r in few)  # it fits the 16 samples, no more
   assert {r["num_train"] for r in few} == {16} and {r["width"] for r in many} == {8}
@@ -682,7 +682,7 @@ def test_the_width_series_reports_on_its_reporting_seeds_alone():
            for r in rows]
   assert sw_series.analysis(moved, c)["fcn", "local"]["series"]["standard"]["fronts"][
       8] != found["fronts"][8]
-  assert found["chosen"] == found["used"] == {q: 0.01 for q in (8, 16, 32, 64)}
+  assert found["chosen"] == found["used"] == {q: 0.03 for q in (8, 16, 32, 64)}
 
 
 def test_the_series_config_is_checked_field_by_field():

@@ -449,19 +449,22 @@ def test_the_mup_readout_is_the_standard_one_rescaled_and_widths_still_nest():
                                * scale[None, :, None], rtol=1e-6)
     np.testing.assert_allclose(mup["test_correlation"][:, :, 0],
                                standard["test_correlation"][:, :, 0] / scale, rtol=1e-6)
-    for w, width in enumerate(widths):  # the multiplier is the network's own width's
-      alone = train.run_sweep(small_sweep("fcn", widths=(width,), parametrisation="mup"), [0, 1])
-      for name in train.METRICS:
-        np.testing.assert_allclose(mup[name][:, w], alone[name][:, 0], rtol=1e-10, atol=1e-13,
-                                   err_msg=name)
-    # Adam's first step moves every live readout weight by the rate, whatever its gradient's
-    # scale: the function's readout u/q by rate/q.
-    one = train.run_sweep(small_sweep("fcn", widths=widths, parametrisation="mup", num_steps=1,
-                                      log_every=1, learning_rate=0.05), [0])
-    moved = np.abs(one["params"]["u"] - one["params0"]["u"])[0]
-    for w, width in enumerate(widths):
-      np.testing.assert_allclose(moved[w, :width], 0.05, rtol=1e-4)
-      assert not moved[w, width:].any()
+    # The multiplier is the network's own width's, not the call's widest.
+    alone = train.run_sweep(small_sweep("fcn", widths=(5,), parametrisation="mup"), [0, 1])
+    for name in train.METRICS:
+      np.testing.assert_allclose(mup[name][:, 1], alone[name][:, 0], rtol=1e-10, atol=1e-13,
+                                 err_msg=name)
+
+
+def test_adams_first_mup_step_moves_each_live_readout_weight_by_the_rate():
+  # Whatever its gradient's scale (1/q here): the function's readout u/q moves by rate/q.
+  widths = (2, 5, 9)
+  one = train.run_sweep(small_sweep("fcn", widths=widths, parametrisation="mup", num_steps=1,
+                                    log_every=1, learning_rate=0.05), [0])
+  moved = np.abs(one["params"]["u"] - one["params0"]["u"])[0]
+  for w, width in enumerate(widths):
+    np.testing.assert_allclose(moved[w, :width], 0.05, rtol=1e-4)
+    assert not moved[w, width:].any()
 
 
 @pytest.mark.parametrize("overrides,named", [

@@ -107,23 +107,23 @@ def validate(c):
 
 
 def validate_series(c):
-  """The width series' fields (series.py): arms, their rates, the selection seeds."""
+  """The width series' fields (series.py): arms, every arm's rates, the selection seeds and
+  the sparse arm's support (checked whether or not its arm runs)."""
   checks.nonempty_tuple("series_arms", c.series_arms,
                         lambda field, arm: checks.choice(field, arm, series_module.ARMS))
-  for arm in c.series_arms:
+  for arm in series_module.ARMS:
     field = f"series_learning_rates.{arm}"
     if arm not in c.series_learning_rates:
-      checks.fail(field, None, "a tuple of learning rates for every arm of series_arms")
+      checks.fail(field, None, f"a tuple of learning rates for each arm of {series_module.ARMS}")
     checks.nonempty_tuple(field, c.series_learning_rates[arm], checks.positive_float)
   checks.seeds("series_selection_seeds", c.series_selection_seeds)
   if set(c.series_selection_seeds) & set(c.seeds):
     checks.fail("series_selection_seeds", c.series_selection_seeds,
                 "seeds disjoint from config.seeds (the choice of rates is held out)")
-  if "sparse" in c.series_arms:
-    checks.positive_int("series_sparse_support", c.series_sparse_support)
-    if c.series_sparse_support > c.phase_n:
-      checks.fail("series_sparse_support", c.series_sparse_support,
-                  f"1 ... phase_n = {c.phase_n} coordinates per unit")
+  checks.positive_int("series_sparse_support", c.series_sparse_support)
+  if c.series_sparse_support > c.phase_n:
+    checks.fail("series_sparse_support", c.series_sparse_support,
+                f"1 ... phase_n = {c.phase_n} coordinates per unit")
 
 
 # -------------------------------------------------------------------------------- run

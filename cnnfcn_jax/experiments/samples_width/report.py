@@ -11,6 +11,7 @@ import numpy as np
 
 from cnnfcn_jax import models, plots
 from cnnfcn_jax.experiments.samples_width import RESOLVED, claims
+from cnnfcn_jax.experiments.samples_width.claims import claim_verdicts
 from cnnfcn_jax.experiments.samples_width import series as series_module
 from cnnfcn_jax.experiments.samples_width import stats
 from cnnfcn_jax.experiments.samples_width.stats import (BELOW, BEYOND, fmt_beta, fmt_fit_ns,
@@ -172,7 +173,7 @@ def report(rows, config, workdir) -> list[str]:
   lines += series_tables(c, found) if series else []
   lines += searches_as_run(rows, c, found)
   lines += ["", "## The claims, measured (local task)", ""]
-  lines += [v.line() for v in claims.claim_verdicts(rows, c)] if any(
+  lines += [v.line() for v in claim_verdicts(rows, c)] if any(
       r["locality"] == "local" for r in rows) else ["(no local rows)"]
   lines += comparisons(c, found)
   lines += ["", "![phase diagram](phase_diagram.png)", "", "![frontier](frontier.png)", ""]
