@@ -33,10 +33,8 @@ import optax
 
 from cnnfcn_jax import engine, full_batch, models, tasks
 
-# How a network's readout scales with its width q: "standard", h = Σ u_i σ(.) with u ~ N(0,
-# 1/q) (the gaussian inits); "mup", the maximal-update parametrisation for Adam: h = (1/q)
-# Σ u_i σ(.) with u ~ N(0, 1), so an Adam rate η moves the readout u/q by η/q and the first
-# layer by η at every width, and one rate serves every width (docs/spec.md §2).
+# The readout at width q (docs/spec.md §2): "standard", h = Σ u_i σ(.); "mup", the
+# maximal-update parametrisation for Adam, h = (1/q) Σ u_i σ(.) with u ~ N(0, 1).
 PARAMETRISATIONS = ("standard", "mup")
 METRICS = ("train_loss", "train_accuracy", "test_accuracy", "test_correlation", "grad_norm",
            "first_layer_distance", "diverged")
@@ -83,10 +81,9 @@ class Sweep(engine.Network):
         refuse(f"{field} = {getattr(self, field)!r}: expected an integer >= 1")
     if self.parametrisation not in PARAMETRISATIONS:
       refuse(f"parametrisation = {self.parametrisation!r}: expected one of {PARAMETRISATIONS}")
-    if self.parametrisation == "mup" and self.init not in ("gaussian", "gaussian_bias",
-                                                           "sparse_bias"):
-      refuse(f"parametrisation = 'mup' with init = {self.init!r}: the readout multiplier 1/q "
-             "needs a Gaussian readout (init 'gaussian', 'gaussian_bias' or 'sparse_bias')")
+    if self.parametrisation == "mup" and self.init == "paper":
+      refuse("parametrisation = 'mup' with init = 'paper': the readout multiplier 1/q needs "
+             "a Gaussian readout (its u = 0)")
     if self.llvm_level not in (None, 0, 1, 2, 3):
       refuse(f"llvm_level = {self.llvm_level!r}: expected None (XLA's default) or 0 ... 3")
     if self.train_capacity and (self.train_capacity < self.num_train or self.population):
@@ -120,7 +117,7 @@ def sweep_fn(sweep: Sweep):
   (sweep_args), like the widths, learning rates and (train_capacity given) num_train.
 
   Returned arrays: each name in METRICS with shape (S, W, R) over `record_steps`, and
-  `params0` / `params`, the initial and final parameters, (S, W, ...) each.
+  `params0` / `params`, the initial and final parameters, (S, W, ...) each ("mup": u, not u/q).
 
   Divergence is isolated per network: once a step gives a non-finite loss or parameter,
   that network keeps its last finite state (`diverged` = 1 from then on) while every
@@ -148,11 +145,10 @@ def sweep_fn(sweep: Sweep):
   def one_network(max_width, width, learning_rate, num_train, init_key, train_inputs, y_train,
                   test_inputs, y_test):
     optimizer = engine.OPTIMIZERS[sweep.optimizer](learning_rate)
-    mup = sweep.parametrisation == "mup"
+    mup = sweep.parametrisation == "mup"  # then live holds the readout multiplier 1/q
     params0, trained0, frozen = engine.init_network(sweep, init_key, width, max_width, mup)
-    dtype = params0[architecture.readout].dtype
-    live = (jnp.arange(max_width) < width).astype(dtype)
-    live = live / width.astype(dtype) if mup else live  # the readout multiplier 1/q
+    live = (jnp.arange(max_width) < width) / jnp.where(mup, width, 1)
+    live = live.astype(params0[architecture.readout].dtype)
     params_of = lambda trained: live_params(trained, frozen, live)  # noqa: E731
 
     def measure(trained, diverged):

@@ -56,12 +56,13 @@ def draw_frontiers(ax, xs, fronts, color, label, style="o", hollow=False, shift=
   top = max([f.m_hi if f.kind != BEYOND else f.m_lo for f in fronts.values()] or [1])
   high = np.array([min(fronts[x].high, 4 * top) for x in inside])
   if inside:
-    ax.errorbar(np.array(inside) * shift, m, yerr=[m - low, high - m], fmt=style, capsize=3, color=color,
-                label=label, mfc="none" if hollow else None)
+    ax.errorbar(np.array(inside) * shift, m, yerr=[m - low, high - m], fmt=style, capsize=3,
+                color=color, label=label, mfc="none" if hollow else None)
   for kind, marker, words in ((BELOW, "v", "≤"), (BEYOND, "^", ">")):
     bounds = [x for x in xs if fronts[x].kind == kind]
     if bounds:
-      ax.plot(np.array(bounds) * shift, [fronts[x].m_hi if kind == BELOW else fronts[x].m_lo for x in bounds],
+      ax.plot(np.array(bounds) * shift,
+              [fronts[x].m_hi if kind == BELOW else fronts[x].m_lo for x in bounds],
               marker, mfc="none", color=color, ms=9, label=f"{label.split(' (')[0]}: m* {words} "
               "the measured m (a bound)")
 
