@@ -90,14 +90,19 @@ def get_config(variant=""):
   # frontier's width and input sizes. CNN/LCN: Theorem 4's init (b fixed), GD on (W, u) at
   # η = 1, W's step divided by the windows sharing a filter (n - k + 1 for the CNN).
   # [choice] frontier width 2^(k+1) (two filters per pattern); n from 16 to 256; 300 steps.
+  # [choice] phase_learning_rates: the tuned phase diagram, on which the phase claim is
+  # judged: each phase width >= 2^k at the GD step of these (32x around the paper's 1)
+  # chosen on series_selection_seeds (experiments/samples_width/series.py, PHASE); () = none.
   c.cnn = ml_collections.ConfigDict(dict(
       init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
       first_layer_step="per_window", num_steps=300, log_every=300, frontier_width=16,
-      frontier_ns=(16, 32, 64, 128, 256), frontier_max_num_train=0))
+      frontier_ns=(16, 32, 64, 128, 256), frontier_max_num_train=0,
+      phase_learning_rates=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0)))
   c.lcn = ml_collections.ConfigDict(dict(
       init="paper", trainable=("W", "u"), optimizer="gd", learning_rate=1.0,
       first_layer_step="per_window", num_steps=300, log_every=300, frontier_width=16,
-      frontier_ns=(16, 32, 64, 128, 256), frontier_max_num_train=0))
+      frontier_ns=(16, 32, 64, 128, 256), frontier_max_num_train=0,
+      phase_learning_rates=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0)))
   # FCN: i.i.d. Gaussian init and Adam on (W, b, u), as in separation, with [choice]:
   # b ~ N(0, 1) ("gaussian_bias"; with b = 0 the population gradient on an odd-k parity is
   # exactly 0, docs/spec.md §2; separation's k = 4 is even); Adam at 1e-2 for 150 steps
@@ -135,6 +140,7 @@ def get_config(variant=""):
     c.series_learning_rates.mup = (0.1, 1.0)
     c.series_selection_seeds = tuple(range(1000, 1004))
     c.series_max_refinements = 2
+    c.cnn.phase_learning_rates = c.lcn.phase_learning_rates = (1.0, 2.0)
   elif variant == "paper":  # for an accelerator
     c.localities = ("local", "nonlocal")
     c.phase_num_trains = tuple(2**i for i in range(4, 17))  # 16 ... 65,536: 3.6 decades

@@ -705,6 +705,8 @@ INVALID = {
         "series_selection_seeds": either(bad_seeds, lambda v, c: bool(set(v) & set(c["seeds"]))),
         "series_sparse_support": either(bad_int(), lambda v, c: v > c["phase_n"]),
         "fcn.width_series": if_arch("fcn", lambda v, c: v != () and bad_tuple(bad_int())(v, c)),
+        **{f"{a}.phase_learning_rates": if_arch(a, lambda v, c: v != () and bad_tuple(
+            bad_number())(v, c)) for a in ("cnn", "lcn")},
         "activation": bad_choice(models.ACTIVATIONS),
         "compute_path": bad_choice(kpattern_config.COMPUTE_PATHS),
         "llvm_level": lambda v, c: isinstance(v, bool) or v not in (0, 1, 2, 3),

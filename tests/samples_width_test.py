@@ -693,3 +693,50 @@ def test_the_series_config_is_checked_field_by_field():
                           "series_sparse_support")):
     with pytest.raises(checks.ConfigError, match=f"config.{re.escape(field)} ="):
       samples_width.validate(with_changes(load_config("samples_width"), changes))
+
+
+def tuned_rows(c, successes, arch="cnn", step=2.0, seeds=PHASE_SEEDS):
+  """Reporting rows of a tuned phase diagram of arch at phase_n, every width >= 2^k at
+  `step`, successes(q, m) of SEEDS scaled to `seeds`."""
+  return [dict(arch=arch, locality="local", n=c["phase_n"], k=3, width=q, num_train=m,
+               seed=s, success=s < successes(q, m) * seeds // SEEDS, test_accuracy=0.5,
+               series=True, arm="phase", role="report", learning_rate=step)
+          for q in c["phase_widths"] if q >= 8 for m in c["phase_num_trains"]
+          for s in range(seeds)]
+
+
+def test_the_phase_claim_reads_the_tuned_phase_diagram_where_it_was_run():
+  c = config_for()
+  rows = rows_for(GOOD, c, seeds=PHASE_SEEDS)
+  good = lambda q, m: GOOD("cnn", 32, q, m)  # noqa: E731
+  dip = lambda q, m: 0 if (q, m) == (32, 2048) else good(q, m)  # noqa: E731
+  found = verdicts(rows + tuned_rows(c, dip), c)["CNN phase diagram"]
+  assert found.status == "FAILS" and "chosen on 32 held-out seeds from 0.25, 0.5" in found.claim
+  assert found.measured.startswith("below 1/2 at q = 32, m = 2048")
+  # The tuned rows decide, not the phase diagram's: a dip at its one step alone is shown in
+  # the report, and the claim holds.
+  spoiled = [dict(r, success=False) if (r["arch"], r["width"], r["num_train"], r["series"])
+             == ("cnn", 32, 2048, False) else r for r in rows]
+  assert verdicts(spoiled + tuned_rows(c, good), c)["CNN phase diagram"].holds
+  assert verdicts(spoiled, c)["CNN phase diagram"].status == "FAILS"
+  lines = sw_report.tuned_phase_table(spoiled + tuned_rows(c, good), c, "cnn", "local",
+                                      sw_series.analysis(spoiled, c)["cnn", "local"], GRID)
+  assert "the claim's family: below 1/2 at q = 32, m = 2048" in lines[1]
+  assert lines[-1].startswith("| 64 | 2 | 0.00 [")
+
+
+def test_the_tuned_phase_diagram_chooses_per_width_then_runs_the_whole_grid(fake_training):
+  # Step 2 learns from m = 256 on, every other step never: every width chooses 2.
+  fake_training(lambda n, m, q, rate: SEEDS if rate == 2.0 and m >= 256 else 0)
+  c = search_config(phase_widths=(4, 8, 16), **{"cnn.phase_learning_rates": (1.0, 2.0)})
+  fake = FakeCheckpoint()
+  rows = samples_width.tuned_phase(c, fake, "cnn", "local", GRID.index(512))
+  select = sw_series.arm_rows(rows, "phase", "select")
+  assert {(r["width"], r["learning_rate"]) for r in select} == {
+      (q, r) for q in (8, 16) for r in (1.0, 2.0)}  # only widths >= 2^k = 8
+  report = sw_series.tuned_phase_rows(rows, "cnn")
+  assert {(r["width"], r["learning_rate"]) for r in report} == {(8, 2.0), (16, 2.0)}
+  assert sorted({r["num_train"] for r in report}) == list(GRID)
+  assert fake.names[-1] == "cnn-local-n16-m4096-series-phase-report"
+  assert samples_width.tuned_phase(with_changes(c, {"cnn.phase_learning_rates": ()}), fake,
+                                   "cnn", "local", 0) == []

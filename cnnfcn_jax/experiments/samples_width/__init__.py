@@ -93,6 +93,13 @@ def validate(c):
                                                                            "gaussian_bias"):
       checks.fail("series_arms", c.series_arms, f"arms without 'mup' for {arch}.init = "
                   f"{a.init!r} (the mup arm's readout multiplier needs a Gaussian readout)")
+    if "phase_learning_rates" in a:  # () or rates: the tuned phase diagram
+      if not isinstance(a.phase_learning_rates, (tuple, list)):
+        checks.fail(f"{arch}.phase_learning_rates", a.phase_learning_rates,
+                    "a tuple of learning rates, or () for no tuned phase diagram")
+      if a.phase_learning_rates:
+        checks.nonempty_tuple(f"{arch}.phase_learning_rates", a.phase_learning_rates,
+                              checks.positive_float)
     checks.nonempty_tuple(f"{arch}.frontier_ns", a.frontier_ns, checks.positive_int)
     checks.positive_int(f"{arch}.frontier_max_num_train", a.frontier_max_num_train, minimum=0)
     if not frontier_grid(c, arch):
@@ -169,11 +176,17 @@ def unit_rows(c, arch, locality, n, m, cells, series=None, capacity=0) -> list[d
   if series:
     fields = dict(series_module.arm_fields(c, series[0]),
                   learning_rate=tuple(float(rate) for _, rate in cells))
-  rows = sweeps.unit_rows(c, arch, locality, n, c.k, widths, m, bucketed=bool(series),
+  rows = sweeps.unit_rows(c, arch, locality, n, c.k, widths, m, bucketed=bucketed(arch, series),
                           train_capacity=capacity, seeds=stage_seeds(c, series), **fields)
   tags = dict(series=True, arm=series[0], role=series[1]) if series else dict(series=False)
   return [dict(r, num_steps=c[arch].num_steps, success_accuracy=c.success_accuracy,
                success=bool(r["test_accuracy"] >= c.success_accuracy), **tags) for r in rows]
+
+
+def bucketed(arch, series) -> bool:
+  """Whether a unit trains its widths in power-of-two buckets: a series' of the FCN, whose
+  cost grows with the width (the CNN/LCN's table path costs about the same at any width)."""
+  return bool(series) and not models.ARCHITECTURES[arch].windowed
 
 
 def stage_seeds(c, series):
@@ -188,11 +201,12 @@ def cost(c, arch, n, m, cells, series=None) -> float:
   pattern table's m windows (a gathered and scattered window costs about 500 flops' time
   on the 2-core CPU) and compiling (about 3e11 a program, or a series' bucket)."""
   widths = [q for q, _ in cells]
-  calls = len(train.width_buckets(widths)) if series else 1
+  calls = len(train.width_buckets(widths)) if bucketed(arch, series) else 1
   if models.ARCHITECTURES[arch].windowed:
     per_step = 500 * m * (n - c.k + 1) * len(widths)
   else:
-    per_step = 6 * m * n * (sum(widths) if series else max(widths) * len(widths))
+    per_step = 6 * m * n * (sum(widths) if bucketed(arch, series) else
+                            max(widths) * len(widths))
   return c[arch].num_steps * per_step * len(stage_seeds(c, series)) + 3e11 * calls
 
 
@@ -279,6 +293,27 @@ def frontier_search(c, checkpoint, arch, locality, n, start, cells=None, known=(
   return rows
 
 
+def tuned_phase(c, checkpoint, arch, locality, start) -> list[dict]:
+  """The tuned phase diagram (series.PHASE) of arch at phase_n: its selection search over
+  every phase width >= 2^k x every rate of <arch>.phase_learning_rates on the selection
+  seeds (grid only), each width's rate of smallest m*, then every m of phase_num_trains at
+  those rates on the reporting seeds."""
+  rates = tuple(c[arch].get("phase_learning_rates", ()))
+  widths = tuple(q for q in sorted(c.phase_widths) if q >= 2**c.k)
+  if not rates or not widths:
+    return []
+  phase = series_module.PHASE
+  select = frontier_search(c, checkpoint, arch, locality, c.phase_n, start,
+                           [(q, r) for q in widths for r in rates],
+                           series=(phase, series_module.SELECT), refinements=0)
+  chosen = series_module.choose(select, phase)
+  cells = [(q, chosen[q]) for q in widths]
+  return select + checkpoint.run_units(
+      [unit(c, arch, locality, c.phase_n, m, cells, (phase, series_module.REPORT),
+            max(c.phase_num_trains)) for m in c.phase_num_trains],
+      f"tuned phase diagram {arch} {locality}")
+
+
 def width_series(c, checkpoint, arch, locality, widths, start) -> list[dict]:
   """The rows of every arm of the width series (series.py): its selection search over
   every width x rate on the selection seeds (grid only), the rates it chooses, then the
@@ -319,6 +354,8 @@ def run(c, checkpoint) -> list[dict]:
       a, grid = c[arch], frontier_grid(c, arch)
       known = [r for r in rows if (r["arch"], r["locality"], r["n"]) == (arch, locality,
                                                                         c.phase_n)]
+      rows += tuned_phase(c, checkpoint, arch, locality,
+                          start_index(search_grid(c, arch, True), known, a.frontier_width))
       widths = tuple(sorted(a.get("width_series", ())))
       if widths:  # started at the widest phase width's m*: the series' widths pass it
         start = start_index(search_grid(c, arch, True), known, max(c.phase_widths))

@@ -10,7 +10,8 @@ a learning rate chosen on held-out seeds, in one or more arms (config.series_arm
   sparse    "standard" with Edelman et al. 2023's sparse initialisation (each unit on
             series_sparse_support random coordinates, models "sparse_bias"); its own rates.
 
-Each arm runs in two stages. `select`: every width x every rate of series_learning_rates.<arm>
+(The tuned phase diagram, PHASE, reuses both stages for the CNN/LCN's phase claim.) Each
+arm runs in two stages. `select`: every width x every rate of series_learning_rates.<arm>
 on series_selection_seeds (disjoint from the reporting seeds), searched over the factor-2
 grid without midpoints; the rate of each width (one rate for mup) is the one whose m* on
 those seeds is smallest (choose). `report`: the chosen rates on the reporting seeds
@@ -29,6 +30,11 @@ from cnnfcn_jax.experiments.samples_width import stats
 ARMS = ("standard", "mup", "sparse")
 ONE_RATE = ("mup",)  # arms whose rate is one base rate for every width
 SELECT, REPORT = "select", "report"
+# The tuned phase diagram's rows (CNN/LCN at phase_n): every width >= 2^k at every rate of
+# <arch>.phase_learning_rates on the selection seeds, then the whole phase grid of m at the
+# chosen rates (each width its own, as `standard`) on the reporting seeds; the phase claim
+# is judged on them.
+PHASE = "phase"
 
 
 def arm_fields(c, arm) -> dict:
@@ -43,6 +49,11 @@ def arm_fields(c, arm) -> dict:
 def arm_rows(rows, arm, role):
   """The rows of one arm's stage."""
   return [r for r in rows if r.get("series") and r.get("arm") == arm and r.get("role") == role]
+
+
+def tuned_phase_rows(rows, arch):
+  """The tuned phase diagram's reporting rows of arch (PHASE)."""
+  return [r for r in arm_rows(rows, PHASE, REPORT) if r["arch"] == arch]
 
 
 def selection_frontiers(rows) -> dict:
