@@ -20,6 +20,7 @@ from cnnfcn_jax import checks, kpattern_config, sweeps
 from cnnfcn_jax.experiments import samples_width
 from cnnfcn_jax.experiments.samples_width import claims as sw_claims
 from cnnfcn_jax.experiments.samples_width import report as sw_report
+from cnnfcn_jax.experiments.samples_width import search as sw_search
 from cnnfcn_jax.experiments.samples_width import series as sw_series
 from cnnfcn_jax.experiments.samples_width import stats
 
@@ -436,7 +437,7 @@ def fake_training(monkeypatch):
                    learning_rate=c[arch].learning_rate if rate is None else rate,
                    **(dict(arm=series[0], role=series[1]) if series else {}))
               for q, rate in cells for s in range(SEEDS)]
-    monkeypatch.setattr(samples_width, "unit_rows", unit_rows)
+    monkeypatch.setattr(sw_search, "unit_rows", unit_rows)
   return install
 
 
@@ -573,8 +574,8 @@ def test_a_run_keeps_the_series_apart_and_every_seed_once(fake_training, tmp_pat
 def test_the_cnn_learns_from_many_samples_and_not_from_a_few():
   c = with_changes(load_config("samples_width", "quick"), {
       "seeds": (0, 1, 2, 3), "cnn.num_steps": 200, "cnn.log_every": 200, "num_test": 1024})
-  few = samples_width.unit_rows(c, "cnn", "local", 16, 16, [(8, None)])
-  many = samples_width.unit_rows(c, "cnn", "local", 16, 2048, [(8, None)])
+  few = sw_search.unit_rows(c, "cnn", "local", 16, 16, [(8, None)])
+  many = sw_search.unit_rows(c, "cnn", "local", 16, 2048, [(8, None)])
   assert all(r["success"] for r in many) and not any(r["success"] for r in few)
   assert all(r["train_accuracy"] == 1.0 for r in few)  # it fits the 16 samples, no more
   assert {r["num_train"] for r in few} == {16} and {r["width"] for r in many} == {8}
@@ -630,9 +631,9 @@ def test_a_width_series_unit_asks_for_width_buckets_and_the_sweep_gets_them(monk
   calls = []
   monkeypatch.setattr(sweeps, "unit_rows", lambda *a, **kw: calls.append((a, kw)) or [])
   cells = [(4, 0.1), (8, 0.2), (16, 0.1)]
-  samples_width.unit_rows(c, "fcn", "local", 16, 64, cells, series=("mup", "select"))
-  samples_width.unit_rows(c, "fcn", "local", 16, 64, cells, series=("sparse", "report"))
-  samples_width.unit_rows(c, "fcn", "local", 16, 64, [(4, None), (8, None)])
+  sw_search.unit_rows(c, "fcn", "local", 16, 64, cells, series=("mup", "select"))
+  sw_search.unit_rows(c, "fcn", "local", 16, 64, cells, series=("sparse", "report"))
+  sw_search.unit_rows(c, "fcn", "local", 16, 64, [(4, None), (8, None)])
   assert [(a[5:7], kw["bucketed"]) for a, kw in calls] == [
       (((4, 8, 16), 64), True), (((4, 8, 16), 64), True), (((4, 8), 64), False)]
   (_, mup), (_, sparse), (_, phase) = calls
