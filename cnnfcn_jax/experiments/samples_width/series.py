@@ -56,9 +56,9 @@ def tuned_phase_rows(rows, arch):
   return [r for r in arm_rows(rows, PHASE, REPORT) if r["arch"] == arch]
 
 
-def selection_frontiers(rows) -> dict:
-  """{(width, rate): m* on the selection seeds} (stats.frontier: inf beyond the grid) from
-  one arm's selection rows."""
+def selection_frontiers(rows) -> tuple[dict, dict]:
+  """({(width, rate): m* on the selection seeds} (stats.frontier: inf beyond the grid),
+  stats.outcomes by (width, rate)) from one arm's selection rows."""
   cells = stats.outcomes(rows, keys=("width", "learning_rate"))
   return {key: float(stats.frontier(ms, success.mean(0)))
           for key, (ms, _, success) in cells.items()}, cells
@@ -115,7 +115,3 @@ def arm_analysis(rows, c, arch, locality) -> dict:
         measured={role: sorted({r["num_train"] for r in part})
                   for role, part in ((SELECT, select), (REPORT, report))})
   return result
-
-
-def fmt_rate(rate) -> str:
-  return f"{rate:g}"
