@@ -60,11 +60,11 @@ WORD_BITS = 32
 class Network:
   """What a k-pattern trainer's spec says of its networks (train.Sweep and
   online.OnlineSweep extend it; frozen and hashable, as they key compiled programs)."""
-  arch: str
-  task: Task
-  init: str
-  trainable: tuple[str, ...]
+  arch: str  # a name of models.ARCHITECTURES, or a networks.Family (train.Sweep)
+  task: Task  # a k-pattern task, or (train.Sweep) any value with n, k and sample(key, m)
   optimizer: str
+  init: str = ""  # an init scheme of the architecture ("" for a networks.Family)
+  trainable: tuple[str, ...] = ()  # parameter groups trained (() for a Family: all)
   activation: str = "relu"
   # The first layer's step is the learning rate x this (kpattern_config.first_layer_step_scale: 1/J
   # for the CNN's shared kernel, whose gradient sums over all J windows).
@@ -174,7 +174,8 @@ def label_bits(spec: Network) -> int:
   """The k a program of spec reads its labels at: the task's k where the architecture's
   shapes depend on it (windowed: CNN, LCN), else at least LABEL_BITS."""
   k = spec.task.k
-  return k if models.ARCHITECTURES[spec.arch].windowed else max(k, LABEL_BITS)
+  windowed = isinstance(spec.arch, str) and models.ARCHITECTURES[spec.arch].windowed
+  return k if windowed else max(k, LABEL_BITS)
 
 
 def task_arrays(spec: Network):
@@ -182,6 +183,8 @@ def task_arrays(spec: Network):
   the extra coordinates repeat the first and the table ignores their bits, so the labels
   are exactly the task's (tasks.labels)."""
   task, bits = spec.task, label_bits(spec)
+  if not hasattr(task, "truth_table"):  # a task of one's own: its sampler labels (train.py)
+    return jnp.zeros((0,), jnp.int32), jnp.zeros((1,), jnp.result_type(float))
   extra = bits - task.k
   coordinates = task.coordinates + task.coordinates[:1] * extra
   table = np.tile(np.asarray(task.truth_table), 2**extra)  # entry p is g(p mod 2^k)
@@ -193,7 +196,9 @@ def program_key(spec: Network, **run_time):
   truth table (task_arrays; k becomes label_bits), and the fields in run_time (set to
   placeholders). Specs with equal keys share one compiled program, so a local task and
   its non-local twin compile once, and the FCN's k = 2, 3, 4 at one n too."""
-  task = dataclasses.replace(spec.task, k=label_bits(spec), coordinates=(), truth_table=())
+  task = spec.task  # a task of one's own is part of the program
+  if hasattr(task, "truth_table"):
+    task = dataclasses.replace(task, k=label_bits(spec), coordinates=(), truth_table=())
   return dataclasses.replace(spec, task=task, **run_time)
 
 

@@ -177,7 +177,7 @@ def steps(config, arch) -> tuple[int, int]:
 def make_sweep(config, arch, locality, n, k, widths, num_train, bucketed=False,
                train_capacity=0, **fields) -> train.Sweep:
   """The sweep of `arch` at `widths` on (locality, n, k) with num_train samples. bucketed:
-  train.width_buckets (a geometric width grid in about the sum of its widths, one compiled
+  networks.width_buckets (a geometric width grid in about the sum of its widths, one compiled
   loop per bucket); train_capacity: train.Sweep's (one program for every m up to it);
   `fields`: train.Sweep fields that replace the config's."""
   rate = config[arch].learning_rate

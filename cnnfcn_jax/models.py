@@ -181,8 +181,16 @@ ARCHITECTURES = {
 ARCHS = tuple(ARCHITECTURES)
 
 
-def apply(arch: str, params, inputs, activation="relu", table=False):
-  """Dispatch by name; `inputs` are pattern ids when `table`, else x."""
+def unit_axes(arch: str) -> dict:
+  """{group: (its unit axis,)} of arch: networks.pad and networks.mask's unit_axes."""
+  return {g: (a,) for g, a in zip(PARAM_GROUPS, ARCHITECTURES[arch].unit_axes)}
+
+
+def apply(arch, params, inputs, activation="relu", table=False):
+  """Dispatch by name (or a networks.Family: its own apply on x); `inputs` are pattern ids
+  when `table`, else x."""
+  if not isinstance(arch, str):
+    return arch.apply(params, inputs)
   record = ARCHITECTURES[arch]
   return (record.apply_table if table else record.apply)(params, inputs, activation)
 
@@ -193,7 +201,7 @@ def prepare(arch: str, params, activation="relu", table=False):
   if table:
     return ARCHITECTURES[arch].apply_table(params, None, activation,
                                            readout=lambda table_JP, _: table_JP)
-  return params
+  return params  # (a networks.Family's too: apply_prepared runs its apply)
 
 
 def apply_prepared(arch: str, prepared, inputs, activation="relu", table=False):

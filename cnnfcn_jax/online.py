@@ -98,6 +98,12 @@ class OnlineSweep(engine.Network):
   stop: str = "best_rate"
   must_know: tuple[float, ...] = ()  # rates whose median the "best_rate" stop waits for
 
+  def __post_init__(self):
+    if not isinstance(self.arch, str) or not hasattr(self.task, "truth_table"):
+      raise ValueError(f"online.OnlineSweep: arch = {self.arch!r}, task = {self.task!r}: the "
+                       f"steps-to-success call takes an arch of {models.ARCHS} and a k-pattern "
+                       "task (a networks.Family or a task of one's own: train.Sweep)")
+
   @property
   def num_steps(self) -> int:
     return self.check_steps[-1]

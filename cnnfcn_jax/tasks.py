@@ -4,12 +4,18 @@
 `nonlocal`: the non-local twin, the same g on k coordinates spread over the input so
 that no window of k consecutive coordinates holds two of them; the coordinates are
 drawn once from the task seed.
+
+A task is a value: train.Sweep trains on any frozen dataclass with n, k and
+sample(key, m) -> (x (m, n), y (m,) in {±1}), and target(x) where labels are exact. Two
+that are not k-patterns show the seam: Staircase (nested parities) and BiasedParity (a
+parity of inputs that are +1 with probability p).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -79,3 +85,45 @@ def make_task(n, k, target="parity", locality="local", position=None, task_seed=
     # Seeded by (task_seed, k) only, so local and non-local twins share the same g.
     table = tuple(int(v) for v in np.random.default_rng([task_seed, k]).choice([-1, 1], 2**k))
   return Task(n=n, k=k, coordinates=coordinates, truth_table=table)
+
+
+@dataclasses.dataclass(frozen=True)
+class Staircase:
+  """y = sign(x_c1 + x_c1 x_c2 + ... + x_c1 ... x_ck) (+1 at 0), x uniform on {±1}^n: a
+  sum of nested parities of the coordinates c, not a function of a window's pattern alone
+  when c is spread out, and learnable by degree (Abbe et al. 2022's staircase)."""
+  n: int
+  coordinates: tuple[int, ...]
+
+  @property
+  def k(self) -> int:
+    return len(self.coordinates)
+
+  def target(self, x):
+    steps = jnp.cumprod(jnp.asarray(x)[:, list(self.coordinates)], axis=1).sum(1)
+    return jnp.where(steps >= 0, 1.0, -1.0).astype(jnp.asarray(x).dtype)
+
+  def sample(self, key, m, dtype=None):
+    x = engine.sample_inputs(key, m, self.n, dtype)
+    return x, self.target(x)
+
+
+@dataclasses.dataclass(frozen=True)
+class BiasedParity:
+  """The parity of the coordinates c, x_i = +1 with probability p independently (p = 1/2:
+  the uniform k-parity); away from 1/2 the low-degree correlations are no longer zero."""
+  n: int
+  coordinates: tuple[int, ...]
+  p: float
+
+  @property
+  def k(self) -> int:
+    return len(self.coordinates)
+
+  def target(self, x):
+    return jnp.prod(jnp.asarray(x)[:, list(self.coordinates)], axis=1)
+
+  def sample(self, key, m, dtype=None):
+    dtype = dtype or jnp.result_type(float)
+    x = jnp.where(jax.random.uniform(key, (m, self.n)) < self.p, 1.0, -1.0).astype(dtype)
+    return x, self.target(x)

@@ -6,10 +6,12 @@ bucket: vmap over its widths(lax.scan over steps))))`. The widths of one bucket 
 one array shape: every network has the bucket's largest width of units, the units beyond
 its own width are zero and masked out of the readout, so they get zero gradient and
 never move. By default all widths form one bucket; with Sweep.bucketed, the widths up to
-one power of two do (width_buckets), so a geometric grid of widths runs in about the sum
-of its widths rather than their count times the largest. Because
-unit l is drawn from fold_in(key, l) (models.init_params), a network inside a width sweep
-is the same network as one trained alone.
+one power of two do (networks.width_buckets), so a geometric grid of widths runs in about
+the sum of its widths rather than their count times the largest. Because unit l is drawn
+from fold_in(key, l) (models.init_params), a network inside a width sweep is the same
+network as one trained alone. The architecture may be a networks.Family of one's own
+(each network drawn at its width and zero-padded, every unit axis masked) and the task
+any value with sample(key, m) (tasks.py).
 
 Seed s is a full replicate: `engine.seed_keys(s)` gives its init key and its data key (its
 own training and test sample), as in every trainer.
@@ -31,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from cnnfcn_jax import engine, full_batch, models, tasks
+from cnnfcn_jax import engine, full_batch, models, networks, tasks
 
 # The readout at width q (docs/spec.md §2): "standard", h = Σ u_i σ(.); "mup", the
 # maximal-update parametrisation for Adam, h = (1/q) Σ u_i σ(.) with u ~ N(0, 1).
@@ -79,6 +81,17 @@ class Sweep(engine.Network):
     for field in ("log_every", "num_train", "num_test"):
       if getattr(self, field) < 1:
         refuse(f"{field} = {getattr(self, field)!r}: expected an integer >= 1")
+    if isinstance(self.arch, networks.Family):  # refused before anything compiles
+      networks.check(self.arch, self.task.n, "train.Sweep: arch")
+      for field, default in networks.FAMILY_FIELDS:
+        if getattr(self, field) != default:
+          refuse(f"{field} = {getattr(self, field)!r} with arch a networks.Family: expected "
+                 f"{default!r} (the family's init draws the network, and all of it trains)")
+    elif self.arch not in models.ARCHITECTURES or self.init not in models.ARCHITECTURES[
+        self.arch].init_schemes or not set(self.trainable) <= set(models.PARAM_GROUPS):
+      refuse(f"arch = {self.arch!r}, init = {self.init!r}, trainable = {self.trainable!r}: "
+             f"expected an arch of {models.ARCHS} (or a networks.Family), one of its init "
+             f"schemes and groups of {models.PARAM_GROUPS}")
     if self.parametrisation not in PARAMETRISATIONS:
       refuse(f"parametrisation = {self.parametrisation!r}: expected one of {PARAMETRISATIONS}")
     if self.parametrisation == "mup" and self.init == "paper":
@@ -113,8 +126,8 @@ class Sweep(engine.Network):
 def sweep_fn(sweep: Sweep):
   """The un-jitted sweep: (seeds (S,), *sweep_args(sweep)) -> arrays with leading axes (S, W).
 
-  Only sweep.task's n and k are read here: its coordinates and truth table are arguments
-  (sweep_args), like the widths, learning rates and (train_capacity given) num_train.
+  Only a k-pattern task's n and k are read here: its coordinates and truth table are
+  arguments (sweep_args), like the widths, rates and (train_capacity given) num_train.
 
   Returned arrays: each name in METRICS with shape (S, W, R) over `record_steps`, and
   `params0` / `params`, the initial and final parameters, (S, W, ...) each ("mup": u, not u/q).
@@ -124,14 +137,19 @@ def sweep_fn(sweep: Sweep):
   other network in the call trains on unaffected.
   """
   task, arch = sweep.task, sweep.arch
-  architecture = models.ARCHITECTURES[arch]
-  readout_axis = architecture.unit_axes[models.PARAM_GROUPS.index(architecture.readout)]
-  buckets = width_buckets(sweep.widths, sweep.bucketed)
+  family = arch if isinstance(arch, networks.Family) else None  # a user's network
+  architecture = None if family else models.ARCHITECTURES[arch]
+  unit_axes = family.unit_axes if family else models.unit_axes(arch)
+  buckets = networks.width_buckets(sweep.widths, sweep.bucketed)
 
   def live_params(trained, frozen, live):
-    """The parameters, the readout's units beyond the network's width zeroed."""
+    """The parameters, units beyond the width zeroed: in our readout (so the rest gets no
+    gradient), along every unit axis of a Family's (live: then the width)."""
+    if family:
+      return networks.mask(unit_axes, trained, live)
     params = {**frozen, **trained}
     readout = params[architecture.readout]
+    readout_axis = unit_axes[architecture.readout][0]
     params[architecture.readout] = readout * live.reshape(
         [-1 if axis == readout_axis else 1 for axis in range(readout.ndim)])
     return params
@@ -142,20 +160,23 @@ def sweep_fn(sweep: Sweep):
 
   batch = full_batch.full_batch_fn(arch, sweep.activation, sweep.table, sweep.sample_chunks)
 
-  def one_network(max_width, width, learning_rate, num_train, init_key, train_inputs, y_train,
-                  test_inputs, y_test):
+  def one_network(max_width, width, learning_rate, family_params0, num_train, init_key,
+                  train_inputs, y_train, test_inputs, y_test):
     optimizer = engine.OPTIMIZERS[sweep.optimizer](learning_rate)
-    mup = sweep.parametrisation == "mup"  # then live holds the readout multiplier 1/q
-    params0, trained0, frozen = engine.init_network(sweep, init_key, width, max_width, mup)
-    live = (jnp.arange(max_width) < width) / jnp.where(mup, width, 1)
-    live = live.astype(params0[architecture.readout].dtype)
+    if family:  # drawn at its own width and padded (one_seed): all of it trains
+      params0, trained0, frozen, live = family_params0, family_params0, {}, width
+    else:
+      mup = sweep.parametrisation == "mup"  # then live holds the readout multiplier 1/q
+      params0, trained0, frozen = engine.init_network(sweep, init_key, width, max_width, mup)
+      live = (jnp.arange(max_width) < width) / jnp.where(mup, width, 1)
+      live = live.astype(params0[architecture.readout].dtype)
     params_of = lambda trained: live_params(trained, frozen, live)  # noqa: E731
 
     def measure(trained, diverged):
       loss, train_accuracy, grads = batch(params_of, trained, train_inputs, y_train,
                                           num_train)
       h_test = output(trained, frozen, live, test_inputs)
-      group = architecture.first_layer
+      group = architecture.first_layer if architecture else None
       distance = jnp.linalg.norm(trained[group] - params0[group]) if group in trained else 0.0
       return dict(train_loss=loss, train_accuracy=train_accuracy,
                   test_accuracy=engine.accuracy(h_test, y_test),
@@ -184,55 +205,34 @@ def sweep_fn(sweep: Sweep):
     init_key, data_key = engine.seed_keys(seed)
     if sweep.population:
       x_train = x_test = models.all_patterns(task.n)
+    elif not isinstance(task, tasks.Task):  # a task of one's own: its sampler gives (x, y)
+      x_train, y_train = task.sample(jax.random.fold_in(data_key, 0), sweep.samples_drawn)
+      x_test, y_test = task.sample(jax.random.fold_in(data_key, 1), sweep.num_test)
     else:
       x_train = engine.sample_inputs(jax.random.fold_in(data_key, 0), sweep.samples_drawn,
                                      task.n)
       x_test = engine.sample_inputs(jax.random.fold_in(data_key, 1), sweep.num_test, task.n)
-    y_train = tasks.labels(x_train, coordinates, truth_table)
-    y_test = tasks.labels(x_test, coordinates, truth_table)
+    if isinstance(task, tasks.Task):
+      y_train = tasks.labels(x_train, coordinates, truth_table)
+      y_test = tasks.labels(x_test, coordinates, truth_table)
     train_inputs = engine.input_features(x_train, task.k, sweep.table)
     test_inputs = engine.input_features(x_test, task.k, sweep.table)
     parts = []
     for bucket in buckets:
-      index = np.asarray(bucket)
-      per_width = jax.vmap(functools.partial(one_network, max(sweep.widths[i] for i in bucket)),
-                           in_axes=(0, 0, None, None, None, None, None, None))
-      parts.append(per_width(widths[index], learning_rates[index], num_train, init_key,
-                             train_inputs, y_train, test_inputs, y_test))
-    return join_buckets(parts, buckets, architecture, max(sweep.widths))
+      index, top = np.asarray(bucket), max(sweep.widths[i] for i in bucket)
+      params0 = jax.tree.map(lambda *a: jnp.stack(a), *[networks.pad(
+          unit_axes, family.init(init_key, task.n, sweep.widths[i]), top)
+          for i in bucket]) if family else None
+      per_width = jax.vmap(functools.partial(one_network, top),
+                           in_axes=(0, 0, 0 if family else None) + (None,) * 6)
+      parts.append(per_width(widths[index], learning_rates[index], params0, num_train,
+                             init_key, train_inputs, y_train, test_inputs, y_test))
+    return networks.join_buckets(parts, buckets, unit_axes, max(sweep.widths))
 
   def sweep_seeds(seeds, *args):
     return jax.vmap(one_seed, in_axes=(0,) + (None,) * len(args))(seeds, *args)
 
   return sweep_seeds
-
-
-def width_buckets(widths, bucketed=True) -> tuple[tuple[int, ...], ...]:
-  """Indices of `widths` grouped by the power of two at or above each width, smallest
-  first: each group trains padded to its own largest width (one group if not bucketed)."""
-  if not bucketed:
-    return (tuple(range(len(widths))),)
-  groups = {}
-  for i, width in enumerate(widths):
-    groups.setdefault(1 << (width - 1).bit_length(), []).append(i)
-  return tuple(tuple(groups[key]) for key in sorted(groups))
-
-
-def join_buckets(parts, buckets, architecture, max_width):
-  """One seed's outputs of every bucket as one dict in the widths' order, the parameters
-  zero-padded to max_width units (the padding a single bucket of every width would have)."""
-  if len(parts) == 1:  # one bucket of every width, in order: nothing to pad or reorder
-    return parts[0]
-  order = np.argsort(np.concatenate([np.asarray(b) for b in buckets]))
-
-  def pad(group, x):  # x: (bucket widths, ...), its unit axis one after the group's own
-    axis = architecture.unit_axes[models.PARAM_GROUPS.index(group)] + 1
-    return jnp.pad(x, [(0, max_width - x.shape[i]) if i == axis else (0, 0)
-                       for i in range(x.ndim)])
-
-  padded = [{name: {g: pad(g, x) for g, x in a.items()} if name in ("params0", "params")
-             else a for name, a in part.items()} for part in parts]
-  return jax.tree.map(lambda *a: jnp.concatenate(a)[order], *padded)
 
 
 def sweep_args(sweep: Sweep):
@@ -273,7 +273,7 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
   windows = models.num_windows(n, k)
   # Units of all networks, each padded to its bucket's largest width.
   units = sum(len(b) * max(sweep.widths[i] for i in b)
-              for b in width_buckets(sweep.widths, sweep.bucketed))
+              for b in networks.width_buckets(sweep.widths, sweep.bucketed))
   if sweep.table:
     id_bytes = jnp.dtype(models.pattern_id_dtype(k)).itemsize
     return (held * windows * id_bytes + active * windows * 2 * item) * len(sweep.widths)

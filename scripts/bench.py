@@ -24,7 +24,7 @@ apart):
   online_vmap_vs_loop   the time-to-learn online SGD step: S seeds in one call vs a loop
                         of the jitted one-seed call (networks x steps per second of each)
   width_buckets_vs_padded  an FCN sweep over widths 2, 4, ..., 128: trained in width
-                        buckets (train.width_buckets) vs every width padded to 128
+                        buckets (networks.width_buckets) vs every width padded to 128
   search_<arch>_shared_vs_per_m  a frontier-style search over 8 values of m, cold: one
                         program for every m (train.Sweep.train_capacity) vs one per m,
                         wall time; _compile_per_m_vs_shared: compile time (bench_search.py)

@@ -6,6 +6,8 @@ import glob
 import os
 import re
 import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -103,3 +105,17 @@ def test_the_readme_is_a_front_door_of_at_most_250_lines():
   with open(README, encoding="utf-8") as f:
     lines = f.read().splitlines()
   assert len(lines) <= 250, f"README.md has {len(lines)} lines; move a section to docs/"
+
+
+@pytest.mark.slow
+def test_the_architecture_pages_own_network_example_runs():
+  # The "Your own network and task" block, as a user meets it: a fresh process.
+  with open(os.path.join(ROOT, "docs", "architecture.md"), encoding="utf-8") as f:
+    text = f.read()
+  section = text[text.index("## Your own network and task"):]
+  [block] = re.findall(r"^```python[ \t]*\n(.*?)^```[ \t]*$", section, re.MULTILINE | re.DOTALL)
+  result = subprocess.run([sys.executable, "-c", block], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  lines = result.stdout.splitlines()
+  assert [line.split(":")[0] for line in lines] == ["width 4", "width 16", "width 64"]

@@ -9,7 +9,7 @@ import pytest
 
 from online_boundaries_test import (RATES, SEEDS, censored_after, expected_stop, full_grid_run,
                                     grid_spec)
-from cnnfcn_jax import models, online, stats, train
+from cnnfcn_jax import models, networks, online, stats, train
 from train_test import small_sweep
 
 
@@ -67,7 +67,7 @@ def test_bucketed_and_padded_widths_train_the_same_networks():
   widths' order."""
   sweep = small_sweep("lcn", widths=(3, 4, 1), learning_rate=(0.5, 0.2, 1.0), num_steps=2,
                       log_every=1, num_train=32, num_test=32)
-  assert train.width_buckets(sweep.widths) == ((2,), (0, 1))
+  assert networks.width_buckets(sweep.widths) == ((2,), (0, 1))
   bucketed = train.run_sweep(dataclasses.replace(sweep, bucketed=True), [0])
   padded = train.run_sweep(sweep, [0])
   for name in train.METRICS:
@@ -105,7 +105,7 @@ def test_joined_buckets_are_in_the_widths_order_and_padded_on_each_groups_unit_a
   every width has them."""
   architecture, n, k = models.ARCHITECTURES[arch], 10, 3
   widths = (6, 3, 1, 5, 2)
-  buckets = train.width_buckets(widths)
+  buckets = networks.width_buckets(widths)
   assert buckets == ((2,), (4,), (1,), (0, 3))  # in that order, the widths 1, 2, 3, 6, 5
   parts = []
   for bucket in buckets:
@@ -115,7 +115,7 @@ def test_joined_buckets_are_in_the_widths_order_and_padded_on_each_groups_unit_a
         train_loss=np.asarray([[float(i)] * 2 for i in bucket], np.float32),
         **{key: {g: np.stack([net[g] for net in nets]) for g in models.PARAM_GROUPS}
            for key in ("params0", "params")}))
-  joined = train.join_buckets(parts, buckets, architecture, max(widths))
+  joined = networks.join_buckets(parts, buckets, models.unit_axes(arch), max(widths))
   np.testing.assert_array_equal(joined["train_loss"][:, 0], np.arange(len(widths)))
   for key in ("params0", "params"):
     for g in models.PARAM_GROUPS:

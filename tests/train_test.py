@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import conftest
-from cnnfcn_jax import engine, models, tasks, train
+from cnnfcn_jax import engine, models, networks, tasks, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -352,9 +352,9 @@ def test_the_suites_compile_level_trains_bitwise_as_the_default_does(tmp_path):
 
 
 def test_widths_are_bucketed_by_the_power_of_two_at_or_above_them():
-  assert train.width_buckets((2, 3, 4, 7, 8, 9, 128, 5)) == ((0,), (1, 2), (3, 4, 7), (5,), (6,))
-  assert train.width_buckets((16, 1)) == ((1,), (0,))
-  assert train.width_buckets((2, 3, 9), bucketed=False) == ((0, 1, 2),)
+  assert networks.width_buckets((2, 3, 4, 7, 8, 9, 128, 5)) == ((0,), (1, 2), (3, 4, 7), (5,), (6,))
+  assert networks.width_buckets((16, 1)) == ((1,), (0,))
+  assert networks.width_buckets((2, 3, 9), bucketed=False) == ((0, 1, 2),)
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from cnnfcn_jax import models, sweeps, train
+from cnnfcn_jax import models, networks, sweeps
 from cnnfcn_jax.experiments.samples_width import series as series_module
 from cnnfcn_jax.experiments.samples_width import stats
 
@@ -41,7 +41,7 @@ def unit_rows(c, arch, locality, n, m, cells, series=None, capacity=0) -> list[d
   train_capacity: one program for every m of a search); one row per network
   (sweeps.unit_rows' fields). cells: (width, learning rate) pairs, the rate None for the
   config's. series: None, or (arm, stage) of the width series (series.py), whose units
-  train each power-of-two bucket of its widths at its own size (train.width_buckets:
+  train each power-of-two bucket of its widths at its own size (networks.width_buckets:
   padded to the widest, every network would cost as much as the widest) on the stage's
   seeds, at the cells' rates and the arm's parametrisation and init."""
   widths = tuple(q for q, _ in cells)
@@ -74,7 +74,7 @@ def cost(c, arch, n, m, cells, series=None) -> float:
   pattern table's m windows (a gathered and scattered window costs about 500 flops' time
   on the 2-core CPU) and compiling (about 3e11 a program, or a series' bucket)."""
   widths = [q for q, _ in cells]
-  calls = len(train.width_buckets(widths)) if bucketed(arch, series) else 1
+  calls = len(networks.width_buckets(widths)) if bucketed(arch, series) else 1
   if models.ARCHITECTURES[arch].windowed:
     per_step = 500 * m * (n - c.k + 1) * len(widths)
   else:
