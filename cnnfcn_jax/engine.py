@@ -31,7 +31,7 @@ import numpy as np
 import optax
 from jax.experimental import multihost_utils
 
-from cnnfcn_jax import models, table_kernels
+from cnnfcn_jax import models, networks, table_kernels
 
 if typing.TYPE_CHECKING:
   from cnnfcn_jax.tasks import Task
@@ -117,7 +117,11 @@ def accuracy(h, y):
 
 def init_network(spec: Network, init_key, width, max_width=None, unit_readout=False):
   """(params, trained, frozen) of one network of spec with `width` units (padded with zero
-  units up to max_width; unit_readout: u ~ N(0, 1), models.init_params)."""
+  units up to max_width; unit_readout: u ~ N(0, 1), models.init_params); a
+  networks.Family's from its own init, at a static width, all of it trained."""
+  if isinstance(spec.arch, networks.Family):
+    params = spec.arch.init(init_key, spec.task.n, width)
+    return params, params, {}
   params = models.init_params(spec.arch, init_key, spec.task.n, spec.task.k, width, spec.init,
                               max_width, support=spec.init_support, unit_readout=unit_readout)
   trained, frozen = split(params, spec.trainable)

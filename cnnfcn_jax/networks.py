@@ -10,7 +10,7 @@ trains the CNN, LCN and FCN of models.py.
                                     readout bias); (0, 1) for a (q, q) hidden-to-hidden matrix
   from_flax(make_module, unit_axes) the Family of a flax module whose width is a field
   check(family, n)                  refuses a wrong apply shape or unit axes that do not
-                                    pad, before anything is compiled
+                                    pad, before the trainer's program is built
 
 Many widths share one array shape: each network is drawn at its own width and padded with
 zero units up to the widest (pad), and every forward pass zeroes the units beyond its width
@@ -78,37 +78,37 @@ def mask(unit_axes, params, width):
 def check(family: Family, n: int, field: str = "arch"):
   """Raise ValueError naming `field` unless family's networks at widths 2 and 3 give outputs
   of shape (m,), their unit axes hold the width, and padding to width 5 leaves the outputs
-  unchanged (run eagerly on 8 inputs: nothing is compiled)."""
+  unchanged (eagerly on 8 inputs, before the trainer's program is built)."""
   def refuse(what):
     raise ValueError(f"{field} = Family {family.name!r}: {what}")
   if not isinstance(family, Family):
     raise ValueError(f"{field} = {family!r}: expected a networks.Family (or a name of "
                      "models.ARCHITECTURES)")
   x = jax.random.rademacher(jax.random.key(0), (8, n), jnp.result_type(float))
-  with jax.disable_jit():
-    for width in (2, 3):
-      params = family.init(jax.random.key(1), n, width)
-      try:
-        axes = leaf_axes(family.unit_axes, params)
-      except (ValueError, TypeError) as error:
-        refuse(f"unit_axes does not match the structure of init's parameters ({error})")
-      for leaf, its_axes in zip(jax.tree.leaves(params), axes):
-        if any(not 0 <= a < np.ndim(leaf) or np.shape(leaf)[a] != width for a in its_axes):
-          refuse(f"a parameter of shape {np.shape(leaf)} has no axis of size {width} at "
-                 f"unit axes {its_axes} (init at width {width})")
-      h = family.apply(params, x)
-      if np.shape(h) != (8,):
-        refuse(f"apply gave outputs of shape {np.shape(h)} for 8 inputs; expected (8,) "
-               "(one output per input)")
-      wrong = "a unit axis is missing or wrong in unit_axes"
-      wide = mask(family.unit_axes, pad(family.unit_axes, params, 5), width)
-      try:
-        padded = family.apply(wide, x)
-      except Exception as error:  # noqa: BLE001  (any failure of the user's apply)
-        refuse(f"padded to width 5 along unit_axes, apply fails ({type(error).__name__}: "
-               f"{error}): {wrong}")
-      if np.shape(padded) != (8,) or not np.allclose(padded, h, rtol=1e-5, atol=1e-6):
-        refuse(f"padding its unit axes with zero units changes the outputs: {wrong}")
+  # Eagerly, op by op: the trainer's program is not built.
+  for width in (2, 3):
+    params = family.init(jax.random.key(1), n, width)
+    try:
+      axes = leaf_axes(family.unit_axes, params)
+    except (ValueError, TypeError) as error:
+      refuse(f"unit_axes does not match the structure of init's parameters ({error})")
+    for leaf, its_axes in zip(jax.tree.leaves(params), axes):
+      if any(not 0 <= a < np.ndim(leaf) or np.shape(leaf)[a] != width for a in its_axes):
+        refuse(f"a parameter of shape {np.shape(leaf)} has no axis of size {width} at "
+               f"unit axes {its_axes} (init at width {width})")
+    h = family.apply(params, x)
+    if np.shape(h) != (8,):
+      refuse(f"apply gave outputs of shape {np.shape(h)} for 8 inputs; expected (8,) "
+             "(one output per input)")
+    wrong = "a unit axis is missing or wrong in unit_axes"
+    wide = mask(family.unit_axes, pad(family.unit_axes, params, 5), width)
+    try:
+      padded = family.apply(wide, x)
+    except Exception as error:  # noqa: BLE001  (any failure of the user's apply)
+      refuse(f"padded to width 5 along unit_axes, apply fails ({type(error).__name__}: "
+             f"{error}): {wrong}")
+    if np.shape(padded) != (8,) or not np.allclose(padded, h, rtol=1e-5, atol=1e-6):
+      refuse(f"padding its unit axes with zero units changes the outputs: {wrong}")
 
 
 def from_flax(make_module: Callable, unit_axes, name: str | None = None) -> Family:

@@ -53,7 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnnfcn_jax import engine, evaluation, models, tasks
+from cnnfcn_jax import engine, evaluation, models, networks, tasks
 
 PROTOCOLS = ("online", "full_batch")
 STOPS = ("best_rate", "all")
@@ -99,10 +99,14 @@ class OnlineSweep(engine.Network):
   must_know: tuple[float, ...] = ()  # rates whose median the "best_rate" stop waits for
 
   def __post_init__(self):
-    if not isinstance(self.arch, str) or not hasattr(self.task, "truth_table"):
-      raise ValueError(f"online.OnlineSweep: arch = {self.arch!r}, task = {self.task!r}: the "
-                       f"steps-to-success call takes an arch of {models.ARCHS} and a k-pattern "
-                       "task (a networks.Family or a task of one's own: train.Sweep)")
+    """A networks.Family is checked (before anything compiles) and must leave our fields
+    at the values it needs (networks.FAMILY_FIELDS)."""
+    if isinstance(self.arch, networks.Family):
+      networks.check(self.arch, self.task.n, "online.OnlineSweep: arch")
+      for field, default in networks.FAMILY_FIELDS:
+        if hasattr(self, field) and getattr(self, field) != default:
+          raise ValueError(f"online.OnlineSweep: {field} = {getattr(self, field)!r} with arch "
+                           f"a networks.Family: expected {default!r}")
 
   @property
   def num_steps(self) -> int:
@@ -150,21 +154,27 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
   grad_fn = jax.value_and_grad(
       lambda trained, frozen, inputs, y: engine.hinge_loss(output(trained, frozen, inputs), y))
 
+  def draw(key, m, coordinates, truth_table):
+    """(inputs, labels) of m samples: packed ±1 draws labelled by the k-pattern's table, or
+    a task of one's own's sampler."""
+    if not isinstance(task, tasks.Task):
+      x, y = task.sample(key, m)
+      return features(x), y
+    x = engine.sample_inputs(key, m, task.n, packed=True)
+    return features(x), tasks.labels(x, coordinates, truth_table)
+
   def setup(seed, coordinates, truth_table):
     """What a seed's networks share at every rate: frozen parameters, the evaluation batch,
     the training key (and the full_batch sample)."""
     init_key, data_key = engine.seed_keys(seed)
     frozen = engine.init_network(spec, init_key, spec.width)[2]
-    x_eval = engine.sample_inputs(jax.random.fold_in(data_key, 1), spec.num_eval, task.n,
-                                   packed=True)
     padding = num_chunks * EVAL_CHUNK - spec.num_eval
-    evals = (jnp.pad(features(x_eval), ((0, padding), (0, 0))),
-             jnp.pad(tasks.labels(x_eval, coordinates, truth_table), (0, padding)))
+    inputs, y = draw(jax.random.fold_in(data_key, 1), spec.num_eval, coordinates, truth_table)
+    evals = (jnp.pad(inputs, ((0, padding), (0, 0))), jnp.pad(y, (0, padding)))
     train_key = jax.random.fold_in(data_key, 0)
     sample = ()
     if spec.protocol == "full_batch":
-      x_train = engine.sample_inputs(train_key, spec.num_train, task.n, packed=True)
-      sample = (features(x_train), tasks.labels(x_train, coordinates, truth_table))
+      sample = draw(train_key, spec.num_train, coordinates, truth_table)
     return frozen, evals, train_key, sample
 
   def seed_step(states, frozen, train_key, sample, t, rates, coordinates, truth_table):
@@ -172,9 +182,8 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
     if spec.protocol == "full_batch":
       inputs, y = sample
     else:
-      x = engine.sample_inputs(jax.random.fold_in(train_key, t), spec.batch_size, task.n,
-                                packed=True)
-      inputs, y = features(x), tasks.labels(x, coordinates, truth_table)
+      inputs, y = draw(jax.random.fold_in(train_key, t), spec.batch_size, coordinates,
+                       truth_table)
 
     def rate_step(state, rate):
       loss, grads = grad_fn(state[0], frozen, inputs, y)
@@ -269,10 +278,12 @@ def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int, num_devices:
   apart from running. Its arguments: seeds, rates, must_know, coordinates, truth table,
   counted, then (continued) carry and start, then end (online_fn). A fresh call (start 0)
   takes no carry: its networks are built on the device."""
-  k, real = key.task.k, jnp.result_type(float)
+  real = jnp.result_type(float)
+  coordinates, table = (a.shape for a in engine.task_arrays(key)) if not hasattr(
+      key.task, "truth_table") else ((key.task.k,), (2**key.task.k,))
   shapes = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in [
-      ((num_seeds,), jnp.uint32), ((num_rates,), real), ((num_rates,), bool), ((k,), jnp.int32),
-      ((2**k,), real), ((num_seeds,), bool)]]
+      ((num_seeds,), jnp.uint32), ((num_rates,), real), ((num_rates,), bool),
+      (coordinates, jnp.int32), (table, real), ((num_seeds,), bool)]]
   index = jax.ShapeDtypeStruct((), jnp.int32)
   shapes += [carry_shapes(key, num_seeds, num_rates), index, index] if continued else [index]
   in_specs = ((SEEDS, SAME, SAME, SAME, SAME, SEEDS) + ((SEEDS, SAME) if continued else ())

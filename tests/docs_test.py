@@ -118,4 +118,5 @@ def test_the_architecture_pages_own_network_example_runs():
                           text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]
   lines = result.stdout.splitlines()
-  assert [line.split(":")[0] for line in lines] == ["width 4", "width 16", "width 64"]
+  assert [line.split(":")[0] for line in lines] == ["width 4", "width 16", "width 64",
+                                                    "rate 0.003", "rate 0.01", "rate 0.03"]
