@@ -139,27 +139,37 @@ def input_features(x, k: int, table: bool):
   return models.pattern_ids(x, k) if table else x
 
 
-def scale_first_layer(updates, arch, scale):
-  """The optimiser's updates with the first layer's (if trained) multiplied by scale."""
-  if scale == 1.0:
-    return updates
-  group = models.ARCHITECTURES[arch].first_layer
-  if group not in updates:
-    return updates
-  return {**updates, group: updates[group] * scale}
+def scale_group(group: str, scale: float) -> optax.GradientTransformation:
+  """An optax transform multiplying the updates of parameter group `group` (where trained)
+  by `scale`: the first layer's step rule, chained after the optimiser."""
+  def update(updates, state, params=None):
+    del params
+    return ({**updates, group: updates[group] * scale} if group in updates else updates), state
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
 
 
-def update(optimizer, state, loss, grads, arch=None, first_layer_step_scale=1.0):
-  """One optimiser step of state = (trained, opt_state, diverged), isolated per network.
+def optimizer(spec: Network, learning_rate) -> optax.GradientTransformation:
+  """The optax optimiser of spec at learning_rate (a traced scalar allowed: rates are a
+  run-time axis), with the first layer's step scaled (scale_group) where spec's
+  first_layer_step_scale is not 1."""
+  base = OPTIMIZERS[spec.optimizer](learning_rate)
+  if spec.first_layer_step_scale == 1.0:
+    return base
+  first = models.ARCHITECTURES[spec.arch].first_layer
+  return optax.chain(base, scale_group(first, spec.first_layer_step_scale))
+
+
+def update(optimizer, state, loss, grads):
+  """One optimiser step of state = (trained, opt_state, diverged), isolated per network: the
+  one training step of every trainer (the full-batch sweep, the steps-to-success call and
+  the image trainer; `optimizer` from engine.optimizer or any optax transform).
 
   Once the loss or a new parameter is not finite, the network keeps its last finite
   (trained, opt_state) and diverged stays True (a latch: a later finite step does not
-  revive it); other networks vmapped beside it are unaffected. arch names the k-pattern
-  architecture whose first layer's update is scaled (none: nothing is scaled).
+  revive it); other networks vmapped beside it are unaffected.
   """
   trained, opt_state, diverged = state
   updates, new_opt_state = optimizer.update(grads, opt_state, trained)
-  updates = scale_first_layer(updates, arch, first_layer_step_scale)
   new_trained = optax.apply_updates(trained, updates)
   finite = jnp.isfinite(loss) & jnp.all(jnp.array(
       [jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(new_trained)]))

@@ -139,7 +139,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
   the call's stop held where it ended (the same for every network).
   """
   task, arch = spec.task, spec.arch
-  optimizer = engine.OPTIMIZERS[spec.optimizer]
+  optimizer = functools.partial(engine.optimizer, spec)
   checks = jnp.asarray(spec.check_steps, jnp.int32)
   allowed = allowed_errors(spec.num_eval, spec.success_accuracy)
   num_chunks = -(-spec.num_eval // EVAL_CHUNK)
@@ -187,8 +187,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
 
     def rate_step(state, rate):
       loss, grads = grad_fn(state[0], frozen, inputs, y)
-      return engine.update(optimizer(rate), state, loss, grads, arch,
-                           spec.first_layer_step_scale)
+      return engine.update(optimizer(rate), state, loss, grads)
 
     return jax.vmap(rate_step)(states, rates)
 
@@ -244,7 +243,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
 def fresh_carry(spec: OnlineSweep, seeds, rates):
   """(trained, opt_state, diverged, first) of fresh networks, each with leading axes
   (seeds, rates): seed s's initialisation at every rate, nothing recorded (first = -1)."""
-  optimizer = engine.OPTIMIZERS[spec.optimizer]
+  optimizer = functools.partial(engine.optimizer, spec)
 
   def seed_networks(seed):
     trained = engine.init_network(spec, engine.seed_keys(seed)[0], spec.width)[1]

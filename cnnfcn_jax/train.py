@@ -162,7 +162,7 @@ def sweep_fn(sweep: Sweep):
 
   def one_network(max_width, width, learning_rate, family_params0, num_train, init_key,
                   train_inputs, y_train, test_inputs, y_test):
-    optimizer = engine.OPTIMIZERS[sweep.optimizer](learning_rate)
+    optimizer = engine.optimizer(sweep, learning_rate)
     if family:  # drawn at its own width and padded (one_seed): all of it trains
       params0, trained0, frozen, live = family_params0, family_params0, {}, width
     else:
@@ -187,8 +187,7 @@ def sweep_fn(sweep: Sweep):
     def step(state, _):
       loss, _, grads = batch(params_of, state[0], train_inputs, y_train, num_train,
                              with_accuracy=False)
-      return engine.update(optimizer, state, loss, grads, arch,
-                           sweep.first_layer_step_scale), None
+      return engine.update(optimizer, state, loss, grads), None
 
     def logged_interval(state, _):
       state, _ = jax.lax.scan(step, state, None, length=sweep.log_every)

@@ -236,13 +236,13 @@ def test_the_sweeps_step_latches_divergence_through_later_finite_steps(arch):
   (engine.update, with the sweep's optimiser and first-layer scale) through a loss that is
   non-finite once and finite after, as a changing batch would make it."""
   sweep = small_sweep(arch, first_layer_step_scale=0.25)
-  optimizer = engine.OPTIMIZERS[sweep.optimizer](0.1)
+  optimizer = engine.optimizer(sweep, 0.1)
   trained = engine.init_network(sweep, engine.seed_keys(0)[0], 4)[1]
   grads = jax.tree.map(jax.numpy.ones_like, trained)
   state = (trained, optimizer.init(trained), jax.numpy.array(False))
   after = []
   for loss in (1.0, np.nan, 1.0, 1.0):
-    state = engine.update(optimizer, state, loss, grads, arch, sweep.first_layer_step_scale)
+    state = engine.update(optimizer, state, loss, grads)
     after.append(state)
   assert [bool(s[2]) for s in after] == [False, True, True, True]
   for later in after[1:]:  # the state after the first step, kept through every later one
@@ -474,3 +474,20 @@ def test_an_unknown_parametrisation_or_mup_without_a_gaussian_readout_is_refused
                                                                                named):
   with pytest.raises(ValueError, match=re.escape(named)):
     small_sweep("fcn", **overrides)
+
+
+@pytest.mark.parametrize("name", ["gd", "adam"])
+def test_the_first_layer_scale_is_an_optax_transform_on_that_group_alone(name):
+  # Chained after the optimiser: the first layer's update is the optimiser's times the
+  # scale, the readout's the optimiser's own, whatever the optimiser.
+  sweep = small_sweep("cnn", optimizer=name, first_layer_step_scale=0.25)
+  trained = engine.init_network(sweep, engine.seed_keys(0)[0], 4)[1]
+  grads = jax.tree.map(lambda a: jax.numpy.full_like(a, 0.3), trained)
+  plain = engine.OPTIMIZERS[name](0.1)
+  scaled = engine.optimizer(sweep, 0.1)
+  want, _ = plain.update(grads, plain.init(trained), trained)
+  got, _ = scaled.update(grads, scaled.init(trained), trained)
+  np.testing.assert_array_equal(got["W"], want["W"] * 0.25)
+  np.testing.assert_array_equal(got["u"], want["u"])
+  assert engine.optimizer(small_sweep("cnn", optimizer=name), 0.1).init(trained).__class__ \
+      is plain.init(trained).__class__  # scale 1: the optimiser alone
