@@ -90,8 +90,7 @@ class Sweep(engine.Network):
     elif self.arch not in models.ARCHITECTURES or self.init not in models.ARCHITECTURES[
         self.arch].init_schemes or not set(self.trainable) <= set(models.PARAM_GROUPS):
       refuse(f"arch = {self.arch!r}, init = {self.init!r}, trainable = {self.trainable!r}: "
-             f"expected an arch of {models.ARCHS} (or a networks.Family), one of its init "
-             f"schemes and groups of {models.PARAM_GROUPS}")
+             f"expected {models.ARCHS} or a networks.Family, its init, {models.PARAM_GROUPS}")
     if self.parametrisation not in PARAMETRISATIONS:
       refuse(f"parametrisation = {self.parametrisation!r}: expected one of {PARAMETRISATIONS}")
     if self.parametrisation == "mup" and self.init == "paper":
@@ -99,6 +98,8 @@ class Sweep(engine.Network):
              "a Gaussian readout (its u = 0)")
     if self.llvm_level not in (None, 0, 1, 2, 3):
       refuse(f"llvm_level = {self.llvm_level!r}: expected None (XLA's default) or 0 ... 3")
+    if self.population and not isinstance(self.task, tasks.Task):
+      refuse(f"population = True with task = {self.task!r}: expected a tasks.Task (k-pattern)")
     if self.train_capacity and (self.train_capacity < self.num_train or self.population):
       refuse(f"train_capacity = {self.train_capacity}: expected 0 (draw num_train samples) or "
              f"an integer >= num_train = {self.num_train}, and 0 with population = True")

@@ -128,6 +128,10 @@ def test_our_fields_that_a_family_cannot_honour_are_refused_by_name():
                        ("parametrisation", "mup"), ("trainable", ("W",))):
     with pytest.raises(ValueError, match=f"{field} = "):
       sweep(**{field: value})
+  with pytest.raises(ValueError, match="population = True with task = Staircase"):
+    train.Sweep(arch="fcn", task=STAIRCASE, init="gaussian", trainable=("W", "u"),
+                widths=(2,), optimizer="adam", learning_rate=0.1, num_steps=2, log_every=1,
+                num_train=8, num_test=8, population=True)
   with pytest.raises(ValueError, match="init = 'gaussian_bias'"):
     train.Sweep(arch="cnn", task=tasks.make_task(10, 3), init="gaussian_bias", widths=(2,),
                 trainable=("W",), optimizer="gd", learning_rate=1.0, num_steps=2,
