@@ -2,13 +2,15 @@
 call (online.py) and the flax image trainer (image_train.py).
 
   OPTIMIZERS       optimiser name -> optax constructor of the learning rate
+  optimizer        a spec's optimiser: OPTIMIZERS' with the first layer's step scaled (an
+                   optax transform chained after it)
   Network          the spec fields every k-pattern trainer shares (its specs extend it)
   seed_keys        seed -> (init key, data key): the one key convention
   sample_inputs    (m, n) inputs uniform on {±1}^n
   init_network     one network's parameters, split into (trained, frozen) groups
   split            parameters -> (trained, frozen) groups
   input_features   x in {±1}^n -> what the model reads (pattern ids on the table path)
-  update           one optimiser step, the first layer's update scaled, per-network
+  update           one optimiser step (every trainer's), with per-network
                    divergence isolation (a network whose loss or new parameters are not
                    finite keeps its last finite state and is marked diverged)
   hinge_loss, predictions, accuracy: the loss, the sign read-out (+1 at h = 0), its accuracy
