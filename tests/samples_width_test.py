@@ -594,9 +594,14 @@ def check_quick_run(workdir):
   assert "![phase diagram](phase_diagram.png)" in report and "Edelman" in report
   for figure in ("phase_diagram.png", "frontier.png", "width_series.png"):
     assert (workdir / figure).exists(), figure
-  assert {r["width"] for r in rows if r["series"]} == set(c.fcn.width_series)
+  fcn_series = [r for r in rows if r["series"] and r["arch"] == "fcn"]
+  assert {r["width"] for r in fcn_series} == set(c.fcn.width_series)
   assert "## Width series m*(q) at n = 16" in report and "FCN width series" in report
-  assert {r["arm"] for r in rows if r["series"]} == set(c.series_arms)
+  assert {r["arm"] for r in fcn_series} == set(c.series_arms)
+  # The CNN/LCN's tuned phase diagram: its widths >= 2^k, every phase m at the chosen steps.
+  tuned = [r for r in rows if r.get("arm") == "phase" and r["role"] == "report"]
+  assert {r["arch"] for r in tuned} == {"cnn", "lcn"} and "Tuned: each width" in report
+  assert {r["num_train"] for r in tuned} == set(c.phase_num_trains)
   assert sum(line.startswith(("- holds: ", "- FAILS: ", "- not established: "))
              for line in report.splitlines()) == 6 + len(c.series_arms)
 
@@ -622,7 +627,7 @@ def test_the_paper_variant_runs_end_to_end_with_sizes_reduced(tmp_path):
   assert {r["n"] for r in rows if r["arch"] == "cnn"} == {16, 32, max(c.cnn.frontier_ns)}
   assert max(r["width"] for r in rows if not r["series"]) == max(c.phase_widths)
   assert max(r["width"] for r in rows if r["series"]) == max(c.fcn.width_series)
-  assert {r["arm"] for r in rows if r["series"]} == {"standard", "mup", "sparse"}
+  assert {r["arm"] for r in rows if r["series"]} == {"standard", "mup", "sparse", "phase"}
   assert "holds" in result.stdout or "FAILS" in result.stdout
 
 
