@@ -144,8 +144,8 @@ def report(rows, config, workdir) -> list[str]:
               "|---|---|" + "---|" * len(ms)]
     for q in qs:
       cells = [table.get((arch, locality, c["phase_n"], q, m)) for m in ms]
-      lines.append(f"| {q} | {fmt_m(cell['phase'][q])} | " + " | ".join(
-          f"{t[2]:.2f} [{t[3]:.2f}, {t[4]:.2f}]" if t else "" for t in cells) + " |")
+      lines.append(f"| {q} | {fmt_m(cell['phase'][q])} | " + " | ".join(map(fmt_cell, cells))
+                   + " |")
     lines += tuned_phase_table(rows, c, arch, locality, cell, ms)
   all_ns = sorted({n for v in found.values() for n in v["frontier"]})
   lines += ["", "## Sample frontier m*(n) at a fixed width", "",
@@ -183,6 +183,11 @@ def report(rows, config, workdir) -> list[str]:
   return plots.write_report(workdir, lines, figures)
 
 
+def fmt_cell(t) -> str:
+  """A success_table entry as 'P [low, high]' ('' for a cell not run)."""
+  return f"{t[2]:.2f} [{t[3]:.2f}, {t[4]:.2f}]" if t else ""
+
+
 def tuned_phase_table(rows, c, arch, locality, cell, ms) -> list[str]:
   """The tuned phase diagram of arch (series.PHASE): each width >= 2^k at its step chosen
   on the selection seeds, P(success) on the reporting seeds; and the phase claim's family
@@ -199,9 +204,8 @@ def tuned_phase_table(rows, c, arch, locality, cell, ms) -> list[str]:
           f"one step above, the claim's family: {fixed}.", "",
           "| q | step | " + " | ".join(f"m={m}" for m in ms) + " |",
           "|---|---|" + "---|" * len(ms)] + [
-              f"| {q} | {steps[q]:g} | " + " | ".join(
-                  f"{t[2]:.2f} [{t[3]:.2f}, {t[4]:.2f}]" if (t := table.get((q, m))) else ""
-                  for m in ms) + " |" for q in sorted(steps)]
+              f"| {q} | {steps[q]:g} | " + " | ".join(fmt_cell(table.get((q, m))) for m in ms)
+              + " |" for q in sorted(steps)]
 
 
 def series_tables(c, found) -> list[str]:
