@@ -146,6 +146,16 @@ def phase_units(c) -> dict:
   return result
 
 
+def select_rates(c, checkpoint, arch, locality, start, widths, rates, arm):
+  """(rows, {width: rate}) of an arm's selection stage at phase_n: every width x rate on the
+  selection seeds, searched on the grid without midpoints, and the rates series.choose
+  picks from them."""
+  select = frontier_search(c, checkpoint, arch, locality, c.phase_n, start,
+                           [(q, r) for q in widths for r in rates],
+                           series=(arm, series_module.SELECT), refinements=0)
+  return select, series_module.choose(select, arm)
+
+
 def tuned_phase(c, checkpoint, arch, locality, start) -> list[dict]:
   """The tuned phase diagram (series.PHASE) of arch at phase_n: its selection search over
   every phase width >= 2^k x every rate of <arch>.phase_learning_rates on the selection
@@ -156,10 +166,7 @@ def tuned_phase(c, checkpoint, arch, locality, start) -> list[dict]:
   if not rates or not widths:
     return []
   phase = series_module.PHASE
-  select = frontier_search(c, checkpoint, arch, locality, c.phase_n, start,
-                           [(q, r) for q in widths for r in rates],
-                           series=(phase, series_module.SELECT), refinements=0)
-  chosen = series_module.choose(select, phase)
+  select, chosen = select_rates(c, checkpoint, arch, locality, start, widths, rates, phase)
   cells = [(q, chosen[q]) for q in widths]
   return select + checkpoint.run_units(
       [unit(c, arch, locality, c.phase_n, m, cells, (phase, series_module.REPORT),
@@ -173,11 +180,8 @@ def width_series(c, checkpoint, arch, locality, widths, start) -> list[dict]:
   reporting search at those rates."""
   rows = []
   for arm in c.series_arms:
-    rates = tuple(c.series_learning_rates[arm])
-    select = frontier_search(c, checkpoint, arch, locality, c.phase_n, start,
-                             [(q, r) for q in widths for r in rates],
-                             series=(arm, series_module.SELECT), refinements=0)
-    chosen = series_module.choose(select, arm)
+    select, chosen = select_rates(c, checkpoint, arch, locality, start, widths,
+                                  tuple(c.series_learning_rates[arm]), arm)
     rows += select + frontier_search(c, checkpoint, arch, locality, c.phase_n, start,
                                      [(q, chosen[q]) for q in widths],
                                      series=(arm, series_module.REPORT))
