@@ -186,6 +186,12 @@ def update(optimizer, state, loss, grads):
 LABEL_BITS = 8
 
 
+def is_kpattern(task) -> bool:
+  """Whether a task is a k-pattern (tasks.Task: labels from its coordinates and truth table,
+  passed at run time) rather than one's own (its sampler labels)."""
+  return hasattr(task, "truth_table")
+
+
 def label_bits(spec: Network) -> int:
   """The k a program of spec reads its labels at: the task's k where the architecture's
   shapes depend on it (windowed: CNN, LCN), else at least LABEL_BITS."""
@@ -199,7 +205,7 @@ def task_arrays(spec: Network):
   the extra coordinates repeat the first and the table ignores their bits, so the labels
   are exactly the task's (tasks.labels)."""
   task, bits = spec.task, label_bits(spec)
-  if not hasattr(task, "truth_table"):  # a task of one's own: its sampler labels (train.py)
+  if not is_kpattern(task):  # a task of one's own: its sampler labels (train.py)
     return jnp.zeros((0,), jnp.int32), jnp.zeros((1,), jnp.result_type(float))
   extra = bits - task.k
   coordinates = task.coordinates + task.coordinates[:1] * extra
@@ -213,7 +219,7 @@ def program_key(spec: Network, **run_time):
   placeholders). Specs with equal keys share one compiled program, so a local task and
   its non-local twin compile once, and the FCN's k = 2, 3, 4 at one n too."""
   task = spec.task  # a task of one's own is part of the program
-  if hasattr(task, "truth_table"):
+  if is_kpattern(task):
     task = dataclasses.replace(task, k=label_bits(spec), coordinates=(), truth_table=())
   return dataclasses.replace(spec, task=task, **run_time)
 

@@ -111,6 +111,17 @@ def check(family: Family, n: int, field: str = "arch"):
       refuse(f"padding its unit axes with zero units changes the outputs: {wrong}")
 
 
+def check_spec(spec, trainer: str):
+  """Raise ValueError naming the trainer and field unless spec's Family passes `check` and
+  every FAMILY_FIELDS field spec has holds the value a Family needs."""
+  check(spec.arch, spec.task.n, f"{trainer}: arch")
+  for field, default in FAMILY_FIELDS:
+    if hasattr(spec, field) and getattr(spec, field) != default:
+      raise ValueError(f"{trainer}: {field} = {getattr(spec, field)!r} with arch a "
+                       f"networks.Family: expected {default!r} (the family's init draws the "
+                       "network, and all of it trains)")
+
+
 def from_flax(make_module: Callable, unit_axes, name: str | None = None) -> Family:
   """The Family of flax modules make_module(width) (a module whose width is a field,
   called on x (m, n), giving (m,) or (m, 1)); unit_axes: as Family's, over the module's

@@ -99,14 +99,9 @@ class OnlineSweep(engine.Network):
   must_know: tuple[float, ...] = ()  # rates whose median the "best_rate" stop waits for
 
   def __post_init__(self):
-    """A networks.Family is checked (before anything compiles) and must leave our fields
-    at the values it needs (networks.FAMILY_FIELDS)."""
+    """A networks.Family is checked before anything compiles (networks.check_spec)."""
     if isinstance(self.arch, networks.Family):
-      networks.check(self.arch, self.task.n, "online.OnlineSweep: arch")
-      for field, default in networks.FAMILY_FIELDS:
-        if hasattr(self, field) and getattr(self, field) != default:
-          raise ValueError(f"online.OnlineSweep: {field} = {getattr(self, field)!r} with arch "
-                           f"a networks.Family: expected {default!r}")
+      networks.check_spec(self, "online.OnlineSweep")
 
   @property
   def num_steps(self) -> int:
@@ -157,7 +152,7 @@ def online_fn(spec: OnlineSweep, axis_name: str | None = None):
   def draw(key, m, coordinates, truth_table):
     """(inputs, labels) of m samples: packed ±1 draws labelled by the k-pattern's table, or
     a task of one's own's sampler."""
-    if not isinstance(task, tasks.Task):
+    if not engine.is_kpattern(task):
       x, y = task.sample(key, m)
       return features(x), y
     x = engine.sample_inputs(key, m, task.n, packed=True)
@@ -278,8 +273,8 @@ def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int, num_devices:
   counted, then (continued) carry and start, then end (online_fn). A fresh call (start 0)
   takes no carry: its networks are built on the device."""
   real = jnp.result_type(float)
-  coordinates, table = (a.shape for a in engine.task_arrays(key)) if not hasattr(
-      key.task, "truth_table") else ((key.task.k,), (2**key.task.k,))
+  coordinates, table = ((key.task.k,), (2**key.task.k,)) if engine.is_kpattern(key.task) else (
+      a.shape for a in engine.task_arrays(key))
   shapes = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in [
       ((num_seeds,), jnp.uint32), ((num_rates,), real), ((num_rates,), bool),
       (coordinates, jnp.int32), (table, real), ((num_seeds,), bool)]]

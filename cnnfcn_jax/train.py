@@ -82,11 +82,7 @@ class Sweep(engine.Network):
       if getattr(self, field) < 1:
         refuse(f"{field} = {getattr(self, field)!r}: expected an integer >= 1")
     if isinstance(self.arch, networks.Family):  # refused before anything compiles
-      networks.check(self.arch, self.task.n, "train.Sweep: arch")
-      for field, default in networks.FAMILY_FIELDS:
-        if getattr(self, field) != default:
-          refuse(f"{field} = {getattr(self, field)!r} with arch a networks.Family: expected "
-                 f"{default!r} (the family's init draws the network, and all of it trains)")
+      networks.check_spec(self, "train.Sweep")
     elif self.arch not in models.ARCHITECTURES or self.init not in models.ARCHITECTURES[
         self.arch].init_schemes or not set(self.trainable) <= set(models.PARAM_GROUPS):
       refuse(f"arch = {self.arch!r}, init = {self.init!r}, trainable = {self.trainable!r}: "
@@ -98,7 +94,7 @@ class Sweep(engine.Network):
              "a Gaussian readout (its u = 0)")
     if self.llvm_level not in (None, 0, 1, 2, 3):
       refuse(f"llvm_level = {self.llvm_level!r}: expected None (XLA's default) or 0 ... 3")
-    if self.population and not isinstance(self.task, tasks.Task):
+    if self.population and not engine.is_kpattern(self.task):
       refuse(f"population = True with task = {self.task!r}: expected a tasks.Task (k-pattern)")
     if self.train_capacity and (self.train_capacity < self.num_train or self.population):
       refuse(f"train_capacity = {self.train_capacity}: expected 0 (draw num_train samples) or "
@@ -205,14 +201,14 @@ def sweep_fn(sweep: Sweep):
     init_key, data_key = engine.seed_keys(seed)
     if sweep.population:
       x_train = x_test = models.all_patterns(task.n)
-    elif not isinstance(task, tasks.Task):  # a task of one's own: its sampler gives (x, y)
+    elif not engine.is_kpattern(task):  # a task of one's own: its sampler gives (x, y)
       x_train, y_train = task.sample(jax.random.fold_in(data_key, 0), sweep.samples_drawn)
       x_test, y_test = task.sample(jax.random.fold_in(data_key, 1), sweep.num_test)
     else:
       x_train = engine.sample_inputs(jax.random.fold_in(data_key, 0), sweep.samples_drawn,
                                      task.n)
       x_test = engine.sample_inputs(jax.random.fold_in(data_key, 1), sweep.num_test, task.n)
-    if isinstance(task, tasks.Task):
+    if engine.is_kpattern(task):
       y_train = tasks.labels(x_train, coordinates, truth_table)
       y_test = tasks.labels(x_test, coordinates, truth_table)
     train_inputs = engine.input_features(x_train, task.k, sweep.table)
