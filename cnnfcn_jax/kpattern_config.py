@@ -8,13 +8,19 @@ Two rules scale the training with n (docs/spec.md §4, "Scaling with n"):
                every architecture trains on the same m at each n;
   first layer  step = learning_rate / windows_per_filter(n, k) when first_layer_step is
                "per_window" (the CNN's shared kernel: 1/(n - k + 1)), learning_rate when "same".
+
+A network or a task of one's own (import_paths.py): config.<arch>.network names a
+networks.Family by import path, trained with all of it at the learning rate (no init,
+trainable or first_layer_step fields: the family's init draws it; its readout counts as
+its width in the sample-size rule); config.task names a function (n, k) -> task, run in
+place of the local k-pattern (config.localities = ("local",)).
 """
 
 from __future__ import annotations
 
 import math
 
-from cnnfcn_jax import checks, engine, models, tasks, train
+from cnnfcn_jax import checks, engine, import_paths, models, networks, tasks, train
 
 COMPUTE_PATHS = ("auto", "dense", "table")
 FIRST_LAYER_STEPS = ("same", "per_window")
@@ -30,8 +36,15 @@ def validate_k(field, ks):
 
 def validate_task(c, ns, k, field="ns"):
   """ns (config.<field>), target, localities, position, task_seed, for patterns of size k
-  (the largest k if many)."""
+  (the largest k if many); or config.task, made at every n of ns."""
   checks.nonempty_tuple(field, ns, checks.positive_int)
+  if own_task(c):
+    if tuple(c.localities) != ("local",):
+      checks.fail("localities", c.localities, "('local',) with config.task, which runs in "
+                  "place of the local k-pattern (the nonlocal twin is a k-pattern's)")
+    for n in ns:
+      import_paths.task(c.task, "task", n, k)
+    return
   if min(ns) < k:
     checks.fail(field, ns, f"every n >= k = {k} (a k-pattern needs k input bits); "
                 "lower config.k or raise config.ns")
@@ -50,13 +63,52 @@ def validate_task(c, ns, k, field="ns"):
   checks.positive_int("task_seed", c.task_seed, minimum=0)
 
 
+def own_task(config) -> bool:
+  """Whether config names a task of its own (config.task, an import path)."""
+  return import_paths.is_path(config.get("task", ""))
+
+
+def family(config, arch) -> networks.Family | None:
+  """The network of one's own config.<arch>.network names, None for ours."""
+  path = config[arch].get("network", "")
+  return import_paths.network(path, f"{arch}.network") if import_paths.is_path(path) else None
+
+
 def validate_archs(c):
-  """archs: known architectures, each with its settings (config.<arch>) in the config."""
-  checks.nonempty_tuple("archs", c.archs, lambda f, v: checks.choice(f, v, models.ARCHS))
+  """archs: ours (models.ARCHS), or names whose config.<arch>.network is an import path;
+  each with its settings (config.<arch>) in the config."""
+  def name(field, value):
+    if not isinstance(value, str) or not value.isidentifier():
+      checks.fail(field, value, f"one of {models.ARCHS}, or the name (an identifier) of a "
+                  "network of one's own")
+  checks.nonempty_tuple("archs", c.archs, name)
   for arch in c.archs:
     if arch not in c:
       checks.fail("archs", c.archs, f"architectures with their settings in the config; "
                   f"config.{arch} is missing (add it, or drop '{arch}' from config.archs)")
+    network = c[arch].get("network", "") if hasattr(c[arch], "get") else ""
+    if arch in models.ARCHITECTURES and network:
+      checks.fail(f"{arch}.network", network, f"'' for our {arch} (name a network of your "
+                  "own under another name in config.archs)")
+    if arch not in models.ARCHITECTURES and not import_paths.is_path(network):
+      checks.fail("archs", c.archs, f"names of {models.ARCHS}, or of a network of one's "
+                  f"own with config.{arch}.network = {import_paths.FORM}; '{arch}' is neither")
+
+
+def validate_family(c, arch, ns):
+  """config.<arch>.network imports as a networks.Family that passes networks.check at every
+  n of ns, and the fields a family does not use are absent."""
+  found = family(c, arch)
+  for field in ("init", "trainable", "first_layer_step"):
+    if field in c[arch]:
+      checks.fail(f"{arch}.{field}", c[arch][field], f"no such field with "
+                  f"config.{arch}.network (the family's init draws the network and all of "
+                  "it trains at the learning rate): remove it")
+  for n in ns:
+    try:
+      networks.check(found, n, f"{arch}.network")
+    except ValueError as error:
+      raise checks.ConfigError(f"config.{error} (at n = {n})") from None
 
 
 def validate_blocks(c):
@@ -72,8 +124,12 @@ def validate_blocks(c):
                 f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
 
 
-def validate_arch_model(c, arch):
-  """config.<arch>'s init scheme, trained groups and first-layer step rule."""
+def validate_arch_model(c, arch, ns=()):
+  """config.<arch>'s init scheme, trained groups and first-layer step rule (a network of
+  one's own: validate_family at every n of ns)."""
+  if family(c, arch):
+    validate_family(c, arch, ns)
+    return
   a = c[arch]
   # Not "sparse_bias": it needs a support per unit, which samples_width's sparse arm gives.
   checks.choice(f"{arch}.init", a.init, tuple(
@@ -98,7 +154,7 @@ def validate_training(c):
   for arch in c.archs:
     a = c[arch]
     checks.nonempty_tuple(f"{arch}.widths", a.widths, checks.positive_int)
-    validate_arch_model(c, arch)
+    validate_arch_model(c, arch, arch_ns(c, arch))
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(engine.OPTIMIZERS))
     checks.positive_int(f"{arch}.max_n", a.get("max_n", 0), minimum=0)
     if not arch_ns(c, arch):
@@ -132,6 +188,7 @@ def arch_ns(config, arch) -> tuple[int, ...]:
 def num_train(config, n, k) -> int:
   """The training sample size at n: the sample-size rule of the module docstring."""
   largest_readout = max(models.ARCHITECTURES[a].readout_fan_in(n, k, max(config[a].widths))
+                        if a in models.ARCHITECTURES else max(config[a].widths)
                         for a in config.archs)
   return max(config.min_num_train,
              math.ceil(config.samples_per_readout_weight * largest_readout))
@@ -139,20 +196,23 @@ def num_train(config, n, k) -> int:
 
 def first_layer_step_scale(config, arch, n, k) -> float:
   """The first layer's step over learning_rate: the step rule of the module docstring."""
-  if config[arch].first_layer_step == "same":
+  if family(config, arch) or config[arch].first_layer_step == "same":
     return 1.0
   return 1.0 / models.ARCHITECTURES[arch].windows_per_filter(n, k)
 
 
 def uses_table(config, arch, k) -> bool:
   """config.compute_path for a windowed arch: "table", "dense", or "auto" (models.uses_table)."""
-  if config.compute_path == "dense" or not models.ARCHITECTURES[arch].windowed:
+  if config.compute_path == "dense" or not models.windowed(arch):
     return False
   return config.compute_path == "table" or models.uses_table(arch, k)
 
 
-def make_task(config, locality, n, k) -> tasks.Task:
-  """The task of config's target, position and task seed at (locality, n, k)."""
+def make_task(config, locality, n, k):
+  """The task of config's target, position and task seed at (locality, n, k); config.task's
+  at (n, k) where the config names one."""
+  if own_task(config):
+    return import_paths.task(config.task, "task", n, k)
   position = None if config.position == MIDDLE else config.position
   return tasks.make_task(n, k, config.target, locality, position, config.task_seed)
 
@@ -161,10 +221,19 @@ def network_fields(config, arch, locality, n, k) -> dict:
   """The engine.Network fields of `arch` trained on (locality, n, k): the one way a config
   becomes a spec (train.Sweep and online.OnlineSweep add their own fields)."""
   a = config[arch]
-  return dict(arch=arch, task=make_task(config, locality, n, k), init=a.init,
+  task = make_task(config, locality, n, k)
+  if family(config, arch):
+    return dict(arch=family(config, arch), task=task, optimizer=a.optimizer,
+                activation=config.activation)
+  return dict(arch=arch, task=task, init=a.init,
               trainable=tuple(a.trainable), optimizer=a.optimizer, activation=config.activation,
               first_layer_step_scale=first_layer_step_scale(config, arch, n, k),
               table=uses_table(config, arch, k))
+
+
+def task_name(config) -> str:
+  """What rows record as their target: config.target, or config.task's import path."""
+  return config.task if own_task(config) else config.target
 
 
 def steps(config, arch) -> tuple[int, int]:

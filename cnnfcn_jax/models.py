@@ -181,6 +181,23 @@ ARCHITECTURES = {
 ARCHS = tuple(ARCHITECTURES)
 
 
+# A config may name a network of its own (config.<arch>.network): the paper's claims about
+# windowed and fully-connected networks are ours to judge, so these are False for it.
+def windowed(arch: str) -> bool:
+  """Whether arch is our CNN or LCN."""
+  return arch in ARCHITECTURES and ARCHITECTURES[arch].windowed
+
+
+def fully_connected(arch: str) -> bool:
+  """Whether arch is our FCN."""
+  return arch in ARCHITECTURES and not ARCHITECTURES[arch].windowed
+
+
+def arch_order(arch: str) -> tuple[int, str]:
+  """Sort key: ours in ARCHS' order, then networks of one's own by name."""
+  return (ARCHS.index(arch) if arch in ARCHITECTURES else len(ARCHS), arch)
+
+
 def unit_axes(arch: str) -> dict:
   """{group: (its unit axis,)} of arch: networks.pad and networks.mask's unit_axes."""
   return {g: (a,) for g, a in zip(PARAM_GROUPS, ARCHITECTURES[arch].unit_axes)}

@@ -53,12 +53,27 @@ def every(holds) -> bool | None:
   return False if False in holds else None if None in holds else True
 
 
+# Colours of networks of one's own, by their order among them (ours keep their own).
+OTHER_COLORS = ("tab:purple", "tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+
+
 def label(arch: str) -> str:
-  return models.ARCHITECTURES[arch].label
+  """Our networks' labels (CNN, LCN, FCN); a network of one's own by its config name."""
+  return models.ARCHITECTURES[arch].label if arch in models.ARCHITECTURES else arch
 
 
 def color(arch: str) -> str:
-  return models.ARCHITECTURES[arch].color
+  if arch in models.ARCHITECTURES:
+    return models.ARCHITECTURES[arch].color
+  return OTHER_COLORS[sum(map(ord, arch)) % len(OTHER_COLORS)]
+
+
+def own_task_line(config) -> str | None:
+  """Where config names a task of its own (config.task), the line a report shows in place
+  of the paper's claims, which are about k-patterns; else None."""
+  task = config.get("task", "")
+  return (f"Not judged: the paper's claims are about k-patterns on uniform ±1 inputs, and "
+          f"this run's task is config.task = {task!r}.") if task else None
 
 
 def line_label(arch, width, several_widths):

@@ -42,8 +42,8 @@ def unit_rows(config, arch, locality, n, k, widths, num_train, bucketed=False,
       curves = {name: [float(v) for v in out[name][s, w]] for name in train.METRICS}
       rate = rates[w]
       rows.append(dict(
-          arch=arch, locality=locality, n=n, k=k, target=config.target,
-          coordinates=list(sweep.task.coordinates), width=width, seed=seed,
+          arch=arch, locality=locality, n=n, k=k, target=kpattern_config.task_name(config),
+          coordinates=list(getattr(sweep.task, "coordinates", ())), width=width, seed=seed,
           num_train=sweep.num_train, learning_rate=rate, seeds_per_block=block,
           first_layer_learning_rate=rate * sweep.first_layer_step_scale,
           compute_path="table" if sweep.table else "dense",

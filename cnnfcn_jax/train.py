@@ -273,9 +273,9 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
   if sweep.table:
     id_bytes = jnp.dtype(models.pattern_id_dtype(k)).itemsize
     return (held * windows * id_bytes + active * windows * 2 * item) * len(sweep.widths)
-  if models.ARCHITECTURES[sweep.arch].windowed:
+  if models.windowed(sweep.arch):
     return held * n * item * len(sweep.widths) + active * 2 * windows * units * item
-  return held * n * item * len(sweep.widths) + active * 2 * units * item
+  return held  # an FCN, or a network of one's own counted as one layer of its units * n * item * len(sweep.widths) + active * 2 * units * item
 
 
 def resolve_block(sweep: Sweep, num_seeds: int, seeds_per_block, seeds_per_call: int = 0) -> int:

@@ -51,8 +51,8 @@ def claim_verdicts(rows, num_test) -> list[plots.Verdict]:
   archs = sorted({r["arch"] for r in rows})
   arch_ns = {a: sorted({r["n"] for r in rows if r["arch"] == a}) for a in archs}
   localities = {r["locality"] for r in rows}
-  windowed = [a for a in archs if models.ARCHITECTURES[a].windowed]
-  fully_connected = [a for a in archs if not models.ARCHITECTURES[a].windowed]
+  windowed = [a for a in archs if models.windowed(a)]
+  fully_connected = [a for a in archs if models.fully_connected(a)]
   result = []
   if "local" in localities:
     for arch in windowed:
@@ -173,7 +173,8 @@ def report(rows, config, workdir) -> list[str]:
       steps.append(f"{r['learning_rate']:.3g} / {r['first_layer_learning_rate']:.3g}" if r else "")
     lines.append(f"| {n} | {at_n[0]['num_train']} | " + " | ".join(steps) + " |")
   lines += ["", "## The paper's claims, measured (widest network of each architecture)", ""]
-  lines += [v.line() for v in claim_verdicts(rows, config["num_test"])]
+  own = plots.own_task_line(config)
+  lines += [own] if own else [v.line() for v in claim_verdicts(rows, config["num_test"])]
   lines += ["", "![accuracy against n](accuracy_vs_n.png)", "",
             "![test accuracy during training at the largest n](curves.png)", ""]
   return plots.write_report(workdir, lines, figures)

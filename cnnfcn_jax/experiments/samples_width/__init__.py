@@ -69,8 +69,15 @@ def validate(c):
   checks.choice("llvm_level", c.llvm_level, (0, 1, 2, 3))
   kpattern_config.validate_blocks(c)
   kpattern_config.validate_archs(c)
+  if kpattern_config.own_task(c):
+    checks.fail("task", c.task, "'' (samples x width reads the k-pattern's exact population "
+                "quantities; a task of one's own runs in separation and time_to_learn)")
   for arch in c.archs:
     a = c[arch]
+    if kpattern_config.family(c, arch):
+      checks.fail(f"{arch}.network", a.network, "'' (samples x width runs our CNN, LCN and "
+                  "FCN: its population path, phase diagram and width-series arms are "
+                  "theirs; a network of one's own runs in separation and time_to_learn)")
     kpattern_config.validate_arch_model(c, arch)
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(engine.OPTIMIZERS))
     checks.positive_float(f"{arch}.learning_rate", a.learning_rate)

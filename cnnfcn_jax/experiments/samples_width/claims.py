@@ -163,8 +163,8 @@ def claim_verdicts(rows, config) -> list[plots.Verdict]:
   """The issue's claims on the local task (docs: experiments/samples_width/__init__.py)."""
   local = [r for r in rows if r["locality"] == "local"]
   found = {a: cell for (a, _), cell in analysis(local, config).items()}
-  windowed = [a for a in found if models.ARCHITECTURES[a].windowed]
-  fcns = [a for a in found if not models.ARCHITECTURES[a].windowed]
+  windowed = [a for a in found if models.windowed(a)]
+  fcns = [a for a in found if models.fully_connected(a)]
   result = [polynomial(arch, found[arch]) for arch in windowed]
   result += [faster(fcn, arch, found[fcn], found[arch]) for fcn in fcns for arch in windowed]
   result += [phase_claim(arch, found[arch], local, config) for arch in windowed]

@@ -293,7 +293,7 @@ def searches_as_run(rows, c, found) -> list[str]:
 def comparisons(c, found) -> list[str]:
   """Corollary 5's sample bound beside the measured m*, and Edelman et al. 2023."""
   lines = ["", "## Beside the literature", ""]
-  windowed = [(a, l) for a, l in found if l == "local" and models.ARCHITECTURES[a].windowed]
+  windowed = [(a, l) for a, l in found if l == "local" and models.windowed(a)]
   for arch, locality in windowed[:1]:
     cell = found[arch, locality]
     inside = [n for n, f in cell["frontier"].items() if f.inside]
@@ -308,7 +308,7 @@ def comparisons(c, found) -> list[str]:
           f"{epsilon:.2g} and δ = 1/2, the uniform-convergence sample size (N log2 N + "
           f"log(1/δ))/ε² with every constant 1 (the paper's constants did not survive) is "
           f"{bound:.3g}, {bound / m_star:.3g} times the measured m* = {m_star:.0f}.")
-  fcn = [(a, l) for a, l in found if l == "local" and not models.ARCHITECTURES[a].windowed]
+  fcn = [(a, l) for a, l in found if l == "local" and models.fully_connected(a)]
   for arch, locality in fcn[:1]:
     cell = found[arch, locality]
     arms = cell["series"]

@@ -71,6 +71,8 @@ def validate(c):
     validate_arch(c, arch)
   if not cells(c):
     checks.fail("archs", c.archs, "at least one architecture with a non-empty ns or log2_ns")
+  for _, locality, n, k in cells(c):  # a task of one's own, made at every cell's (n, k)
+    kpattern_config.make_task(c, locality, n, k)
 
 
 def validate_arch(c, arch):
@@ -81,7 +83,7 @@ def validate_arch(c, arch):
   if not a.width and not a.width_per_pattern:
     checks.fail(f"{arch}.width", a.width, f"a width > 0, or config.{arch}.width_per_pattern "
                 "> 0 (width = max(width, width_per_pattern x 2^k))")
-  kpattern_config.validate_arch_model(c, arch)
+  kpattern_config.validate_arch_model(c, arch, tuple(a.ns) + tuple(a.log2_ns))
   if not hasattr(a.rates, "items") or not a.rates:
     checks.fail(f"{arch}.rates", dict(a.rates) if hasattr(a.rates, "items") else a.rates,
                 "a dict {optimizer: (learning rates, ...)} with at least one optimizer of "
@@ -195,5 +197,6 @@ def cell_rows(c, arch, locality, n, k, series) -> list[dict]:
               full_grid_steps=out["full_grid_steps"],
               compute_path="table" if spec.table else "dense",
               compile_seconds=compile_seconds, run_seconds=run_seconds,
-              steps_per_second=out["network_steps"] / max(run_seconds, 1e-9)))
+              steps_per_second=out["network_steps"] / max(run_seconds, 1e-9),
+              **({"task": c.task} if kpattern_config.own_task(c) else {})))
   return rows

@@ -99,7 +99,7 @@ def growth_verdicts(table, alphas) -> list[plots.Verdict]:
   the growth's own interval (fits.difference: the two exponents in the same resamples)."""
   result = []
   local_fits = {key: e for key, e in alphas.items() if key[0] == "local" and e}
-  for arch in sorted({a for _, a, _ in local_fits}, key=models.ARCHS.index):
+  for arch in sorted({a for _, a, _ in local_fits}, key=models.arch_order):
     ks = sorted(k for _, a, k in local_fits if a == arch)
     if len(ks) < 2:
       continue
@@ -112,7 +112,7 @@ def growth_verdicts(table, alphas) -> list[plots.Verdict]:
     what = (f"α(k = {ks[0]}) = {fmt_alpha(low)}, α(k = {ks[-1]}) = {fmt_alpha(high)}; "
             f"by k {steps}")
     growth = fits.difference(high, low)
-    if models.ARCHITECTURES[arch].windowed:
+    if models.windowed(arch):
       beyond = 1 - fits.at_most(high[-1] - low[-1], EXPONENT_MARGIN)
       result.append(judged(
           f"{plots.label(arch)}, tuned: the exponent does not grow with k by more than "
@@ -123,7 +123,7 @@ def growth_verdicts(table, alphas) -> list[plots.Verdict]:
           f"{EXPONENT_MARGIN}) = {100 * beyond:.1f}%, leaning "
           f"{'beyond' if growth[0] > EXPONENT_MARGIN else 'within'} the margin; " + what,
           table, keys))
-    else:
+    elif models.fully_connected(arch):  # a network of one's own makes no paper claim
       result.append(judged(
           f"{plots.label(arch)}, tuned: the exponent grows with k (the growth α(k = {ks[-1]}) "
           f"− α(k = {ks[0]}) in the same resamples; holds: its 95% interval above 0; FAILS: "
@@ -136,12 +136,12 @@ def log2_verdicts(table, locality) -> list[plots.Verdict]:
   """k = log2 n: the CNN's and LCN's curvature within CURVATURE_MARGIN (growth like a
   power), the FCN's curvature above theirs, and the FCN's wall."""
   archs = sorted({key[2] for key in table if key[:2] == ("log2_n", locality)},
-                 key=models.ARCHS.index)
+                 key=models.arch_order)
   result = []
   for arch in archs:
     cells = fits.log2_cells(table, locality, arch)
     keys = [cell["key"] for cell in cells.values()]
-    if models.ARCHITECTURES[arch].windowed:
+    if models.windowed(arch):
       kappa = fits.curvature(table, locality, arch)
       result.append(judged(
           f"{plots.label(arch)}, k = log2 n, tuned: the median grows like a power of n, its "
@@ -152,7 +152,7 @@ def log2_verdicts(table, locality) -> list[plots.Verdict]:
           keys))
   if "fcn" in archs:
     fcn = fits.log2_cells(table, locality, "fcn")
-    for other in (a for a in archs if models.ARCHITECTURES[a].windowed):
+    for other in (a for a in archs if models.windowed(a)):
       ns = sorted(set(fits.measured(fcn)) & set(fits.measured(
           fits.log2_cells(table, locality, other))))
       mine, theirs = (fits.curvature(table, locality, a, ns) for a in ("fcn", other))
@@ -215,7 +215,7 @@ def facts(table, locality="local") -> list[str]:
   stop some rate has every seed done, so the best rate's success at k = log2 n cannot fail
   where the stop fired."""
   result = []
-  for arch in [a for a in models.ARCHS if models.ARCHITECTURES[a].windowed]:
+  for arch in [a for a in models.ARCHS if models.windowed(a)]:
     cells = fits.log2_cells(table, locality, arch)
     if cells:
       counts = ", ".join(f"n = {n}: {fits.best_of(c)['successes']}/{fits.best_of(c)['seeds']}"
@@ -229,9 +229,9 @@ def facts(table, locality="local") -> list[str]:
 def nonlocal_verdicts(table) -> list[plots.Verdict]:
   result = []
   cells = {key: cell for key, cell in table.items() if key[1] == "nonlocal"}
-  for arch in sorted({key[2] for key in cells}, key=models.ARCHS.index):
+  for arch in sorted({key[2] for key in cells}, key=models.arch_order):
     mine = {key: cell for key, cell in cells.items() if key[2] == arch}
-    if models.ARCHITECTURES[arch].windowed:  # every rate: no selection to hold out
+    if models.windowed(arch):  # every rate: no selection to hold out
       counts = [(c, s["successes"], s["seeds"]) for cell in mine.values()
                 for c, s in cell["candidates"].items()]
       each = [success_verdict(s, t, claim_above=False) for _, s, t in counts]

@@ -23,7 +23,7 @@ def plot_rate_curves(table, workdir):
   """Median steps against the learning rate: a row of panels per arch, a column per k (and
   k = log2 n), a line per (n, optimiser); the best of each cell starred. Local cells."""
   local = {key: cell for key, cell in table.items() if key[1] == "local"}
-  archs = [a for a in models.ARCHS if any(key[2] == a for key in local)]
+  archs = sorted({key[2] for key in local}, key=models.arch_order)
   columns = panels(local)
   fig, axes = plt.subplots(len(archs), len(columns), figsize=(3.6 * len(columns),
                            3.0 * len(archs)), squeeze=False, layout="constrained")
@@ -73,9 +73,10 @@ def plot_medians(table, alphas, workdir):
   columns = panels(table)
   fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.8), squeeze=False,
                            layout="constrained")
+  archs = sorted({key[2] for key in table}, key=models.arch_order)
   for ax, (series, k) in zip(axes[0], columns):
     for locality, style in (("local", "-"), ("nonlocal", ":")):
-      for arch in models.ARCHS:
+      for arch in archs:
         keys = sorted((key for key in table if key[0] == series and key[1] == locality
                        and key[2] == arch and (k is None or key[3] == k)), key=lambda x: x[4])
         points = [(key[4], best_of(table[key])["median"]) for key in keys]
@@ -121,7 +122,7 @@ def plot_survival(table, workdir):
   architecture: Kaplan-Meier curves (a seed censored at its stop leaves the count there),
   each ending at the last step any seed was followed to."""
   fixed = {key: cell for key, cell in table.items() if key[:2] == ("fixed", "local")}
-  archs = [a for a in models.ARCHS if any(key[2] == a for key in fixed)]
+  archs = sorted({key[2] for key in fixed}, key=models.arch_order)
   if not archs:
     return None
   fig, axes = plt.subplots(1, len(archs), figsize=(4.2 * len(archs), 3.6), squeeze=False,

@@ -101,7 +101,7 @@ def saving_text(cell) -> str:
 def log2_lines(table) -> list[str]:
   """The k = log2 n series: segment slopes between consecutive measured medians."""
   archs = sorted({key[1:3] for key in table if key[0] == "log2_n"},
-                 key=lambda a: (a[0], models.ARCHS.index(a[1])))
+                 key=lambda a: (a[0], models.arch_order(a[1])))
   if not archs:
     return []
   lines = ["", "## k = log2 n: log-log slopes between consecutive medians", "",
@@ -204,8 +204,9 @@ def report(rows, config, workdir) -> list[str]:
   edges = [key for key, cell in table.items() if cell["edge"]]
   dropped = [key for key, cell in table.items() if cell["might_be_faster"]]
   lines += ["", "## The claims, measured on the tuned times", ""]
-  lines += [v.line() for v in claim_verdicts(table, tuned)]
-  shown = facts(table)
+  own = plots.own_task_line(config)
+  lines += [own] if own else [v.line() for v in claim_verdicts(table, tuned)]
+  shown = [] if own else facts(table)
   if shown:
     lines += ["", "Shown, not counted (true by construction at this budget):", ""] + shown
   lines += ["", "Cells whose best rate is at an end of its grid (the grid does not bracket "
@@ -235,7 +236,7 @@ def report(rows, config, workdir) -> list[str]:
             "fixed step: succeeded, median [95%] | network-steps (full grid, saving) | "
             "networks x steps / s | seconds |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-  order = lambda key: (SERIES.index(key[0]), key[1], models.ARCHS.index(key[2]),  # noqa: E731
+  order = lambda key: (SERIES.index(key[0]), key[1], models.arch_order(key[2]),  # noqa: E731
                        key[3], key[4])
   for key in sorted(table, key=order):
     cell = table[key]
