@@ -77,11 +77,14 @@ def family(config, arch) -> networks.Family | None:
 def validate_archs(c):
   """archs: ours (models.ARCHS), or names whose config.<arch>.network is an import path;
   each with its settings (config.<arch>) in the config."""
-  def name(field, value):
-    if not isinstance(value, str) or not value.isidentifier():
-      checks.fail(field, value, f"one of {models.ARCHS}, or the name (an identifier) of a "
-                  "network of one's own")
-  checks.nonempty_tuple("archs", c.archs, name)
+  def known(field, arch):
+    own = (isinstance(arch, str) and arch.isidentifier() and arch in c
+           and hasattr(c[arch], "get") and import_paths.is_path(c[arch].get("network", "")))
+    if arch not in models.ARCHITECTURES and not own:
+      checks.fail(field, arch, f"one of {', '.join(repr(a) for a in models.ARCHS)}, or the "
+                  "name of a network of one's own whose config.<name>.network is an import "
+                  f"path {import_paths.FORM}")
+  checks.nonempty_tuple("archs", c.archs, known)
   for arch in c.archs:
     if arch not in c:
       checks.fail("archs", c.archs, f"architectures with their settings in the config; "
@@ -90,21 +93,13 @@ def validate_archs(c):
     if arch in models.ARCHITECTURES and network:
       checks.fail(f"{arch}.network", network, f"'' for our {arch} (name a network of your "
                   "own under another name in config.archs)")
-    if arch not in models.ARCHITECTURES and not import_paths.is_path(network):
-      checks.fail("archs", c.archs, f"names of {models.ARCHS}, or of a network of one's "
-                  f"own with config.{arch}.network = {import_paths.FORM}; '{arch}' is neither")
 
 
-def validate_family(c, arch, ns):
-  """config.<arch>.network imports as a networks.Family that passes networks.check at every
-  n of ns, and the fields a family does not use are absent."""
+def check_family(c, arch, ns):
+  """A network of one's own (config.<arch>.network) passes networks.check at every n of
+  ns (eagerly, before anything is compiled); nothing for ours."""
   found = family(c, arch)
-  for field in ("init", "trainable", "first_layer_step"):
-    if field in c[arch]:
-      checks.fail(f"{arch}.{field}", c[arch][field], f"no such field with "
-                  f"config.{arch}.network (the family's init draws the network and all of "
-                  "it trains at the learning rate): remove it")
-  for n in ns:
+  for n in ns if found else ():
     try:
       networks.check(found, n, f"{arch}.network")
     except ValueError as error:
@@ -124,11 +119,15 @@ def validate_blocks(c):
                 f"0 or a multiple of config.seeds_per_block = {block} (whole blocks per call)")
 
 
-def validate_arch_model(c, arch, ns=()):
-  """config.<arch>'s init scheme, trained groups and first-layer step rule (a network of
-  one's own: validate_family at every n of ns)."""
+def validate_arch_model(c, arch):
+  """config.<arch>'s init scheme, trained groups and first-layer step rule; a network of
+  one's own has none of them (its init draws it, and all of it trains at the rate)."""
   if family(c, arch):
-    validate_family(c, arch, ns)
+    for field in ("init", "trainable", "first_layer_step"):
+      if field in c[arch]:
+        checks.fail(f"{arch}.{field}", c[arch][field], f"no such field with "
+                    f"config.{arch}.network (the family's init draws the network and all of "
+                    "it trains at the learning rate): remove it")
     return
   a = c[arch]
   # Not "sparse_bias": it needs a support per unit, which samples_width's sparse arm gives.
@@ -154,12 +153,13 @@ def validate_training(c):
   for arch in c.archs:
     a = c[arch]
     checks.nonempty_tuple(f"{arch}.widths", a.widths, checks.positive_int)
-    validate_arch_model(c, arch, arch_ns(c, arch))
+    validate_arch_model(c, arch)
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(engine.OPTIMIZERS))
     checks.positive_int(f"{arch}.max_n", a.get("max_n", 0), minimum=0)
     if not arch_ns(c, arch):
       checks.fail(f"{arch}.max_n", a.max_n, f"0 (no limit) or at least min(config.ns) = "
                   f"{min(c.ns)}, or drop '{arch}' from config.archs")
+    check_family(c, arch, arch_ns(c, arch))
     rates = a.learning_rate
     if isinstance(rates, (tuple, list)):
       if len(rates) != len(a.widths):

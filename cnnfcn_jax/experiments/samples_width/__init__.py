@@ -41,6 +41,9 @@ __all__ = ["RESOLVED", "frontier_grid", "frontier_search", "search_grid", "start
 
 def validate(c):
   """Raise checks.ConfigError naming the first invalid field."""
+  if kpattern_config.own_task(c):
+    checks.fail("task", c.task, "'' (samples x width reads the k-pattern's exact population "
+                "quantities; a task of one's own runs in separation and time_to_learn)")
   checks.positive_int("k", c.k)
   kpattern_config.validate_k("k", c.k)
   for field in ("phase_num_trains", "frontier_num_trains"):
@@ -69,9 +72,6 @@ def validate(c):
   checks.choice("llvm_level", c.llvm_level, (0, 1, 2, 3))
   kpattern_config.validate_blocks(c)
   kpattern_config.validate_archs(c)
-  if kpattern_config.own_task(c):
-    checks.fail("task", c.task, "'' (samples x width reads the k-pattern's exact population "
-                "quantities; a task of one's own runs in separation and time_to_learn)")
   for arch in c.archs:
     a = c[arch]
     if kpattern_config.family(c, arch):

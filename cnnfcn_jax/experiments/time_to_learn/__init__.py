@@ -83,7 +83,8 @@ def validate_arch(c, arch):
   if not a.width and not a.width_per_pattern:
     checks.fail(f"{arch}.width", a.width, f"a width > 0, or config.{arch}.width_per_pattern "
                 "> 0 (width = max(width, width_per_pattern x 2^k))")
-  kpattern_config.validate_arch_model(c, arch, tuple(a.ns) + tuple(a.log2_ns))
+  kpattern_config.validate_arch_model(c, arch)
+  kpattern_config.check_family(c, arch, tuple(a.ns) + tuple(a.log2_ns))
   if not hasattr(a.rates, "items") or not a.rates:
     checks.fail(f"{arch}.rates", dict(a.rates) if hasattr(a.rates, "items") else a.rates,
                 "a dict {optimizer: (learning rates, ...)} with at least one optimizer of "
