@@ -17,7 +17,7 @@ Batches and evaluation samples are functions of (seed, step) alone and a stage c
 from the networks' state, so a network's recorded step does not depend on the stage it was
 recorded in (a stage's program batches fewer rates: SGD's steps are bitwise those of a
 rate run alone, tested; Adam may round differently in the last bit, as online.py says).
-A rate the stop must know (spec.must_know) is kept until at least half of all its seeds
+A rate the stop must know (`must_know`) is kept until at least half of all its seeds
 have succeeded (ceil(S / 2) of S, odd S too), so that its median is known. A call
 stops for good once its stop fires (online.py).
 
@@ -29,7 +29,6 @@ might_be_faster).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 
@@ -74,9 +73,10 @@ def median_known(first) -> np.ndarray:
   return 2 * (first >= 0).sum(0) >= first.shape[0]
 
 
-def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA,
-        ranked=None) -> dict:
-  """Successive halving over spec's rates, the stages ranked on the seeds where `ranked`
+def run(spec: online.OnlineSweep, seeds, rates, first_budget: int, eta: float = ETA,
+        ranked=None, must_know=()) -> dict:
+  """Successive halving over `rates` (online.run's rates and must_know), the stages ranked
+  on the seeds where `ranked`
   ((S,) bool; default every seed) is True: (S, R) arrays steps_to_success,
   final_eval_accuracy, stopped_at (the budget, or the stop, each rate reached), diverged;
   dropped_stage (R,): the stage after which a rate was dropped (-1: kept to the end);
@@ -84,7 +84,8 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA,
   network-steps trained, against full_grid_steps = S x R x the final budget;
   compile_seconds: compiling the later stages' programs (the first stage's is the
   caller's to time, online.compile_call)."""
-  rates, checks = spec.learning_rates, spec.check_steps
+  online.check_rates(rates, must_know)
+  checks = spec.check_steps
   shape = (len(seeds), len(rates))
   ranked = np.ones(len(seeds), bool) if ranked is None else np.asarray(ranked, bool)
   if ranked.shape != (len(seeds),) or not ranked.any():
@@ -97,13 +98,14 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA,
   alive, carry, start, budgets, network_steps = list(range(len(rates))), None, 0, [], 0
   compile_seconds = 0.0
   for stage, end in enumerate(ends):
-    stage_spec = dataclasses.replace(spec, learning_rates=tuple(rates[r] for r in alive))
+    stage_rates = tuple(rates[r] for r in alive)
     last = stage == len(ends) - 1
     if stage:
       began = time.perf_counter()
-      online.compile_call(stage_spec, seeds, continued=True)
+      online.compile_call(spec, seeds, len(stage_rates), continued=True)
       compile_seconds += time.perf_counter() - began
-    out = online.run(stage_spec, seeds, carry=carry, start=start, end=end, return_carry=not last)
+    out = online.run(spec, seeds, stage_rates, tuple(r for r in must_know if r in stage_rates),
+                     carry=carry, start=start, end=end, return_carry=not last)
     for name in ("steps_to_success", "final_eval_accuracy", "stopped_at", "diverged"):
       result[name][:, alive] = out[name]
     reached = int(out["stopped_at"][0, 0])
@@ -114,7 +116,7 @@ def run(spec: online.OnlineSweep, seeds, first_budget: int, eta: float = ETA,
     order = [alive[i] for i in ranking(out["steps_to_success"][ranked],
                                        out["final_eval_accuracy"][ranked])]
     unknown = [r for r, known in zip(alive, median_known(out["steps_to_success"]))
-               if rates[r] in spec.must_know and not known]
+               if rates[r] in must_know and not known]
     keep = sorted(set(order[:kept_count(len(rates), stage + 1, eta)]) | set(unknown))
     result["dropped_stage"][[r for r in alive if r not in keep]] = stage
     positions = [alive.index(r) for r in keep]

@@ -10,9 +10,10 @@ first evaluation step at which its accuracy on a fixed evaluation batch reached
           vmap over seeds(draw the seed's batch; vmap over rates(one step)));
         evaluate every network on its seed's evaluation batch)
 
-The learning rates, the task's coordinates and its truth table are arguments of the
-compiled call, not part of its key (program_key): a grid of rates, and a local task and
-its non-local twin, share one program. Seed s's networks share its initialisation and its
+The spec (OnlineSweep) holds what the program is compiled for; the learning rates are an
+argument of run, and with the task's coordinates and truth table they are arguments of
+the compiled call, not part of its key (program_key): a grid of rates, and a local task
+and its non-local twin, share one program. Seed s's networks share its initialisation and its
 data at every rate: batch t comes from fold_in(its data key, t), drawn as packed random
 bits (engine.sample_inputs, packed), so it does not depend on the call.
 
@@ -21,7 +22,7 @@ sample of num_train. Evaluations happen at `check_steps` (0 and a geometric sche
 check_schedule), so a recorded step t means: below the target at the previous check, at
 or above it at t. Stops ("stop"):
   "all"        once every network has succeeded;
-  "best_rate"  once every seed of some rate has succeeded (and, for the rates marked in
+  "best_rate"  once every seed of some rate has succeeded (and, for the rates of run's
                `must_know`, at least half of the seeds, so their medians are known). From
                then on no rate can have a lower median: a rate with fewer than half its
                seeds done has a larger one, a rate with at least half done a known one.
@@ -85,10 +86,9 @@ def allowed_errors(num_eval: int, success_accuracy: float) -> int:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OnlineSweep(engine.Network):
-  """Everything about one steps-to-success call (the networks' fields are engine.Network's);
-  program_key(spec) keys its compiled program."""
+  """What one steps-to-success program is compiled for (the networks' fields are
+  engine.Network's); program_key(spec) keys it. The learning rates are run's."""
   width: int
-  learning_rates: tuple[float, ...]  # a run-time argument of the call
   batch_size: int
   check_steps: tuple[int, ...]  # evaluation steps, from 0 up to the step budget
   num_eval: int
@@ -96,7 +96,6 @@ class OnlineSweep(engine.Network):
   protocol: str = "online"
   num_train: int = 0  # full_batch only
   stop: str = "best_rate"
-  must_know: tuple[float, ...] = ()  # rates whose median the "best_rate" stop waits for
 
   def __post_init__(self):
     """A networks.Family is checked before anything compiles (networks.check_spec)."""
@@ -109,18 +108,16 @@ class OnlineSweep(engine.Network):
 
 
 def program_key(spec: OnlineSweep) -> OnlineSweep:
-  """spec without what the call takes at run time (rates, must_know, the task's
-  coordinates and truth table): specs with equal keys share one compiled program."""
-  return engine.program_key(spec, learning_rates=(0.0,) * len(spec.learning_rates),
-                            must_know=())
+  """spec without the task's coordinates and truth table, which the call takes at run
+  time: specs with equal keys share one compiled program."""
+  return engine.program_key(spec)
 
 
-def call_args(spec: OnlineSweep):
-  """The call's arguments after the seeds: rates (R,), must_know (R,) bool, coordinates,
-  truth table."""
-  rates = jnp.asarray(spec.learning_rates, jnp.result_type(float))
-  must_know = jnp.asarray([r in spec.must_know for r in spec.learning_rates], bool)
-  return (rates, must_know, *engine.task_arrays(spec))
+def call_args(spec: OnlineSweep, rates, must_know=()):
+  """The call's arguments after the seeds: rates (R,), which of them the stop must know
+  (R,) bool, coordinates, truth table."""
+  return (jnp.asarray(rates, jnp.result_type(float)),
+          jnp.asarray([r in must_know for r in rates], bool), *engine.task_arrays(spec))
 
 
 def online_fn(spec: OnlineSweep, axis_name: str | None = None):
@@ -290,21 +287,38 @@ def compiled_call(key: OnlineSweep, num_seeds: int, num_rates: int, num_devices:
                                    shapes)
 
 
-def compile_call(spec: OnlineSweep, seeds, continued: bool = False):
-  """(compiled program of spec for these seeds, padded seeds, counted): the seeds padded to
-  a multiple of the devices they are sharded over, and which are real (engine.pad_seeds).
-  The program is shared by every spec with its program_key. continued: the program that
-  takes a carry (online.run, start > 0)."""
+def compile_call(spec: OnlineSweep, seeds, num_rates: int, continued: bool = False):
+  """(compiled program of spec for these seeds and num_rates rates, padded seeds,
+  counted): the seeds padded to a multiple of the devices they are sharded over, and which
+  are real (engine.pad_seeds). The program is shared by every spec with its program_key.
+  continued: the program that takes a carry (online.run, start > 0)."""
   devices = seed_devices(len(seeds))
   padded, counted = engine.pad_seeds(seeds, devices)
-  return compiled_call(program_key(spec), len(padded), len(spec.learning_rates), devices,
+  return compiled_call(program_key(spec), len(padded), num_rates, devices,
                        continued), padded, counted
 
 
-def run(spec: OnlineSweep, seeds, carry=None, start: int = 0, end: int | None = None,
-        return_carry: bool = False) -> dict:
+def check_rates(rates, must_know=()):
+  """Raise ValueError naming the argument unless rates are a non-empty tuple of distinct
+  finite numbers > 0 and must_know holds rates of them."""
+  ok = isinstance(rates, (tuple, list)) and rates and len(set(rates)) == len(rates) and all(
+      isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < math.inf
+      for r in rates)
+  if not ok:
+    raise ValueError(f"online.run: rates = {rates!r}: expected a non-empty tuple of distinct "
+                     "learning rates > 0")
+  if any(r not in rates for r in must_know):
+    raise ValueError(f"online.run: must_know = {must_know!r}: expected rates of rates = "
+                     f"{tuple(rates)!r} (whose medians the best-rate stop waits for)")
+
+
+def run(spec: OnlineSweep, seeds, rates, must_know=(), carry=None, start: int = 0,
+        end: int | None = None, return_carry: bool = False) -> dict:
   """Steps to success of every (seed, rate) network, as (S, R) numpy arrays (see online_fn),
   in one call from check index `start` to `end` (default: the budget) or the stop.
+
+  rates: the learning rates trained side by side; must_know: those of them whose median
+  the "best_rate" stop waits for.
 
   carry: the networks at check `start` as a previous call returned them (its "carry": host
   arrays over the padded seeds x rates), needed when start > 0; that call must have ended
@@ -320,10 +334,11 @@ def run(spec: OnlineSweep, seeds, carry=None, start: int = 0, end: int | None = 
     raise ValueError(f"online.run: start = {start} with carry {given}: a call from check 0 "
                      "builds its networks, a later start continues the carry of the call "
                      "that ended there (pass carry=)")
+  check_rates(rates, must_know)
   seeds = np.asarray(seeds, np.uint32)
-  compiled, padded, counted = compile_call(spec, seeds, continued=start > 0)
+  compiled, padded, counted = compile_call(spec, seeds, len(rates), continued=start > 0)
   resume = (carry, np.int32(start)) if start else ()
-  out = compiled(padded, *call_args(spec), counted, *resume, np.int32(end))
+  out = compiled(padded, *call_args(spec, rates, must_know), counted, *resume, np.int32(end))
   carry_out = out.pop("carry")
   result = {name: np.asarray(a)[: len(seeds)] for name, a in jax.device_get(out).items()}
   if return_carry:

@@ -217,22 +217,23 @@ def bench_online(s):
   n, r, batch = 64, 128, 32
   spec = online.OnlineSweep(
       arch="fcn", task=tasks.make_task(n, 6), width=r, init="gaussian_bias",
-      trainable=("W", "b", "u"), optimizer="sgd", learning_rates=(0.1,), batch_size=batch,
+      trainable=("W", "b", "u"), optimizer="sgd", batch_size=batch,
       check_steps=(0, s["online_steps"]), num_eval=8192, success_accuracy=0.99, stop="all")
   seeds = np.arange(s["online_seeds"])
-  _, together = seconds(lambda: online.run(spec, seeds), 1)
-  online.run(spec, seeds[:1])  # compile the one-seed call
-  _, alone = seconds(lambda: [online.run(spec, seeds[i:i + 1]) for i in range(len(seeds))], 1)
+  _, together = seconds(lambda: online.run(spec, seeds, (0.1,)), 1)
+  online.run(spec, seeds[:1], (0.1,))  # compile the one-seed call
+  _, alone = seconds(lambda: [online.run(spec, seeds[i:i + 1], (0.1,))
+                              for i in range(len(seeds))], 1)
   work = len(seeds) * s["online_steps"]
   long_spec = dataclasses.replace(spec, check_steps=(0, s["online_flops_steps"]))
-  _, long = seconds(lambda: online.run(long_spec, seeds), 1)
+  _, long = seconds(lambda: online.run(long_spec, seeds, (0.1,)), 1)
   flops = len(seeds) * s["online_flops_steps"] * fcn_step_flops(batch, n, r)
-  grid = dataclasses.replace(long_spec, learning_rates=(0.03, 0.1, 0.3, 1.0, 3.0, 10.0))
-  _, grid_seconds = seconds(lambda: online.run(grid, seeds), 1)
+  grid = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+  _, grid_seconds = seconds(lambda: online.run(long_spec, seeds, grid), 1)
   return dict(online_vmap_network_steps_per_second=work / together,
               online_loop_network_steps_per_second=work / alone,
               online_vmap_vs_loop=alone / together, online_fcn_step_flops=flops / long,
-              online_fcn_grid_step_flops=len(grid.learning_rates) * flops / grid_seconds)
+              online_fcn_grid_step_flops=len(grid) * flops / grid_seconds)
 
 
 def bench_width_buckets(s):

@@ -26,11 +26,18 @@ def test_a_task_and_its_nonlocal_twin_share_a_program_key_in_both_trainers():
                         num_train=8, num_test=8, **common) for t, r in ((local, 0.1),
                                                                         (twin, 0.5))]
   assert sweeps[0] != sweeps[1] and train.program_key(sweeps[0]) == train.program_key(sweeps[1])
-  specs = [online.OnlineSweep(task=t, width=4, learning_rates=r, batch_size=4,
-                              check_steps=(0, 1), num_eval=8, success_accuracy=0.9,
-                              must_know=r[:1], **common)
-           for t, r in ((local, (0.1, 0.2)), (twin, (0.3, 0.4)))]
-  assert online.program_key(specs[0]) == online.program_key(specs[1])
+  specs = [online.OnlineSweep(task=t, width=4, batch_size=4, check_steps=(0, 1), num_eval=8,
+                              success_accuracy=0.9, **common) for t in (local, twin)]
+  assert specs[0] != specs[1] and online.program_key(specs[0]) == online.program_key(specs[1])
+  # One compiled program for both tasks, and for any rates (and must_know) of one length:
+  # they are arguments of the call, not of its compilation.
+  seeds = (0, 1)
+  compiled = online.compile_call(specs[0], seeds, 2)[0]
+  assert online.compile_call(specs[1], seeds, 2)[0] is compiled
+  misses = online.compiled_call.cache_info().misses
+  for spec, rates in zip(specs, ((0.1, 0.2), (0.3, 0.4))):
+    online.run(spec, seeds, rates, must_know=rates[:1])
+  assert online.compiled_call.cache_info().misses == misses
   other_width = online.OnlineSweep(**{**specs[0].__dict__, "width": 8})
   assert online.program_key(other_width) != online.program_key(specs[0])
 
@@ -64,9 +71,8 @@ def test_labels_read_at_the_padded_bits_are_exactly_the_tasks(target):
   for k in (2, 3, 5):
     task = tasks.make_task(12, k, target=target, locality="nonlocal" if k == 3 else "local")
     spec = online.OnlineSweep(arch="fcn", task=task, width=4, init="gaussian",
-                              trainable=("W", "u"), optimizer="sgd", learning_rates=(0.1,),
-                              batch_size=4, check_steps=(0, 1), num_eval=8,
-                              success_accuracy=0.9)
+                              trainable=("W", "u"), optimizer="sgd", batch_size=4,
+                              check_steps=(0, 1), num_eval=8, success_accuracy=0.9)
     coordinates, table = engine.task_arrays(spec)
     assert coordinates.shape == (engine.LABEL_BITS,) and table.shape == (2**engine.LABEL_BITS,)
     np.testing.assert_array_equal(tasks.labels(x, coordinates, table), task.target(x))
@@ -79,9 +85,8 @@ def test_the_fcns_cells_of_one_n_share_a_program_and_the_cnns_keep_their_k():
                         init="paper" if windowed else "gaussian", trainable=("W", "u"),
                         optimizer="sgd", num_steps=2, log_every=1, num_train=8, num_test=8)
     spec = online.OnlineSweep(arch=arch, task=sweep.task, width=4, init=sweep.init,
-                              trainable=("W", "u"), optimizer="sgd", learning_rates=(0.1,),
-                              batch_size=4, check_steps=(0, 1), num_eval=8,
-                              success_accuracy=0.9)
+                              trainable=("W", "u"), optimizer="sgd", batch_size=4,
+                              check_steps=(0, 1), num_eval=8, success_accuracy=0.9)
     return train.program_key(sweep), online.program_key(spec)
   assert keys("fcn", 16, 2) == keys("fcn", 16, 4)
   assert keys("fcn", 16, 2) != keys("fcn", 32, 2)

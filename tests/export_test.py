@@ -59,11 +59,12 @@ def test_the_online_call_lowers_for_gpu_and_tpu():
   for arch, table in (("cnn", True), ("fcn", False)):
     spec = online.OnlineSweep(
         arch=arch, task=tasks.make_task(16, 3), width=8, init="paper" if table else "gaussian",
-        trainable=("W", "u"), optimizer="sgd", learning_rates=(0.5, 1.0), batch_size=16,
+        trainable=("W", "u"), optimizer="sgd", batch_size=16,
         check_steps=online.check_schedule(40, 10, 1.5), num_eval=256, success_accuracy=0.95,
         table=table)
     key = online.program_key(spec)
-    exported_text(online.online_fn(key), np.zeros(2, np.uint32), *online.call_args(spec))
+    exported_text(online.online_fn(key), np.zeros(2, np.uint32),
+                  *online.call_args(spec, (0.5, 1.0)))
 
 
 @pytest.mark.parametrize("model,shape,num_classes", [

@@ -22,7 +22,7 @@ def test_the_best_rate_stop_finds_the_best_rate_and_its_median_and_keeps_the_ful
   the first check at which some rate has every seed done; the steps up to it are the full
   run's, the rest are censored there; the best rate and its median are the full run's."""
   full = full_grid_run()
-  early = online.run(grid_spec("best_rate"), SEEDS)
+  early = online.run(grid_spec("best_rate"), SEEDS, RATES)
   steps = full["steps_to_success"]
   stop = expected_stop(steps, grid_spec().check_steps, [False] * len(RATES))
   assert stop == steps.max(0).min() < full["stopped_at"][0, 0]  # it saves steps
@@ -50,11 +50,11 @@ def test_a_success_is_recorded_at_its_check_and_a_call_stops_at_its_slowest_succ
   assert (full["final_eval_accuracy"] >= spec.success_accuracy).all()
   assert len(set(steps.max(1))) > 1  # the seeds stop alone at different checks
   for s, seed in enumerate(SEEDS):
-    alone = online.run(spec, (seed,))
+    alone = online.run(spec, (seed,), RATES)
     np.testing.assert_array_equal(alone["steps_to_success"][0], steps[s])
     assert (alone["stopped_at"] == steps[s].max()).all(), seed
   longer = online.run(dataclasses.replace(
-      spec, check_steps=online.check_schedule(2 * spec.num_steps, 5, 1.1)), SEEDS)
+      spec, check_steps=online.check_schedule(2 * spec.num_steps, 5, 1.1)), SEEDS, RATES)
   np.testing.assert_array_equal(longer["steps_to_success"], steps)
   assert (longer["stopped_at"] == steps.max()).all()
 

@@ -1,7 +1,6 @@
 """Budgets that follow the best rates: continuation from state, successive halving against
 full-budget runs, every-step checks, the report's drop check and the wall verdict."""
 
-import dataclasses
 import json
 import math
 
@@ -51,34 +50,34 @@ def test_ranking_is_most_successes_then_earliest_then_accuracy():
 
 
 def test_a_call_continued_from_its_state_equals_one_uninterrupted_call_bitwise():
-  spec = spec_of("fcn", n=8, k=2, num_steps=600, learning_rates=(0.03, 0.1, 0.3), stop="all",
+  spec = spec_of("fcn", n=8, k=2, num_steps=600, stop="all",
                  check_steps=online.check_schedule(600, 5, 1.1, every_step_until=16))
-  seeds = (0, 1, 2)
-  whole = online.run(spec, seeds, return_carry=True)
+  seeds, rates = (0, 1, 2), (0.03, 0.1, 0.3)
+  whole = online.run(spec, seeds, rates, return_carry=True)
   middle = spec.check_steps.index(next(t for t in spec.check_steps if t >= 60))
-  first = online.run(spec, seeds, end=middle, return_carry=True)
+  first = online.run(spec, seeds, rates, end=middle, return_carry=True)
   assert first["stopped_at"][0, 0] == spec.check_steps[middle]
-  rest = online.run(spec, seeds, carry=first["carry"], start=middle, return_carry=True)
+  rest = online.run(spec, seeds, rates, carry=first["carry"], start=middle, return_carry=True)
   for name in ("steps_to_success", "final_eval_accuracy", "stopped_at", "diverged"):
     np.testing.assert_array_equal(rest[name], whole[name], err_msg=name)
   for a, b in zip(jax.tree.leaves(rest["carry"]), jax.tree.leaves(whole["carry"])):
     np.testing.assert_array_equal(a, b)  # the networks themselves, bit for bit
   with pytest.raises(ValueError, match="carry"):
-    online.run(spec, seeds, start=middle)
+    online.run(spec, seeds, rates, start=middle)
 
 
 def test_staged_rates_record_what_each_rate_records_alone_to_the_final_budget():
   rates = (0.01, 0.1, 1.0)
-  spec = spec_of("fcn", n=8, k=3, num_steps=900, learning_rates=rates, stop="all",
+  spec = spec_of("fcn", n=8, k=3, num_steps=900, stop="all",
                  check_steps=online.check_schedule(900, 5, 1.1, every_step_until=8))
   seeds = tuple(range(5))
-  staged = halving.run(spec, seeds, first_budget=40, eta=3)
+  staged = halving.run(spec, seeds, rates, first_budget=40, eta=3)
   assert staged["stage_budgets"][0] >= 40 and len(staged["stage_budgets"]) >= 2
   kept = [r for r in range(len(rates)) if staged["dropped_stage"][r] < 0]
   dropped = [r for r in range(len(rates)) if staged["dropped_stage"][r] >= 0]
   assert kept and dropped
   for r, rate in enumerate(rates):
-    alone = online.run(dataclasses.replace(spec, learning_rates=(rate,)), seeds)
+    alone = online.run(spec, seeds, (rate,))
     budget = staged["stopped_at"][0, r]
     # What the staged call recorded by the budget this rate reached is what the rate
     # records alone; beyond it the staged networks are pending.
@@ -99,9 +98,10 @@ def test_staged_rates_record_what_each_rate_records_alone_to_the_final_budget():
 
 def test_a_rate_the_stop_must_know_is_kept_until_its_median_is_known():
   rates = (0.003, 0.3, 1.0)
-  spec = spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=rates, stop="best_rate",
-                 must_know=(0.003,), check_steps=online.check_schedule(3000, 5, 1.1, 8))
-  staged = halving.run(spec, tuple(range(4)), first_budget=30, eta=3)
+  spec = spec_of("fcn", n=8, k=2, num_steps=3000, stop="best_rate",
+                 check_steps=online.check_schedule(3000, 5, 1.1, 8))
+  staged = halving.run(spec, tuple(range(4)), rates, first_budget=30, eta=3,
+                       must_know=(0.003,))
   assert staged["dropped_stage"][0] < 0  # the slowest rate, kept for its median
   assert 2 * (staged["steps_to_success"][:, 0] >= 0).sum() >= 4
 
@@ -118,8 +118,9 @@ class ScriptedCalls:
     monkeypatch.setattr(online, "compile_call", lambda *args, **kwargs: None)
     monkeypatch.setattr(online, "run", self.run)
 
-  def run(self, spec, seeds, carry=None, start=0, end=None, return_carry=False):
-    alive = [self.rates.index(r) for r in spec.learning_rates]
+  def run(self, spec, seeds, rates, must_know=(), carry=None, start=0, end=None,
+          return_carry=False):
+    alive = [self.rates.index(r) for r in rates]
     self.stages.append(alive)
     first = self.first[:, alive]
     shape = first.shape
@@ -131,12 +132,13 @@ class ScriptedCalls:
 def scripted_stages(monkeypatch, first, must_know=(), ranked=None):
   """halving.run over three rates whose stage-0 successes are `first`; eta 3 keeps one."""
   rates = (0.01, 0.1, 1.0)
-  spec = spec_of("fcn", n=8, k=2, learning_rates=rates, stop="best_rate", must_know=must_know,
+  spec = spec_of("fcn", n=8, k=2, stop="best_rate",
                  check_steps=online.check_schedule(900, 5, 1.1))
   calls = ScriptedCalls(first)
   calls.rates = rates
   calls.install(monkeypatch)
-  out = halving.run(spec, tuple(range(len(first))), first_budget=100, eta=3, ranked=ranked)
+  out = halving.run(spec, tuple(range(len(first))), rates, first_budget=100, eta=3,
+                    ranked=ranked, must_know=must_know)
   return out, calls.stages
 
 
@@ -177,10 +179,10 @@ def test_every_step_checks_record_odd_steps_exactly():
   checks = online.check_schedule(200, 2, 1.05, every_step_until=64)
   assert checks[:65] == tuple(range(65)) and checks[65] == 68  # ceil(64 x 1.05)
   assert online.check_schedule(200, 2, 1.05)[:4] == (0, 2, 4, 6)
-  spec = spec_of("cnn", n=8, k=2, num_steps=64, learning_rates=(1.0,),
+  spec = spec_of("cnn", n=8, k=2, num_steps=64,
                  check_steps=online.check_schedule(64, 2, 1.05, every_step_until=64))
   seeds = tuple(range(6))
-  out = online.run(spec, seeds)
+  out = online.run(spec, seeds, (1.0,))
   expected = [first_success(spec, python_loop_errors(spec, seed, 1.0)) for seed in seeds]
   assert [None if t < 0 else int(t) for t in out["steps_to_success"][:, 0]] == expected
   assert any(t is not None and t % 2 for t in expected)

@@ -150,15 +150,14 @@ def test_main_runs_time_to_learn_quick_on_a_network_and_task_named_by_import_pat
   for n, k in ((8, 2), (16, 3)):
     spec = online.OnlineSweep(
         arch=mynets.mlp(), task=tasks.Staircase(n, tuple(i * n // k for i in range(k))),
-        width=32, optimizer="adam", learning_rates=(0.003, 0.01, 0.03), batch_size=32,
+        width=32, optimizer="adam", batch_size=32,
         check_steps=online.check_schedule(300, 5, 1.05, 64), num_eval=1024,
-        success_accuracy=0.99, protocol="online", num_train=8192, stop="best_rate",
-        must_know=(0.01,))
-    with jax.default_device(jax.devices("cpu")[0]):
-      expected = online.run(spec, seeds)["steps_to_success"]
+        success_accuracy=0.99, protocol="online", num_train=8192, stop="best_rate")
+    rates = (0.003, 0.01, 0.03)
+    expected = online.run(spec, seeds, rates, must_know=(0.01,))["steps_to_success"]
     got = np.full((len(seeds), 3), -1)
     for r in rows:
       if (r["n"], r["k"], r["k_schedule"]) == (n, k, "fixed"):
-        got[seeds.index(r["seed"]), spec.learning_rates.index(r["learning_rate"])] = (
+        got[seeds.index(r["seed"]), rates.index(r["learning_rate"])] = (
             -1 if r["steps_to_success"] is None else r["steps_to_success"])
     np.testing.assert_array_equal(got, expected, err_msg=f"n = {n}, k = {k}")

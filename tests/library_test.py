@@ -4,6 +4,7 @@ as it found them; the Python API refuses what the configs refuse; publishing tak
 repository's root."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import jax
 import ml_collections
 import pytest
 
-from cnnfcn_jax import checkpoints, experiments, table_kernels, tasks, train
+from cnnfcn_jax import checkpoints, experiments, halving, online, table_kernels, tasks, train
 
 PROBE = """
 import json, sys
@@ -77,6 +78,26 @@ def test_the_sweep_refuses_what_a_config_would_naming_the_fields(changes, messag
   with pytest.raises(ValueError, match="train.Sweep: " + message.replace("(", r"\(").replace(
       ")", r"\)")):
     sweep(**changes)
+
+
+@pytest.mark.parametrize("rates, must_know, message", [
+    ((), (), "rates = ()"),
+    ((0.1, 0.1), (), "rates = (0.1, 0.1)"),
+    ((0.1, 0.0), (), "rates = (0.1, 0.0)"),
+    ((0.1, float("inf")), (), "rates = (0.1, inf)"),
+    ((0.1, 0.2), (0.3,), "must_know = (0.3,)"),
+])
+def test_the_steps_to_success_call_refuses_rates_a_config_would(rates, must_know, message):
+  """Refused before anything is compiled: online.run and halving.run name the argument."""
+  spec = online.OnlineSweep(arch="fcn", task=tasks.make_task(8, 2), width=4, init="gaussian",
+                            trainable=("W", "u"), optimizer="sgd", batch_size=4,
+                            check_steps=(0, 1), num_eval=8, success_accuracy=0.9)
+  misses = online.compiled_call.cache_info().misses
+  for call in (lambda: online.run(spec, (0,), rates, must_know),
+               lambda: halving.run(spec, (0,), rates, 1, must_know=must_know)):
+    with pytest.raises(ValueError, match=re.escape(f"online.run: {message}")):
+      call()
+  assert online.compiled_call.cache_info().misses == misses
 
 
 def test_publishing_takes_the_repositorys_root_and_names_one_that_is_not(tmp_path):

@@ -143,17 +143,18 @@ def test_the_steps_to_success_call_takes_a_family_and_a_task_of_ones_own():
   # Every (seed, rate) network of one call equals that seed's network in a call of its own,
   # and a network that learns the staircase records the first check where it succeeds.
   spec = online.OnlineSweep(arch=MLP, task=tasks.Staircase(n=8, coordinates=(0, 3, 6)),
-                            optimizer="adam", width=8, learning_rates=(0.01, 0.05),
-                            batch_size=32, check_steps=(0, 50, 100, 200, 400), num_eval=256,
+                            optimizer="adam", width=8, batch_size=32,
+                            check_steps=(0, 50, 100, 200, 400), num_eval=256,
                             success_accuracy=0.9, stop="all")
-  together = online.run(spec, (0, 1, 2))
-  alone = online.run(spec, (2,))
+  rates = (0.01, 0.05)
+  together = online.run(spec, (0, 1, 2), rates)
+  alone = online.run(spec, (2,), rates)
   np.testing.assert_array_equal(together["steps_to_success"][2], alone["steps_to_success"][0])
   np.testing.assert_allclose(together["final_eval_accuracy"][2],
                              alone["final_eval_accuracy"][0], rtol=1e-6)
   learnt = together["steps_to_success"] > 0
   assert learnt.any() and (together["final_eval_accuracy"][learnt] >= 0.9).all()
   with pytest.raises(ValueError, match="first_layer_step_scale = 0.5"):
-    online.OnlineSweep(arch=MLP, task=STAIRCASE, optimizer="adam", width=4,
-                       learning_rates=(0.1,), batch_size=8, check_steps=(0, 4), num_eval=8,
-                       success_accuracy=0.9, first_layer_step_scale=0.5)
+    online.OnlineSweep(arch=MLP, task=STAIRCASE, optimizer="adam", width=4, batch_size=8,
+                       check_steps=(0, 4), num_eval=8, success_accuracy=0.9,
+                       first_layer_step_scale=0.5)

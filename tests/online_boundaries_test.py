@@ -17,7 +17,7 @@ from cnnfcn_jax import engine, models, online, stats, tasks
 def fcn_spec(num_eval=600, success_accuracy=0.95, check_steps=None, **changes):
   spec = online.OnlineSweep(
       arch="fcn", task=tasks.make_task(8, 2), width=32, init="gaussian_bias",
-      trainable=("W", "b", "u"), optimizer="sgd", learning_rates=(0.1,), batch_size=16,
+      trainable=("W", "b", "u"), optimizer="sgd", batch_size=16,
       check_steps=check_steps or online.check_schedule(400, 5, 1.1), num_eval=num_eval,
       success_accuracy=success_accuracy, stop="all")
   return dataclasses.replace(spec, **changes)
@@ -103,7 +103,7 @@ def test_a_count_equal_to_the_limit_part_way_through_the_batch_is_counted_to_the
   hit = [seed for seed in seeds if cut[seed] != expected[seed]]
   assert len(hit) >= 2 and any(expected[seed] >= 0 for seed in seeds), (expected, cut)
   for seed in seeds:  # one network per call: nothing else keeps the evaluation going
-    out = online.run(spec, (seed,))
+    out = online.run(spec, (seed,), (0.1,))
     assert int(out["steps_to_success"][0, 0]) == expected[seed], (seed, expected, cut)
 
 
@@ -114,8 +114,7 @@ SEEDS = (0, 1, 2, 3, 4)
 
 
 def grid_spec(stop="all", **changes):
-  return fcn_spec(learning_rates=RATES, check_steps=online.check_schedule(600, 5, 1.1),
-                  stop=stop, **changes)
+  return fcn_spec(check_steps=online.check_schedule(600, 5, 1.1), stop=stop, **changes)
 
 
 @functools.lru_cache(maxsize=None)
@@ -123,7 +122,7 @@ def full_grid_run():
   """Every network of the grid to its success (stop "all"; the budget is ample): the
   steps a stopped call must reproduce up to its stop. Remembered: a seed's steps do not
   depend on the other seeds of its call."""
-  return online.run(grid_spec(), SEEDS)
+  return online.run(grid_spec(), SEEDS, RATES)
 
 
 def expected_stop(steps, check_steps, must_know):
@@ -150,9 +149,9 @@ def test_the_best_rate_stop_waits_for_half_the_seeds_of_a_must_know_rate_odd_or_
   have every seed done before that, so this rule alone decides the stop."""
   full = full_grid_run()["steps_to_success"][:num_seeds]
   assert (full >= 0).all()
-  spec = grid_spec("best_rate", must_know=(RATES[0],))
-  must_know = [r == RATES[0] for r in RATES]
-  stop = expected_stop(full, spec.check_steps, must_know)
+  spec = grid_spec("best_rate")
+  must_know = (RATES[0],)
+  stop = expected_stop(full, spec.check_steps, [r in must_know for r in RATES])
   # The rule is what decides here: the slow rate's successes, in order, straddle the stop.
   slow = np.sort(full[:, 0])
   half = -(-num_seeds // 2)
@@ -161,7 +160,7 @@ def test_the_best_rate_stop_waits_for_half_the_seeds_of_a_must_know_rate_odd_or_
     assert slow[num_seeds // 2 - 1] < stop
   else:  # N / 2 successes are half
     assert stop < slow[half]
-  out = online.run(spec, SEEDS[:num_seeds])
+  out = online.run(spec, SEEDS[:num_seeds], RATES, must_know=must_know)
   assert (out["stopped_at"] == stop).all()
   np.testing.assert_array_equal(out["steps_to_success"], censored_after(full, stop))
   times = np.where(out["steps_to_success"] >= 0, out["steps_to_success"], np.inf)

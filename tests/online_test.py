@@ -23,8 +23,7 @@ def spec_of(arch="fcn", n=8, k=2, num_steps=400, **changes):
   spec = online.OnlineSweep(
       arch=arch, task=tasks.make_task(n, k), width=16 if windowed else 32,
       init="paper" if windowed else "gaussian_bias",
-      trainable=("W", "u") if windowed else ("W", "b", "u"), optimizer="sgd",
-      learning_rates=(1.0,) if windowed else (0.1,), batch_size=16,
+      trainable=("W", "u") if windowed else ("W", "b", "u"), optimizer="sgd", batch_size=16,
       check_steps=online.check_schedule(num_steps, 5, 1.1), num_eval=600,
       success_accuracy=0.95, first_layer_step_scale=1.0 / (n - k + 1) if arch == "cnn" else 1.0,
       table=windowed, stop="all")
@@ -88,10 +87,9 @@ def recorded(out, s, r=0):
 def test_the_first_success_equals_a_plain_python_loop_over_the_same_steps(arch):
   with jax.enable_x64(True):
     spec = spec_of(arch, n=10, k=2)
-    seeds = (0, 1, 2)
-    out = online.run(spec, seeds)
-    expected = [first_success(spec, python_loop_errors(spec, seed, 1.0 if arch != "fcn" else 0.1))
-                for seed in seeds]
+    seeds, rate = (0, 1, 2), 1.0 if arch != "fcn" else 0.1
+    out = online.run(spec, seeds, (rate,))
+    expected = [first_success(spec, python_loop_errors(spec, seed, rate)) for seed in seeds]
   assert [recorded(out, s) for s in range(len(seeds))] == expected
   assert any(e is not None for e in expected)
 
@@ -100,7 +98,7 @@ def test_the_first_success_equals_a_plain_python_loop_over_the_same_steps(arch):
 def test_a_success_is_recorded_at_its_step_while_the_call_runs_on_and_early_stop_changes_nothing():
   spec = spec_of("fcn", n=8, k=2, num_steps=2000)
   seeds = tuple(range(6))
-  together = online.run(spec, seeds)
+  together = online.run(spec, seeds, (0.1,))
   steps = [recorded(together, s) for s in range(len(seeds))]
   assert all(s is not None for s in steps) and len(set(steps)) > 1
   # Every network succeeded, so the call stopped at the slowest one, well before the budget.
@@ -108,17 +106,17 @@ def test_a_success_is_recorded_at_its_step_while_the_call_runs_on_and_early_stop
   # Each seed alone stops at its own success, yet records the same step: networks that
   # finished early in the joint call trained on without their step changing.
   for s, seed in enumerate(seeds):
-    alone = online.run(spec, (seed,))
+    alone = online.run(spec, (seed,), (0.1,))
     assert recorded(alone, 0) == steps[s] == int(alone["stopped_at"][0, 0])
   # A larger budget (more checks after the last success) changes no recorded step.
   longer = online.run(dataclasses.replace(
-      spec, check_steps=online.check_schedule(20000, 5, 1.1)), seeds)
+      spec, check_steps=online.check_schedule(20000, 5, 1.1)), seeds, (0.1,))
   np.testing.assert_array_equal(longer["steps_to_success"], together["steps_to_success"])
 
 
 def test_networks_that_never_succeed_are_censored_and_the_call_runs_to_the_budget():
   spec = spec_of("fcn", n=8, k=2, num_steps=10)  # far too few steps
-  out = online.run(spec, (0, 1))
+  out = online.run(spec, (0, 1), (0.1,))
   assert out["steps_to_success"].tolist() == [[-1], [-1]]
   assert out["stopped_at"].tolist() == [[10], [10]]
   assert np.all(out["final_eval_accuracy"] < 0.95)
@@ -128,10 +126,10 @@ def test_networks_that_never_succeed_are_censored_and_the_call_runs_to_the_budge
 def test_evaluating_chunk_by_chunk_with_early_exit_does_not_change_any_recorded_step(
     monkeypatch):
   spec = spec_of("fcn", n=8, k=2, num_steps=1000, num_eval=1500)  # 3 chunks, the last padded
-  chunked = online.run(spec, tuple(range(4)))
+  chunked = online.run(spec, tuple(range(4)), (0.1,))
   monkeypatch.setattr(online, "EVAL_CHUNK", 2048)  # the whole batch at once, always
   online.compiled_call.cache_clear()
-  whole = online.run(spec, tuple(range(4)))
+  whole = online.run(spec, tuple(range(4)), (0.1,))
   online.compiled_call.cache_clear()
   np.testing.assert_array_equal(chunked["steps_to_success"], whole["steps_to_success"])
   np.testing.assert_array_equal(chunked["final_eval_accuracy"], whole["final_eval_accuracy"])
@@ -150,7 +148,7 @@ def test_a_network_one_error_above_the_threshold_is_not_successful_and_at_it_is(
   accuracy = (spec.num_eval - allowed) / spec.num_eval
   spec = dataclasses.replace(spec, success_accuracy=accuracy)
   assert online.allowed_errors(spec.num_eval, accuracy) == allowed
-  out = online.run(spec, (0,))
+  out = online.run(spec, (0,), (0.1,))
   assert (recorded(out, 0) == spec.check_steps[j]) == succeeds
   assert recorded(out, 0) == first_success(spec, errors)
 
@@ -167,7 +165,7 @@ def test_allowed_errors_is_the_largest_count_meeting_the_accuracy_exactly():
 
 def test_full_batch_reuses_one_sample_and_learns():
   spec = spec_of("cnn", n=10, k=2, protocol="full_batch", num_train=256, num_steps=300)
-  out = online.run(spec, (0, 1))
+  out = online.run(spec, (0, 1), (1.0,))
   assert np.all(out["steps_to_success"] > 0)
 
 
@@ -183,8 +181,8 @@ def test_check_schedule_is_linear_then_geometric_and_ends_at_the_budget():
 
 def test_online_batches_depend_on_the_seed_and_step_only():
   spec = spec_of("fcn", n=8, k=2, num_steps=2000)
-  a = online.run(spec, (3, 4))
-  b = online.run(spec, (4, 3))
+  a = online.run(spec, (3, 4), (0.1,))
+  b = online.run(spec, (4, 3), (0.1,))
   assert a["steps_to_success"].tolist() == b["steps_to_success"][::-1].tolist()
 
 
@@ -193,12 +191,12 @@ RATES = (0.03, 0.1, 0.3, 1.0, 3.0)
 
 @pytest.mark.slow
 def test_a_rate_alone_records_the_same_steps_as_inside_a_grid():
-  spec = spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES)
+  spec = spec_of("fcn", n=8, k=2, num_steps=3000)
   seeds = tuple(range(6))
-  grid = online.run(spec, seeds)
+  grid = online.run(spec, seeds, RATES)
   assert len(set(grid["steps_to_success"][0])) > 2  # the rates differ in their steps
   for r, rate in enumerate(RATES):
-    alone = online.run(dataclasses.replace(spec, learning_rates=(rate,)), seeds)
+    alone = online.run(spec, seeds, (rate,))
     np.testing.assert_array_equal(alone["steps_to_success"][:, 0], grid["steps_to_success"][:, r])
     np.testing.assert_array_equal(alone["final_eval_accuracy"][:, 0] >= 0.95,
                                   grid["steps_to_success"][:, r] >= 0)
@@ -212,10 +210,9 @@ def medians(out):
 @pytest.mark.slow
 @pytest.mark.parametrize("arch,rates", [("fcn", RATES), ("cnn", (0.1, 1.0, 10.0, 100.0))])
 def test_the_best_rate_stop_finds_the_best_rate_and_median_of_a_full_budget_run(arch, rates):
-  full = online.run(spec_of(arch, n=8, k=2, num_steps=3000, learning_rates=rates),
-                    tuple(range(6)))
-  early = online.run(spec_of(arch, n=8, k=2, num_steps=3000, learning_rates=rates,
-                             stop="best_rate"), tuple(range(6)))
+  full = online.run(spec_of(arch, n=8, k=2, num_steps=3000), tuple(range(6)), rates)
+  early = online.run(spec_of(arch, n=8, k=2, num_steps=3000, stop="best_rate"),
+                     tuple(range(6)), rates)
   stop = early["stopped_at"][0, 0]
   assert stop < full["stopped_at"][0, 0]  # it saved steps
   best = int(np.argmin(medians(full)))
@@ -230,21 +227,22 @@ def test_the_best_rate_stop_finds_the_best_rate_and_median_of_a_full_budget_run(
 
 @pytest.mark.slow
 def test_the_best_rate_stop_waits_for_the_median_of_the_rates_it_must_know():
-  spec = spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES, stop="best_rate")
+  spec = spec_of("fcn", n=8, k=2, num_steps=3000, stop="best_rate")
   seeds = tuple(range(6))
-  early = online.run(spec, seeds)
-  slowest = int(np.argmax(medians(online.run(dataclasses.replace(spec, stop="all"), seeds))))
+  early = online.run(spec, seeds, RATES)
+  slowest = int(np.argmax(medians(online.run(dataclasses.replace(spec, stop="all"), seeds,
+                                             RATES))))
   assert not np.isfinite(medians(early)[slowest])
-  waited = online.run(dataclasses.replace(spec, must_know=(RATES[slowest],)), seeds)
+  waited = online.run(spec, seeds, RATES, must_know=(RATES[slowest],))
   assert np.isfinite(medians(waited)[slowest])
   assert waited["stopped_at"][0, 0] > early["stopped_at"][0, 0]
 
 
 @pytest.mark.slow
 def test_a_diverging_rate_keeps_its_last_finite_state_and_the_others_train_on():
-  spec = spec_of("fcn", n=8, k=2, num_steps=600, learning_rates=(0.1, 1e30))
-  out = online.run(spec, (0, 1))
-  alone = online.run(dataclasses.replace(spec, learning_rates=(0.1,)), (0, 1))
+  spec = spec_of("fcn", n=8, k=2, num_steps=600)
+  out = online.run(spec, (0, 1), (0.1, 1e30))
+  alone = online.run(spec, (0, 1), (0.1,))
   assert out["diverged"][:, 1].all() and not out["diverged"][:, 0].any()
   assert (out["steps_to_success"][:, 1] == -1).all()
   assert np.isfinite(out["final_eval_accuracy"]).all()
@@ -271,18 +269,18 @@ def poison_one_batch(monkeypatch, module, seed_key, step):
 
 def test_a_network_that_diverged_once_stays_frozen_and_unsuccessful_when_later_batches_are_finite(
     monkeypatch):
-  spec = spec_of("fcn", n=8, k=2, num_steps=160, learning_rates=(0.1, 0.3),
+  spec = spec_of("fcn", n=8, k=2, num_steps=160,
                  check_steps=online.check_schedule(160, 5, 1.1, every_step_until=10))
-  seeds = (0, 2, POISON_SEED)
-  clean = online.run(spec, seeds, return_carry=True)
-  before = online.run(spec, seeds, end=POISON_STEP, return_carry=True)  # steps 0 ... 6
+  seeds, rates = (0, 2, POISON_SEED), (0.1, 0.3)
+  clean = online.run(spec, seeds, rates, return_carry=True)
+  before = online.run(spec, seeds, rates, end=POISON_STEP, return_carry=True)  # steps 0 ... 6
   assert (clean["steps_to_success"][2] > POISON_STEP).all()  # it would succeed, later
   train_key = jax.random.fold_in(engine.seed_keys(POISON_SEED)[1], 0)
   clean_end = spec.check_steps.index(int(clean["stopped_at"][0, 0]))  # every clean one done
   try:
     poison_one_batch(monkeypatch, online.compiled_call, train_key, POISON_STEP)
-    out = online.run(spec, seeds, return_carry=True)  # to the budget: seed 1 never succeeds
-    there = online.run(spec, seeds, end=clean_end, return_carry=True)  # where clean stopped
+    out = online.run(spec, seeds, rates, return_carry=True)  # to the budget: seed 1 never succeeds
+    there = online.run(spec, seeds, rates, end=clean_end, return_carry=True)  # where clean stopped
   finally:
     monkeypatch.undo()
     online.compiled_call.cache_clear()
@@ -305,15 +303,14 @@ def test_a_network_that_diverged_once_stays_frozen_and_unsuccessful_when_later_b
 
 @pytest.mark.slow
 def test_a_task_and_its_nonlocal_twin_and_any_rates_share_one_program():
-  local = spec_of("fcn", n=16, k=2, num_steps=50, learning_rates=(0.1, 0.3))
-  twin = dataclasses.replace(local, task=tasks.make_task(16, 2, locality="nonlocal"),
-                             learning_rates=(0.2, 5.0))
+  local = spec_of("fcn", n=16, k=2, num_steps=50)
+  twin = dataclasses.replace(local, task=tasks.make_task(16, 2, locality="nonlocal"))
   assert twin.task.coordinates != local.task.coordinates
   assert online.program_key(twin) == online.program_key(local)
   with jax.enable_x64(True):
     online.compiled_call.cache_clear()
-    online.run(local, (0,))
-    shared = online.run(twin, (0,))
+    online.run(local, (0,), (0.1, 0.3))
+    shared = online.run(twin, (0,), (0.2, 5.0))
     assert online.compiled_call.cache_info().misses == 1
     # ... and the twin trains and is evaluated on its own task in the program compiled for
     # the local one: its errors at the last check are those of a plain loop on its task.
@@ -339,11 +336,11 @@ import numpy as np
 from online_test import staged_case, sharding_cases
 from cnnfcn_jax import halving, online
 assert jax.local_device_count() == 2
-outs = {f"{i}/{name}": a for i, (spec, seeds) in enumerate(sharding_cases())
-        for name, a in online.run(spec, seeds).items()}
-spec, seeds, first_budget = staged_case()
+outs = {f"{i}/{name}": a for i, (spec, seeds, rates, must_know) in enumerate(sharding_cases())
+        for name, a in online.run(spec, seeds, rates, must_know).items()}
+spec, seeds, rates, first_budget = staged_case()
 outs.update({f"staged/{name}": np.asarray(a)
-             for name, a in halving.run(spec, seeds, first_budget).items()
+             for name, a in halving.run(spec, seeds, rates, first_budget).items()
              if name != "compile_seconds"})
 np.savez(sys.argv[1], **outs)
 """
@@ -352,21 +349,20 @@ np.savez(sys.argv[1], **outs)
 def staged_case():
   """Stages over two devices: an odd seed count (a padding seed in the continued calls'
   carry) and rates dropped after the first budget."""
-  spec = spec_of("fcn", n=8, k=3, num_steps=600, learning_rates=(0.01, 0.1, 1.0), stop="all",
+  spec = spec_of("fcn", n=8, k=3, num_steps=600, stop="all",
                  check_steps=online.check_schedule(600, 5, 1.1, every_step_until=8))
-  return spec, tuple(range(5)), 40
+  return spec, tuple(range(5)), (0.01, 0.1, 1.0), 40
 
 
 def sharding_cases():
   """Odd seed counts (one padding seed on 2 devices), both stops, a rate whose median the
   stop must wait for, seeds that finish at different checks, the dense and the table
   path."""
-  return [(spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES, stop="best_rate",
-                   must_know=(0.1,)), tuple(range(7))),
-          (spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=RATES, stop="best_rate"),
-           tuple(range(5))),
-          (spec_of("fcn", n=8, k=2, num_steps=3000, learning_rates=(0.3, 1.0)), tuple(range(6))),
-          (spec_of("cnn", n=10, k=2, num_steps=300), (3, 1, 4))]
+  best_rate = spec_of("fcn", n=8, k=2, num_steps=3000, stop="best_rate")
+  return [(best_rate, tuple(range(7)), RATES, (0.1,)),
+          (best_rate, tuple(range(5)), RATES, ()),
+          (spec_of("fcn", n=8, k=2, num_steps=3000), tuple(range(6)), (0.3, 1.0), ()),
+          (spec_of("cnn", n=10, k=2, num_steps=300), (3, 1, 4), (1.0,), ())]
 
 
 @pytest.mark.slow
@@ -376,13 +372,13 @@ def test_seeds_sharded_over_two_cpu_devices_record_what_one_device_records(tmp_p
                           text=True, timeout=600, env={**os.environ, "PYTHONPATH": TESTS})
   assert result.returncode == 0, result.stderr[-3000:]
   sharded = np.load(path)
-  for i, (spec, seeds) in enumerate(sharding_cases()):
+  for i, (spec, seeds, rates, must_know) in enumerate(sharding_cases()):
     # Every device stops at the same check: the stop counts the seeds of all of them.
     assert len(np.unique(sharded[f"{i}/stopped_at"])) == 1, i
-    for name, a in online.run(spec, seeds).items():
+    for name, a in online.run(spec, seeds, rates, must_know).items():
       np.testing.assert_array_equal(sharded[f"{i}/{name}"], a, err_msg=f"case {i}: {name}")
-  spec, seeds, first_budget = staged_case()
-  staged = halving.run(spec, seeds, first_budget)
+  spec, seeds, rates, first_budget = staged_case()
+  staged = halving.run(spec, seeds, rates, first_budget)
   assert (staged["dropped_stage"] >= 0).any()  # the continued calls ran on fewer rates
   for name, a in staged.items():
     if name != "compile_seconds":
@@ -396,15 +392,15 @@ def test_an_fcn_call_at_padded_label_bits_equals_the_call_at_the_tasks_k(monkeyp
   specs = [spec_of("fcn", n=8, k=k, num_steps=60) for k in (2, 3)]
   seeds = np.arange(3)
   online.compiled_call.cache_clear()
-  padded = [online.run(specs[0], seeds)]
+  padded = [online.run(specs[0], seeds, (0.1,))]
   before = progress.programs_compiled()
-  padded.append(online.run(specs[1], seeds))
+  padded.append(online.run(specs[1], seeds, (0.1,)))
   assert progress.programs_compiled() == before  # k = 3 ran k = 2's program
   monkeypatch.setattr(engine, "LABEL_BITS", 0)
   online.compiled_call.cache_clear()
   try:
     for spec, result in zip(specs, padded):
-      own = online.run(spec, seeds)
+      own = online.run(spec, seeds, (0.1,))
       for name in ("steps_to_success", "final_eval_accuracy", "stopped_at"):
         np.testing.assert_array_equal(result[name], own[name], err_msg=name)
   finally:

@@ -138,19 +138,22 @@ def final_budget(c, arch, n, k, series) -> int:
 
 
 def make_spec(c, arch, locality, n, k, optimizer, series=("fixed",)) -> online.OnlineSweep:
-  """The call of one cell and optimiser: all its rates; in the fixed-k series, whose
-  fixed-step exponents need it, waiting for the fixed step's median."""
-  a = c[arch]
+  """The program of one cell and optimiser (its rates are rates()'s)."""
   network = dict(kpattern_config.network_fields(c, arch, locality, n, k), optimizer=optimizer)
   return online.OnlineSweep(
-      **network, width=width(c, arch, k),
-      learning_rates=tuple(float(r) for r in a.rates[optimizer]), batch_size=c.batch_size,
+      **network, width=width(c, arch, k), batch_size=c.batch_size,
       check_steps=online.check_schedule(final_budget(c, arch, n, k, series), c.eval_every,
                                         c.eval_growth, c.every_step_until),
       num_eval=c.num_eval, success_accuracy=c.success_accuracy, protocol=c.protocol,
-      num_train=c.num_train, stop=c.stop,
-      must_know=(float(a.learning_rate),) if optimizer == a.optimizer and "fixed" in series
-      else ())
+      num_train=c.num_train, stop=c.stop)
+
+
+def rates(c, arch, optimizer, series=("fixed",)) -> tuple[tuple, tuple]:
+  """(rates, must_know) of one cell and optimiser: all its rates; in the fixed-k series,
+  whose fixed-step exponents need it, waiting for the fixed step's median."""
+  a = c[arch]
+  fixed = optimizer == a.optimizer and "fixed" in series
+  return tuple(float(r) for r in a.rates[optimizer]), (float(a.learning_rate),) if fixed else ()
 
 
 def run(c, checkpoint: checkpoints.Checkpoint | None = None) -> list[dict]:
@@ -169,16 +172,17 @@ def cell_rows(c, arch, locality, n, k, series) -> list[dict]:
   rows = []
   for optimizer in c[arch].rates:
     spec = make_spec(c, arch, locality, n, k, optimizer, series)
+    grid, must_know = rates(c, arch, optimizer, series)
     start = time.perf_counter()
-    online.compile_call(spec, c.seeds)
+    online.compile_call(spec, c.seeds, len(grid))
     compile_seconds = time.perf_counter() - start
     # The stages rank rates on the selection seeds only: the held-out report's choice.
-    out = halving.run(spec, c.seeds, c.num_steps, c.halving_eta,
-                      ranked=stats.selection_half(c.seeds))
+    out = halving.run(spec, c.seeds, grid, c.num_steps, c.halving_eta,
+                      ranked=stats.selection_half(c.seeds), must_know=must_know)
     compile_seconds += out["compile_seconds"]  # the later stages' programs
     run_seconds = time.perf_counter() - start - compile_seconds
     for s, seed in enumerate(c.seeds):
-      for r, rate in enumerate(spec.learning_rates):
+      for r, rate in enumerate(grid):
         first = int(out["steps_to_success"][s, r])
         for k_schedule in series:
           rows.append(dict(
