@@ -27,13 +27,14 @@ what lets the sweep train many widths as zero-padded copies of one shape.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cnnfcn_jax import table_kernels
+from cnnfcn_jax import networks, table_kernels
 
 # Init schemes (docs/spec.md §2):
 #   "paper"     Theorem 4: W uniform on {±1/k}, b = 1/k - 1 (not trained), u = 0.
@@ -255,7 +256,8 @@ def _unit_params(record, scheme, key, n, k, width, dtype, support=0, unit_readou
     b = (jax.random.normal(jax.random.fold_in(key, 2), b_shape, dtype)
          if scheme == "gaussian_bias" else jnp.zeros(b_shape, dtype))
     readout_fan_in = 1 if unit_readout else record.readout_fan_in(n, k, width)
-    u = jax.random.normal(key_u, u_shape, dtype) / jnp.sqrt(readout_fan_in).astype(dtype)
+    # In dtype: a traced width would otherwise take the square root in float32.
+    u = jax.random.normal(key_u, u_shape, dtype) / jnp.sqrt(jnp.asarray(readout_fan_in, dtype))
   return W, b, u
 
 
@@ -313,3 +315,19 @@ def fcn_from_lcn(params, n):
   W_full = W_full.at[rows, np.arange(q)[None, :, None], cols].set(W_Jqk)
   return {"W": W_full.reshape(J * q, n), "b": params["b"].reshape(J * q),
           "u": params["u"].reshape(J * q)}
+
+
+@functools.lru_cache(maxsize=None)  # one value per setting: a sweep keyed on it compiles once
+def family(arch: str, k: int, scheme: str = "gaussian",
+           activation: str = "relu") -> networks.Family:
+  """Our `arch` with filters of size k as a networks.Family: its dense path, every group
+  trained at the learning rate. train.Sweep(arch=family(...)) trains what arch=arch with
+  trainable ("W", "b", "u") trains; the name keeps the table path and the step rules."""
+  if arch not in ARCHITECTURES or scheme not in ARCHITECTURES[arch].init_schemes or (
+      scheme == "sparse_bias"):  # needs a support per unit
+    raise ValueError(f"models.family: arch = {arch!r}, scheme = {scheme!r}: expected one of "
+                     f"{ARCHS} and one of its init schemes other than sparse_bias")
+  record = ARCHITECTURES[arch]
+  return networks.Family(
+      f"{arch}-{scheme}", lambda key, n, width: init_params(arch, key, n, k, width, scheme),
+      lambda params, x: record.apply(params, x, activation), unit_axes(arch))

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cnnfcn_jax import networks, online, tasks, train
+from cnnfcn_jax import models, networks, online, tasks, train
 
 
 def mlp_init(key, n, width):
@@ -158,3 +158,26 @@ def test_the_steps_to_success_call_takes_a_family_and_a_task_of_ones_own():
     online.OnlineSweep(arch=MLP, task=STAIRCASE, optimizer="adam", width=4, batch_size=8,
                        check_steps=(0, 4), num_eval=8, success_accuracy=0.9,
                        first_layer_step_scale=0.5)
+
+
+@pytest.mark.parametrize("arch, scheme", [("fcn", "gaussian_bias"), ("cnn", "paper"),
+                                          ("lcn", "gaussian")])
+def test_our_networks_as_families_train_as_they_do_by_name(arch, scheme):
+  """models.family: our CNN, LCN and FCN as values of the protocol. A width sweep of the
+  family equals the named network's (dense path, every group trained), float64."""
+  task = tasks.make_task(10, 3)
+  settings = dict(task=task, widths=(2, 5), optimizer="sgd", learning_rate=0.05,
+                  num_steps=8, log_every=4, num_train=64, num_test=32)
+  with jax.enable_x64(True):
+    by_name = train.run_sweep(train.Sweep(arch=arch, init=scheme, trainable=("W", "b", "u"),
+                                          **settings), [0, 1])
+    as_value = train.run_sweep(train.Sweep(arch=models.family(arch, 3, scheme), **settings),
+                               [0, 1])
+  for name in train.METRICS:  # first_layer_distance: ours by name only (0 for a family)
+    if name != "first_layer_distance":
+      np.testing.assert_allclose(as_value[name], by_name[name], rtol=1e-12, atol=1e-14,
+                                 err_msg=name)
+  np.testing.assert_allclose(as_value["params"]["W"], by_name["params"]["W"], rtol=1e-12)
+  assert models.family(arch, 3, scheme) is models.family(arch, 3, scheme)  # compiles once
+  with pytest.raises(ValueError, match="models.family: arch = 'fcn', scheme = 'sparse_bias'"):
+    models.family("fcn", 3, "sparse_bias")
