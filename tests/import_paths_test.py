@@ -114,10 +114,15 @@ def test_a_wrong_path_or_value_is_one_error_naming_the_field(paths, change, fiel
   assert why in str(error.value) and "\n" not in str(error.value)
 
 
-def test_samples_width_refuses_a_network_or_a_task_of_ones_own_by_name(paths):
-  c = load_config("samples_width", "quick")
+def test_samples_width_takes_a_network_of_ones_own_and_refuses_what_it_cannot_run(paths):
+  c = example_config("samples_width_quick")
+  experiments.validate(c)  # the MLP beside our FCN, on our parity, standard arm
+  c.series_arms = ("standard", "mup")
+  with pytest.raises(checks.ConfigError, match=r"^config.series_arms = .*for config.mlp"):
+    experiments.validate(c)
+  c.series_arms = ("standard",)
   c.task = "mynets:staircase"
-  with pytest.raises(checks.ConfigError, match=r"^config.task = .*separation and time_to_learn"):
+  with pytest.raises(checks.ConfigError, match=r"^config.task = .*exact population"):
     experiments.validate(c)
 
 

@@ -3,10 +3,12 @@
 Run from this folder (python -m puts it on sys.path, so `mynets` imports):
   python -m cnnfcn_jax.main --config=config.py:quick --workdir=/tmp/own_ttl
   python -m cnnfcn_jax.main --config=config.py:separation_quick --workdir=/tmp/own_sep
+  python -m cnnfcn_jax.main --config=config.py:samples_width_quick --workdir=/tmp/own_sw
 
 Our configs with two changes: config.archs adds "mlp", whose config.mlp.network names the
-family, and config.task names the task. Everything else (files, resume, report) is the
-experiment's own.
+family, and config.task names the task (not in samples x width, which reads a
+k-pattern's exact quantities: there the MLP runs on our parity). Everything else (files,
+resume, report) is the experiment's own.
 """
 
 import importlib.util
@@ -42,8 +44,19 @@ def get_config(variant="quick"):
     c.mlp = ml_collections.ConfigDict(dict(
         network="mynets:mlp", widths=c.fcn.widths, optimizer="adam", learning_rate=0.01,
         max_n=c.fcn.max_n))
+  elif variant in ("samples_width", "samples_width_quick"):
+    c = ours("samples_width", variant.replace("samples_width", "").strip("_"))
+    c.archs = ("fcn", "mlp")
+    c.series_arms = ("standard",)  # mup and sparse reparametrise or draw our FCN
+    c.mlp = ml_collections.ConfigDict(dict(
+        network="mynets:mlp", optimizer="adam", learning_rate=0.01,
+        num_steps=c.fcn.num_steps, log_every=c.fcn.log_every,
+        frontier_width=c.fcn.frontier_width, frontier_ns=c.fcn.frontier_ns,
+        frontier_max_num_train=c.fcn.frontier_max_num_train, width_series=c.fcn.width_series))
+    return c
   else:
     raise ValueError(f"examples/own_network/config.py: unknown variant {variant!r}; use "
-                     "'', 'quick', 'separation' or 'separation_quick'")
+                     "'', 'quick', 'separation', 'separation_quick', 'samples_width' or "
+                     "'samples_width_quick'")
   c.task = "mynets:staircase"
   return c

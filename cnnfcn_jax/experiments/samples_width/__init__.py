@@ -74,10 +74,6 @@ def validate(c):
   kpattern_config.validate_archs(c)
   for arch in c.archs:
     a = c[arch]
-    if kpattern_config.family(c, arch):
-      checks.fail(f"{arch}.network", a.network, "'' (samples x width runs our CNN, LCN and "
-                  "FCN: its population path, phase diagram and width-series arms are "
-                  "theirs; a network of one's own runs in separation and time_to_learn)")
     kpattern_config.validate_arch_model(c, arch)
     checks.choice(f"{arch}.optimizer", a.optimizer, tuple(engine.OPTIMIZERS))
     checks.positive_float(f"{arch}.learning_rate", a.learning_rate)
@@ -92,6 +88,11 @@ def validate(c):
         checks.fail(f"{arch}.width_series", a.width_series, "a tuple of widths, or () for none")
       if a.width_series:
         checks.nonempty_tuple(f"{arch}.width_series", a.width_series, checks.positive_int)
+    ours_only = [arm for arm in c.series_arms if arm in ("mup", "sparse")]
+    if a.get("width_series") and kpattern_config.family(c, arch) and ours_only:
+      checks.fail("series_arms", c.series_arms, f"('standard',) for config.{arch}.network, "
+                  f"a network of one's own ({ours_only} reparametrise or draw our FCN), or "
+                  f"width_series = () for {arch}")
     if a.get("width_series") and "mup" in c.series_arms and a.init not in ("gaussian",
                                                                            "gaussian_bias"):
       checks.fail("series_arms", c.series_arms, f"arms without 'mup' for {arch}.init = "
@@ -114,6 +115,7 @@ def validate(c):
     if c.position != kpattern_config.MIDDLE and c.position > min(a.frontier_ns) - c.k:
       checks.fail("position", c.position, f"{kpattern_config.MIDDLE} (middle) or a window start in "
                   f"[0, min({arch}.frontier_ns) - k] = [0, {min(a.frontier_ns) - c.k}]")
+    kpattern_config.check_family(c, arch, (c.phase_n, *a.frontier_ns))
 
 
 def validate_series(c):

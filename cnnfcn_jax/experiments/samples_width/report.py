@@ -134,8 +134,8 @@ def report(rows, config, workdir) -> list[str]:
            "below 1/2 at every one) and enter no fit.",
            "", "| arch | steps | optimiser, step | init |", "|---|---|---|---|"]
   lines += [f"| {plots.label(a)} | {c[a]['num_steps']} | {c[a]['optimizer']} "
-            f"{c[a]['learning_rate']:g} (first layer: {c[a]['first_layer_step']}) | "
-            f"{c[a]['init']} |" for a in c["archs"]]
+            f"{c[a]['learning_rate']:g} (first layer: {c[a].get('first_layer_step', 'same')}) "
+            f"| {c[a].get('init') or c[a]['network'] + ' (its own)'} |" for a in c["archs"]]
   for (arch, locality), cell in sorted(found.items()):
     qs, ms = sorted(cell["phase"]), cell["grid"]
     lines += ["", f"## {plots.label(arch)}, {locality}: phase diagram at n = {c['phase_n']}",

@@ -59,7 +59,7 @@ def unit_rows(c, arch, locality, n, m, cells, series=None, capacity=0) -> list[d
 def bucketed(arch, series) -> bool:
   """Whether a unit trains its widths in power-of-two buckets: a series' of the FCN, whose
   cost grows with the width (the CNN/LCN's table path costs about the same at any width)."""
-  return bool(series) and not models.ARCHITECTURES[arch].windowed
+  return bool(series) and not models.windowed(arch)
 
 
 def stage_seeds(c, series):
@@ -75,7 +75,7 @@ def cost(c, arch, n, m, cells, series=None) -> float:
   on the 2-core CPU) and compiling (about 3e11 a program, or a series' bucket)."""
   widths = [q for q, _ in cells]
   calls = len(networks.width_buckets(widths)) if bucketed(arch, series) else 1
-  if models.ARCHITECTURES[arch].windowed:
+  if models.windowed(arch):
     per_step = 500 * m * (n - c.k + 1) * len(widths)
   else:
     per_step = 6 * m * n * (sum(widths) if bucketed(arch, series) else
