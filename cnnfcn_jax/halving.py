@@ -82,8 +82,8 @@ def run(spec: online.OnlineSweep, seeds, rates, first_budget: int, eta: float = 
   dropped_stage (R,): the stage after which a rate was dropped (-1: kept to the end);
   stage_budgets: the check step each stage that ran ended at; network_steps: the
   network-steps trained, against full_grid_steps = S x R x the final budget;
-  compile_seconds: compiling the later stages' programs (the first stage's is the
-  caller's to time, online.compile_call)."""
+  compile_seconds: compiling every stage's program (online.compile_call, apart from its
+  run)."""
   online.check_rates(rates, must_know)
   checks = spec.check_steps
   shape = (len(seeds), len(rates))
@@ -100,10 +100,9 @@ def run(spec: online.OnlineSweep, seeds, rates, first_budget: int, eta: float = 
   for stage, end in enumerate(ends):
     stage_rates = tuple(rates[r] for r in alive)
     last = stage == len(ends) - 1
-    if stage:
-      began = time.perf_counter()
-      online.compile_call(spec, seeds, len(stage_rates), continued=True)
-      compile_seconds += time.perf_counter() - began
+    began = time.perf_counter()  # compiled apart from the run, to time it
+    online.compile_call(spec, seeds, len(stage_rates), continued=stage > 0)
+    compile_seconds += time.perf_counter() - began
     out = online.run(spec, seeds, stage_rates, tuple(r for r in must_know if r in stage_rates),
                      carry=carry, start=start, end=end, return_carry=not last)
     for name in ("steps_to_success", "final_eval_accuracy", "stopped_at", "diverged"):
