@@ -92,7 +92,7 @@ class Sweep(engine.Network):
     if self.parametrisation == "mup" and self.init == "paper":
       refuse("parametrisation = 'mup' with init = 'paper': the readout multiplier 1/q needs "
              "a Gaussian readout (its u = 0)")
-    if self.llvm_level not in (None, 0, 1, 2, 3):
+    if isinstance(self.llvm_level, bool) or self.llvm_level not in (None, 0, 1, 2, 3):
       refuse(f"llvm_level = {self.llvm_level!r}: expected None (XLA's default) or 0 ... 3")
     if self.population and not engine.is_kpattern(self.task):
       refuse(f"population = True with task = {self.task!r}: expected a tasks.Task (k-pattern)")

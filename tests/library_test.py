@@ -72,6 +72,7 @@ def sweep(**changes):
     (dict(widths=(4, 0)), "widths = (4, 0)"),
     (dict(widths=(4, 8), learning_rate=(0.1, 0.2, 0.3)), "learning_rate has 3 entries for 2"),
     (dict(num_train=0), "num_train = 0"),
+    (dict(llvm_level=True), "llvm_level = True"),
 ])
 def test_the_sweep_refuses_what_a_config_would_naming_the_fields(changes, message):
   sweep()  # the settings themselves are fine

@@ -222,7 +222,7 @@ def test_importing_models_registers_no_listener_and_imports_no_workdir_code():
   probe = json.loads(result.stdout.splitlines()[-1])
   assert probe["listeners"][0] == probe["listeners"][1]
   assert set(probe["modules"]) <= {"cnnfcn_jax", "cnnfcn_jax.models", "cnnfcn_jax.table_kernels",
-                                   "cnnfcn_jax.cache"}, probe["modules"]
+                                   "cnnfcn_jax.cache", "cnnfcn_jax.networks"}, probe["modules"]
   assert probe["kernels_built"] == 0  # built before tracing, by the run, not on import
 
 
