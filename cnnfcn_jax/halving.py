@@ -84,7 +84,7 @@ def run(spec: online.OnlineSweep, seeds, rates, first_budget: int, eta: float = 
   network-steps trained, against full_grid_steps = S x R x the final budget;
   compile_seconds: compiling every stage's program (online.compile_call, apart from its
   run)."""
-  online.check_rates(rates, must_know)
+  online.check_rates(rates, must_know, "halving.run")
   checks = spec.check_steps
   shape = (len(seeds), len(rates))
   ranked = np.ones(len(seeds), bool) if ranked is None else np.asarray(ranked, bool)

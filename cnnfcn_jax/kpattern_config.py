@@ -13,7 +13,8 @@ A network or a task of one's own (import_paths.py): config.<arch>.network names 
 networks.Family by import path, trained with all of it at the learning rate (no init,
 trainable or first_layer_step fields: the family's init draws it; its readout counts as
 its width in the sample-size rule); config.task names a function (n, k) -> task, run in
-place of the local k-pattern (config.localities = ("local",)).
+place of the local k-pattern (config.localities = ("local",)) on x itself (never the
+pattern-table path).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def validate_task(c, ns, k, field="ns"):
     if tuple(c.localities) != ("local",):
       checks.fail("localities", c.localities, "('local',) with config.task, which runs in "
                   "place of the local k-pattern (the nonlocal twin is a k-pattern's)")
+    if c.get("compute_path") == "table":
+      checks.fail("compute_path", c.compute_path, "'auto' or 'dense' with config.task (the "
+                  "table path reads ±1 inputs as k-bit patterns; a task of one's own trains "
+                  "on x itself)")
     for n in ns:
       import_paths.task(c.task, "task", n, k)
     return
@@ -64,8 +69,13 @@ def validate_task(c, ns, k, field="ns"):
 
 
 def own_task(config) -> bool:
-  """Whether config names a task of its own (config.task, an import path)."""
-  return import_paths.is_path(config.get("task", ""))
+  """Whether config names a task of its own (config.task, an import path; '' or absent:
+  the k-pattern of config.target)."""
+  task = config.get("task", "")
+  if not isinstance(task, str):
+    checks.fail("task", task, f"an import path {import_paths.FORM} as a string, or '' for "
+                "the k-pattern of config.target")
+  return bool(task)
 
 
 def family(config, arch) -> networks.Family | None:
@@ -203,8 +213,8 @@ def first_layer_step_scale(config, arch, n, k) -> float:
 
 def uses_table(config, arch, k) -> bool:
   """config.compute_path for a windowed arch: "table", "dense", or "auto" (models.uses_table)."""
-  if config.compute_path == "dense" or not models.windowed(arch):
-    return False
+  if config.compute_path == "dense" or not models.windowed(arch) or own_task(config):
+    return False  # the table path reads ±1 inputs as patterns; a task of one's own may not
   return config.compute_path == "table" or models.uses_table(arch, k)
 
 

@@ -87,7 +87,10 @@ def check(family: Family, n: int, field: str = "arch"):
   x = jax.random.rademacher(jax.random.key(0), (8, n), jnp.result_type(float))
   # Eagerly, op by op: the trainer's program is not built.
   for width in (2, 3):
-    params = family.init(jax.random.key(1), n, width)
+    try:
+      params = family.init(jax.random.key(1), n, width)
+    except Exception as error:  # noqa: BLE001  (any failure of the user's init)
+      refuse(f"init(key, n = {n}, width = {width}) fails ({type(error).__name__}: {error})")
     try:
       axes = leaf_axes(family.unit_axes, params)
     except (ValueError, TypeError) as error:
@@ -96,7 +99,10 @@ def check(family: Family, n: int, field: str = "arch"):
       if any(not 0 <= a < np.ndim(leaf) or np.shape(leaf)[a] != width for a in its_axes):
         refuse(f"a parameter of shape {np.shape(leaf)} has no axis of size {width} at "
                f"unit axes {its_axes} (init at width {width})")
-    h = family.apply(params, x)
+    try:
+      h = family.apply(params, x)
+    except Exception as error:  # noqa: BLE001  (any failure of the user's apply)
+      refuse(f"apply on 8 inputs of size n = {n} fails ({type(error).__name__}: {error})")
     if np.shape(h) != (8,):
       refuse(f"apply gave outputs of shape {np.shape(h)} for 8 inputs; expected (8,) "
              "(one output per input)")

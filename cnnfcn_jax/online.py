@@ -298,18 +298,18 @@ def compile_call(spec: OnlineSweep, seeds, num_rates: int, continued: bool = Fal
                        continued), padded, counted
 
 
-def check_rates(rates, must_know=()):
-  """Raise ValueError naming the argument unless rates are a non-empty tuple of distinct
-  finite numbers > 0 and must_know holds rates of them."""
+def check_rates(rates, must_know=(), caller="online.run"):
+  """Raise ValueError naming the caller and the argument unless rates are a non-empty tuple
+  of distinct finite numbers > 0 and must_know a tuple of rates among them."""
   ok = isinstance(rates, (tuple, list)) and rates and len(set(rates)) == len(rates) and all(
       isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < math.inf
       for r in rates)
   if not ok:
-    raise ValueError(f"online.run: rates = {rates!r}: expected a non-empty tuple of distinct "
+    raise ValueError(f"{caller}: rates = {rates!r}: expected a non-empty tuple of distinct "
                      "learning rates > 0")
-  if any(r not in rates for r in must_know):
-    raise ValueError(f"online.run: must_know = {must_know!r}: expected rates of rates = "
-                     f"{tuple(rates)!r} (whose medians the best-rate stop waits for)")
+  if not isinstance(must_know, (tuple, list)) or any(r not in rates for r in must_know):
+    raise ValueError(f"{caller}: must_know = {must_know!r}: expected a tuple of rates among "
+                     f"rates = {tuple(rates)!r} (whose medians the best-rate stop waits for)")
 
 
 def run(spec: OnlineSweep, seeds, rates, must_know=(), carry=None, start: int = 0,

@@ -53,7 +53,8 @@ def every(holds) -> bool | None:
   return False if False in holds else None if None in holds else True
 
 
-# Colours of networks of one's own, by their order among them (ours keep their own).
+# Colours of networks of one's own, by a sum of their names' characters (the same in every
+# figure; two names may share one); ours keep their own.
 OTHER_COLORS = ("tab:purple", "tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 
 

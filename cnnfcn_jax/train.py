@@ -275,7 +275,8 @@ def seed_working_set_bytes(sweep: Sweep) -> int:
     return (held * windows * id_bytes + active * windows * 2 * item) * len(sweep.widths)
   if models.windowed(sweep.arch):
     return held * n * item * len(sweep.widths) + active * 2 * windows * units * item
-  return held  # an FCN, or a network of one's own counted as one layer of its units * n * item * len(sweep.widths) + active * 2 * units * item
+  # An FCN, or a network of one's own counted as one hidden layer of its units.
+  return held * n * item * len(sweep.widths) + active * 2 * units * item
 
 
 def resolve_block(sweep: Sweep, num_seeds: int, seeds_per_block, seeds_per_call: int = 0) -> int:

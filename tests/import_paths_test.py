@@ -40,6 +40,10 @@ BAD = textwrap.dedent("""
       def sample(self, key, m):
         return None
 
+    def mismatched_apply():
+      return networks.Family("mismatched", lambda key, n, width: {"w": jnp.ones((width, n))},
+                             lambda params, x: x @ params["w"], {"w": (0,)})
+
     def scalar_output():
       return networks.Family("scalar", lambda key, n, width: {"w": jnp.ones((n, width))},
                              lambda params, x: (x @ params["w"]).sum(), {"w": (1,)})
@@ -87,6 +91,10 @@ WRONG = [
     (dict(network="wrong_values:three"), "mlp.network", "it gave a int"),
     (dict(network="mynets:staircase"), "mlp.network", "calling it raised TypeError"),
     (dict(network="wrong_values:scalar_output"), "mlp.network", "apply gave outputs of shape"),
+    (dict(network="wrong_values:mismatched_apply"), "mlp.network",
+     "apply on 8 inputs of size n = 8 fails (TypeError"),
+    (dict(task=3), "task", "as a string"),
+    (dict(compute_path="table"), "compute_path", "trains on x itself"),
     (dict(task="wrong_values:broken_task"), "task", "RuntimeError: no such staircase"),
     (dict(task="wrong_values:wrong_n"), "task", "it gave n = 9"),
     (dict(task="wrong_values:Unhashable"), "task", "hashable"),
@@ -108,22 +116,37 @@ def test_a_wrong_path_or_value_is_one_error_naming_the_field(paths, change, fiel
       arch, name = key.split("_")
       c[arch][name] = value
     else:
+      if key in c and not isinstance(value, type(c[key])):
+        del c[key]  # a config file that sets another type from the start
       c[key] = value
   with pytest.raises(checks.ConfigError, match="^" + re.escape(f"config.{field} = ")) as error:
     experiments.validate(c)
   assert why in str(error.value) and "\n" not in str(error.value)
 
 
-def test_samples_width_takes_a_network_of_ones_own_and_refuses_what_it_cannot_run(paths):
+def test_samples_width_takes_a_network_and_a_task_and_refuses_the_arms_that_are_ours(paths):
   c = example_config("samples_width_quick")
   experiments.validate(c)  # the MLP beside our FCN, on our parity, standard arm
+  c.task = "mynets:staircase"
+  experiments.validate(c)
+  c.task = "wrong_values:wrong_n"
+  with pytest.raises(checks.ConfigError, match=r"^config.task = .*it gave n = 17"):
+    experiments.validate(c)
+  c.task = ""
   c.series_arms = ("standard", "mup")
   with pytest.raises(checks.ConfigError, match=r"^config.series_arms = .*for config.mlp"):
     experiments.validate(c)
-  c.series_arms = ("standard",)
-  c.task = "mynets:staircase"
-  with pytest.raises(checks.ConfigError, match=r"^config.task = .*exact population"):
-    experiments.validate(c)
+
+
+def test_no_paper_claim_is_judged_on_a_network_of_ones_own():
+  """fcn_stuck's and time_to_learn's nonlocal claims are about our CNN and FCN: a row of a
+  network of one's own makes none (and no KeyError)."""
+  from cnnfcn_jax.experiments import fcn_stuck
+  from cnnfcn_jax.experiments.time_to_learn import claims
+  rows = [dict(arch=a, n=n, test_accuracy=0.5) for a in ("fcn", "mlp") for n in (8, 16)]
+  verdicts = fcn_stuck.claim_verdicts(rows)
+  assert len(verdicts) == 1 and verdicts[0].claim.startswith("FCN")
+  assert claims.nonlocal_verdicts({("fixed", "nonlocal", "mlp", 2, 8): {}}) == []
 
 
 @pytest.mark.slow

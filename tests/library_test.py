@@ -87,6 +87,7 @@ def test_the_sweep_refuses_what_a_config_would_naming_the_fields(changes, messag
     ((0.1, 0.0), (), "rates = (0.1, 0.0)"),
     ((0.1, float("inf")), (), "rates = (0.1, inf)"),
     ((0.1, 0.2), (0.3,), "must_know = (0.3,)"),
+    ((0.1, 0.2), 0.1, "must_know = 0.1"),
 ])
 def test_the_steps_to_success_call_refuses_rates_a_config_would(rates, must_know, message):
   """Refused before anything is compiled: online.run and halving.run name the argument."""
@@ -94,9 +95,10 @@ def test_the_steps_to_success_call_refuses_rates_a_config_would(rates, must_know
                             trainable=("W", "u"), optimizer="sgd", batch_size=4,
                             check_steps=(0, 1), num_eval=8, success_accuracy=0.9)
   misses = online.compiled_call.cache_info().misses
-  for call in (lambda: online.run(spec, (0,), rates, must_know),
-               lambda: halving.run(spec, (0,), rates, 1, must_know=must_know)):
-    with pytest.raises(ValueError, match=re.escape(f"online.run: {message}")):
+  for caller, call in (("online.run", lambda: online.run(spec, (0,), rates, must_know)),
+                       ("halving.run", lambda: halving.run(spec, (0,), rates, 1,
+                                                           must_know=must_know))):
+    with pytest.raises(ValueError, match=re.escape(f"{caller}: {message}")):
       call()
   assert online.compiled_call.cache_info().misses == misses
 

@@ -4,7 +4,7 @@ rules, the sweep a config makes) and the sweeps' rows."""
 import pytest
 from conftest import load_config, with_changes
 
-from cnnfcn_jax import checks, kpattern_config, sweeps, train
+from cnnfcn_jax import checks, kpattern_config, models, sweeps, train
 
 
 def config_sweep(config, arch, locality, n, k):
@@ -110,6 +110,20 @@ def test_auto_block_keeps_a_cpu_block_within_the_cache_budget_and_records_it():
   assert train.resolve_block(tiny, 300, "auto", seeds_per_call=100) == 100
   assert train.resolve_block(tiny, 300, "auto", seeds_per_call=150) == 75  # a divisor
   assert train.resolve_block(tiny, 300, 7) == 7 and train.resolve_block(tiny, 300, 0) == 300
+
+
+def test_the_fcns_working_set_counts_its_inputs_and_its_units_activations():
+  """An FCN, and a network of one's own, hold their inputs and one layer of activations
+  and gradients per unit: (held x n x item) per width + (active x 2 x units x item)."""
+  config = load_config("separation")
+  fcn = config_sweep(config, "fcn", "local", 64, 4)
+  held = fcn.num_train + fcn.num_test
+  expected = held * 64 * 4 + held * 2 * 128 * 4  # one width of 128, float32
+  assert train.seed_working_set_bytes(fcn) == expected
+  assert train.resolve_block(fcn, 64, "auto") == 2 ** 24 // expected
+  family = models.family("fcn", 4, "gaussian")
+  mine = train.Sweep(**{**fcn.__dict__, "arch": family, "init": "", "trainable": ()})
+  assert train.seed_working_set_bytes(mine) == expected
 
 
 def test_rows_record_the_block_they_ran_in():

@@ -6,9 +6,9 @@ Run from this folder (python -m puts it on sys.path, so `mynets` imports):
   python -m cnnfcn_jax.main --config=config.py:samples_width_quick --workdir=/tmp/own_sw
 
 Our configs with two changes: config.archs adds "mlp", whose config.mlp.network names the
-family, and config.task names the task (not in samples x width, which reads a
-k-pattern's exact quantities: there the MLP runs on our parity). Everything else (files,
-resume, report) is the experiment's own.
+family, and config.task names the task (samples x width keeps our parity here, so that
+its report judges the paper's claims on our FCN beside the MLP; it takes config.task
+too). Everything else (files, resume, report) is the experiment's own.
 """
 
 import importlib.util

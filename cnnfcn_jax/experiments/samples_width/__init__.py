@@ -41,9 +41,6 @@ __all__ = ["RESOLVED", "frontier_grid", "frontier_search", "search_grid", "start
 
 def validate(c):
   """Raise checks.ConfigError naming the first invalid field."""
-  if kpattern_config.own_task(c):
-    checks.fail("task", c.task, "'' (samples x width reads the k-pattern's exact population "
-                "quantities; a task of one's own runs in separation and time_to_learn)")
   checks.positive_int("k", c.k)
   kpattern_config.validate_k("k", c.k)
   for field in ("phase_num_trains", "frontier_num_trains"):
@@ -116,6 +113,8 @@ def validate(c):
       checks.fail("position", c.position, f"{kpattern_config.MIDDLE} (middle) or a window start in "
                   f"[0, min({arch}.frontier_ns) - k] = [0, {min(a.frontier_ns) - c.k}]")
     kpattern_config.check_family(c, arch, (c.phase_n, *a.frontier_ns))
+    for n in a.frontier_ns:  # a task of one's own, made at every frontier n
+      kpattern_config.make_task(c, "local", n, c.k)
 
 
 def validate_series(c):

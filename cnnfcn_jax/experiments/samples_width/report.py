@@ -175,9 +175,10 @@ def report(rows, config, workdir) -> list[str]:
   lines += series_tables(c, found) if series else []
   lines += searches_as_run(rows, c, found)
   lines += ["", "## The claims, measured (local task)", ""]
-  lines += [v.line() for v in claim_verdicts(rows, c)] if any(
+  own = plots.own_task_line(c)  # a task of one's own: no claim, no parity's literature
+  lines += [own] if own else [v.line() for v in claim_verdicts(rows, c)] if any(
       r["locality"] == "local" for r in rows) else ["(no local rows)"]
-  lines += comparisons(c, found)
+  lines += [] if own else comparisons(c, found)
   lines += ["", "![phase diagram](phase_diagram.png)", "", "![frontier](frontier.png)", ""]
   lines += ["![width series](width_series.png)", ""] if series else []
   return plots.write_report(workdir, lines, figures)

@@ -243,6 +243,8 @@ def nonlocal_verdicts(table) -> list[plots.Verdict]:
           plots.every(each),
           f"most successes {most[1]}/{most[2]} ({most[0][0]} {most[0][1]:g})"))
       continue
+    if not models.fully_connected(arch):  # a network of one's own makes no paper claim
+      continue
     apart, wide, compared_keys, texts = [], [], [], []
     limit = math.log(MATCH_FACTOR)
     for key, cell in mine.items():

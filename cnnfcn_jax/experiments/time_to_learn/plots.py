@@ -64,10 +64,10 @@ def plot_rate_curves(table, workdir):
   return plots.save_figure(fig, workdir, "steps_vs_rate.png")
 
 
-def plot_medians(table, alphas, workdir):
+def plot_medians(table, alphas, workdir, leap=True):
   """Best median steps (held out: best_of) against n (log-log), one panel per fixed k and one for
-  k = log2 n, with the tuned power-law fit (and, for the FCN, the leap prediction's
-  slope); past a k = log2 n series' last median, where
+  k = log2 n, with the tuned power-law fit (and, for the FCN on a k-parity: `leap`, the leap
+  prediction's slope); past a k = log2 n series' last median, where
   every rate stayed below half its seeds, an upward triangle at the budget the median lies
   above."""
   columns = panels(table)
@@ -95,7 +95,7 @@ def plot_medians(table, alphas, workdir):
           ax.plot([bound[0], bound[1]], [med[-1], bound[3]], ls=":", marker="^",
                   markevery=[1], color=plots.color(arch),
                   label=f"{label}: median above (censored)")
-        if series == "fixed" and arch == "fcn" and locality == "local":
+        if leap and series == "fixed" and arch == "fcn" and locality == "local":
           ends = ns[[0, -1]]  # the leap prediction n^max(k - 1, 1), through the first median
           ax.plot(ends, med[0] * (ends / ends[0]) ** max(k - 1, 1), ":", lw=1, color="grey",
                   label=f"n^{max(k - 1, 1)} (leap)")

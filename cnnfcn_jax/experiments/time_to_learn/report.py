@@ -148,11 +148,12 @@ def schedule_of(rows, config):
 
 
 def report(rows, config, workdir) -> list[str]:
+  own = plots.own_task_line(config)  # a task of one's own: no parity's literature, no claim
   table = cell_table(rows, schedule_of(rows, config))
   tuned, same_seed = exponents(table), exponents(table, heldout=False)
   fixed = exponents(table, tuned=False)
   figures = [ttl_plots.plot_rate_curves(table, workdir),
-             ttl_plots.plot_medians(table, tuned, workdir)]
+             ttl_plots.plot_medians(table, tuned, workdir, leap=not own)]
   survival = ttl_plots.plot_survival(table, workdir)
   figures += [survival] if survival else []
   grids = "; ".join(f"{plots.label(a)} " + ", ".join(
@@ -198,13 +199,12 @@ def report(rows, config, workdir) -> list[str]:
                  f"{fmt_alpha(fit) if fit else none} | {fmt_alpha(same) if same else none} | "
                  f"{moved} | {fmt_alpha(other) if other else none} | "
                  f"{', '.join(map(str, fit[3])) if fit else ''} | "
-                 f"{leap_exponent(key[2]) if key[1] == 'fcn' else ''} |")
-  lines += [selection_line(tuned, same_seed), "", LEAP_TEXT]
+                 f"{leap_exponent(key[2]) if key[1] == 'fcn' and not own else ''} |")
+  lines += [selection_line(tuned, same_seed)] + ([] if own else ["", LEAP_TEXT])
   lines += log2_lines(table)
   edges = [key for key, cell in table.items() if cell["edge"]]
   dropped = [key for key, cell in table.items() if cell["might_be_faster"]]
   lines += ["", "## The claims, measured on the tuned times", ""]
-  own = plots.own_task_line(config)
   lines += [own] if own else [v.line() for v in claim_verdicts(table, tuned)]
   shown = [] if own else facts(table)
   if shown:
@@ -257,13 +257,14 @@ def report(rows, config, workdir) -> list[str]:
   spent, full = (sum(c[f] for c in runs.values()) for f in ("network_steps", "full_grid_steps"))
   lines += ["", f"All cells: {spent:.3g} network-steps trained, against {full:.3g} for every rate "
             f"of every cell to its final budget ({full / max(spent, 1):.1f}x)."]
-  lines += ["", "Barak et al. (2022) counted online-SGD steps of a width-100 ReLU MLP (batch 32, "
-            "step 0.1, hinge loss) until 100% accuracy on 2^13 samples, 25 trials per (n, k), "
-            "for n up to about 50 and k <= 4. The FCN here differs in width (128), init (biases "
-            f"N(0, 1)), the success threshold ({config['success_accuracy']}) and its checks "
-            "(a geometric schedule), and the parity window is the middle one (their parities "
-            "are on arbitrary coordinates, the same problem for an FCN).", "",
-            "![median steps against learning rate](steps_vs_rate.png)", "",
+  lines += [] if own else [
+      "", "Barak et al. (2022) counted online-SGD steps of a width-100 ReLU MLP (batch 32, "
+      "step 0.1, hinge loss) until 100% accuracy on 2^13 samples, 25 trials per (n, k), "
+      "for n up to about 50 and k <= 4. The FCN here differs in width (128), init (biases "
+      f"N(0, 1)), the success threshold ({config['success_accuracy']}) and its checks "
+      "(a geometric schedule), and the parity window is the middle one (their parities "
+      "are on arbitrary coordinates, the same problem for an FCN)."]
+  lines += ["", "![median steps against learning rate](steps_vs_rate.png)", "",
             "![median steps against n](median_steps_vs_n.png)", ""]
   if survival:
     lines += ["![survival curves](survival.png)", ""]
