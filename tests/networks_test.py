@@ -160,6 +160,7 @@ def test_the_steps_to_success_call_takes_a_family_and_a_task_of_ones_own():
                        first_layer_step_scale=0.5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch, scheme", [("fcn", "gaussian_bias"), ("cnn", "paper"),
                                           ("lcn", "gaussian")])
 def test_our_networks_as_families_train_as_they_do_by_name(arch, scheme):
