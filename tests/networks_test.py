@@ -3,15 +3,18 @@ own and two hidden layers, a flax module through from_flax, tasks that are not k
 vmapped seeds x widths equal each network trained alone, and wrong families are refused
 before anything is compiled."""
 
+import importlib.util
+import os
 import re
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from cnnfcn_jax import models, networks, online, tasks, train
+
+from conftest import ROOT
 
 
 def mlp_init(key, n, width):
@@ -62,23 +65,18 @@ def test_a_family_of_ones_own_in_a_width_sweep_equals_each_network_trained_alone
     assert together["train_loss"][:, :, -1].mean() < together["train_loss"][:, :, 0].mean()
 
 
-class TwoLayers(nn.Module):
-  width: int
-
-  @nn.compact
-  def __call__(self, x):
-    x = nn.relu(nn.Dense(self.width)(x))
-    x = nn.relu(nn.Dense(self.width)(x))
-    return nn.Dense(1)(x)
-
-
-FLAX_AXES = {"Dense_0": {"kernel": (1,), "bias": (0,)}, "Dense_1": {"kernel": (0, 1),
-             "bias": (0,)}, "Dense_2": {"kernel": (0,), "bias": ()}}
+def example_networks():
+  """examples/own_network/mynets.py: a flax two-hidden-layer MLP (networks.from_flax)."""
+  path = os.path.join(ROOT, "examples", "own_network", "mynets.py")
+  spec = importlib.util.spec_from_file_location("mynets", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
 
 
 @pytest.mark.slow
 def test_a_flax_module_trains_in_the_sweep_as_its_own_unpadded_self():
-  family = networks.from_flax(TwoLayers, FLAX_AXES)
+  family = example_networks().mlp()
   task = tasks.BiasedParity(n=10, coordinates=(2, 7), p=0.7)
   out = train.run_sweep(sweep(family, task, widths=(3, 6)), [0, 1, 2])
   alone = train.run_sweep(sweep(family, task, widths=(3,)), [0, 1, 2])
