@@ -196,8 +196,7 @@ def label_bits(spec: Network) -> int:
   """The k a program of spec reads its labels at: the task's k where the architecture's
   shapes depend on it (windowed: CNN, LCN), else at least LABEL_BITS."""
   k = spec.task.k
-  windowed = isinstance(spec.arch, str) and models.ARCHITECTURES[spec.arch].windowed
-  return k if windowed else max(k, LABEL_BITS)
+  return k if models.windowed(spec.arch) else max(k, LABEL_BITS)
 
 
 def task_arrays(spec: Network):

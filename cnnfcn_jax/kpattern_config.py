@@ -231,9 +231,9 @@ def network_fields(config, arch, locality, n, k) -> dict:
   """The engine.Network fields of `arch` trained on (locality, n, k): the one way a config
   becomes a spec (train.Sweep and online.OnlineSweep add their own fields)."""
   a = config[arch]
-  task = make_task(config, locality, n, k)
-  if family(config, arch):
-    return dict(arch=family(config, arch), task=task, optimizer=a.optimizer,
+  task, found = make_task(config, locality, n, k), family(config, arch)
+  if found:
+    return dict(arch=found, task=task, optimizer=a.optimizer,
                 activation=config.activation)
   return dict(arch=arch, task=task, init=a.init,
               trainable=tuple(a.trainable), optimizer=a.optimizer, activation=config.activation,
